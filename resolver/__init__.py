@@ -1,0 +1,62 @@
+"""lienhop: discovery service and OpenURL link resolver of the Vietnam Library Consortium.
+
+``create_app()`` builds the Flask application from the environment alone (see
+:mod:`resolver.config`), so ``flask --app wsgi run``, ``lienhop run`` and the test client all
+get the same app.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from resolver import db
+from resolver.config import Settings, load_settings
+from resolver.logs import configure_logging
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+log = logging.getLogger("lienhop.app")
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app. ``settings`` defaults to :func:`resolver.config.load_settings`."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = Flask(
+        __name__,
+        instance_path=str(settings.home),
+        instance_relative_config=True,
+        template_folder=str(TEMPLATES),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        LIENHOP=settings,
+        TESTING=settings.env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(overrides)
+    settings.home.mkdir(parents=True, exist_ok=True)
+
+    engine = db.make_engine(settings.database_url)
+    db.upgrade(engine)
+    app.extensions["lienhop.engine"] = engine
+    app.extensions["lienhop.sessions"] = db.session_factory(engine)
+
+    from resolver import store
+    from resolver.views import health, home
+
+    store.init_app(app)
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+
+    log.debug("app ready", extra={"env": settings.env, "database": engine.url.render_as_string(
+        hide_password=True), "index": str(settings.index_dir)})
+    return app

@@ -1,0 +1,113 @@
+"""Settings, read from the environment.
+
+Every setting has an environment variable prefixed ``LIENHOP_``; nothing else is needed for
+the embedded default (SQLite and a Whoosh index inside the instance folder).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "LIENHOP_"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one lienhop instance."""
+
+    home: Path
+    env: str
+    database_url: str
+    index_dir: Path
+    archive_dir: Path
+    secret_key: str
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    admin_user: str | None = None
+    admin_password: str | None = None
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    nets = []
+    for part in value.replace(",", " ").split():
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{PREFIX}TRUSTED_PROXIES: {part!r} is not an IP address or CIDR range"
+            ) from exc
+    return tuple(nets)
+
+
+def _dev_secret(home: Path) -> str:
+    """A per-instance random key for development, kept so sessions survive restarts."""
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve the settings from ``environ`` (default: ``os.environ``).
+
+    ``LIENHOP_ENV`` is ``production`` unless set to ``development`` or ``testing``; in
+    production a missing ``LIENHOP_SECRET_KEY`` is an error rather than a silent default.
+    """
+    env_vars = os.environ if environ is None else environ
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env_vars.get(PREFIX + name)
+        return value if value not in (None, "") else default
+
+    env = (get("ENV", "production") or "production").lower()
+    if env not in ("production", "development", "testing"):
+        raise ConfigError(
+            f"{PREFIX}ENV must be production, development or testing, not {env!r}"
+        )
+    home = Path(get("HOME", "instance") or "instance").resolve()
+    database_url = get("DATABASE_URL") or f"sqlite:///{home / 'lienhop.sqlite3'}"
+    index_dir = Path(get("INDEX_DIR") or home / "index").resolve()
+    archive_dir = Path(get("ARCHIVE_DIR") or home / "archive").resolve()
+
+    secret = get("SECRET_KEY")
+    if secret is None:
+        if env == "production":
+            raise ConfigError(
+                f"{PREFIX}SECRET_KEY is not set. In production lienhop needs a secret key to "
+                "sign sessions and CSRF tokens; generate one with\n"
+                "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
+                f"and export it as {PREFIX}SECRET_KEY (or set {PREFIX}ENV=development "
+                "for a local trial)."
+            )
+        secret = _dev_secret(home)
+
+    return Settings(
+        home=home,
+        env=env,
+        database_url=database_url,
+        index_dir=index_dir,
+        archive_dir=archive_dir,
+        secret_key=secret,
+        trusted_proxies=_parse_proxies(get("TRUSTED_PROXIES", "") or ""),
+        admin_user=get("ADMIN_USER"),
+        admin_password=get("ADMIN_PASSWORD"),
+        log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
+    )

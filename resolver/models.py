@@ -1,0 +1,158 @@
+"""Relational state: the consortium registry and harvest state and runs.
+
+Every table here is created and changed only by the Alembic migrations in
+``resolver/migrations``; a test checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+MEMBER = "member"
+OBSERVER = "observer"
+STATUSES = (MEMBER, OBSERVER)
+#: An observer may become a full member after two years of observing.
+OBSERVATION_YEARS = 2
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Institution(Base):
+    """A member or observer library of the consortium."""
+
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default=OBSERVER)
+    since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(64), default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    ip_ranges: Mapped[list[IpRange]] = relationship(
+        back_populates="institution", cascade="all, delete-orphan", order_by="IpRange.cidr"
+    )
+    repositories: Mapped[list[Repository]] = relationship(
+        back_populates="institution", cascade="all, delete-orphan", order_by="Repository.code"
+    )
+
+    def eligible_for_membership(self, today: dt.date | None = None) -> bool:
+        """True for an observer that has observed for at least two years."""
+        if self.status != OBSERVER or self.since is None:
+            return False
+        today = today or dt.date.today()
+        try:
+            anniversary = self.since.replace(year=self.since.year + OBSERVATION_YEARS)
+        except ValueError:  # observing since 29 February
+            anniversary = self.since.replace(year=self.since.year + OBSERVATION_YEARS, day=28)
+        return today >= anniversary
+
+
+class IpRange(Base):
+    """One campus network (IPv4 or IPv6 CIDR) of an institution."""
+
+    __tablename__ = "ip_range"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    cidr: Mapped[str] = mapped_column(String(64), unique=True)
+
+    institution: Mapped[Institution] = relationship(back_populates="ip_ranges")
+
+
+class Repository(Base):
+    """An OAI-PMH endpoint of a member institution (DSpace, Koha, OJS...)."""
+
+    __tablename__ = "repository"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(300), default="")
+    platform: Mapped[str] = mapped_column(String(32), default="")
+    oai_url: Mapped[str] = mapped_column(String(1000))
+    metadata_prefix: Mapped[str] = mapped_column(String(64), default="oai_dc")
+    sets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    schedule: Mapped[str] = mapped_column(String(64), default="daily")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    institution: Mapped[Institution] = relationship(back_populates="repositories")
+    state: Mapped[HarvestState | None] = relationship(
+        back_populates="repository", cascade="all, delete-orphan", uselist=False
+    )
+    runs: Mapped[list[HarvestRun]] = relationship(
+        back_populates="repository", cascade="all, delete-orphan", order_by="HarvestRun.id"
+    )
+
+
+class HarvestState(Base):
+    """The harvester's checkpoint for one repository (high-water mark, resume point, quirks).
+
+    Kept as a JSON document owned by ``harvesters``, so the harvester can evolve what it
+    remembers without a migration for every field.
+    """
+
+    __tablename__ = "harvest_state"
+
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repository.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    repository: Mapped[Repository] = relationship(back_populates="state")
+
+
+class HarvestRun(Base):
+    """One harvest of one repository, for the administrators' pages."""
+
+    __tablename__ = "harvest_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repository.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    high_water: Mapped[str] = mapped_column(String(32), default="")
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    log: Mapped[str] = mapped_column(Text, default="")
+
+    repository: Mapped[Repository] = relationship(back_populates="runs")
