@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from resolver import db
 from resolver.config import Settings, load_settings
@@ -20,6 +21,10 @@ from resolver.logs import configure_logging
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 log = logging.getLogger("lienhop.app")
+
+#: CSRF protection for every POST form; views that receive POSTs from other software
+#: (OpenURL by POST from member catalogues, OAI-PMH) are exempted with ``csrf.exempt``.
+csrf = CSRFProtect()
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -49,13 +54,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["lienhop.engine"] = engine
     app.extensions["lienhop.sessions"] = db.session_factory(engine)
 
-    from resolver import store
-    from resolver.views import health, home
+    from resolver import i18n, store
+    from resolver.views import blueprints
 
     store.init_app(app)
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    for bp in blueprints():
+        app.register_blueprint(bp)
 
     log.debug("app ready", extra={"env": settings.env, "database": engine.url.render_as_string(
         hide_password=True), "index": str(settings.index_dir)})

@@ -34,6 +34,10 @@ class Settings:
     admin_user: str | None = None
     admin_password: str | None = None
     log_level: str = "INFO"
+    #: seconds between two requests to one repository (politeness)
+    harvest_delay: float = 1.0
+    #: retries of a failed request (timeouts, resets, 429/5xx) before a run gives up
+    harvest_retries: int = 5
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +55,16 @@ def _parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Ne
                 f"{PREFIX}TRUSTED_PROXIES: {part!r} is not an IP address or CIDR range"
             ) from exc
     return tuple(nets)
+
+
+def _number(value: str | None, name: str, kind: type) -> float:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{PREFIX}{name} must be a number, not {value!r}") from exc
+    if number < 0:
+        raise ConfigError(f"{PREFIX}{name} must not be negative")
+    return number
 
 
 def _dev_secret(home: Path) -> str:
@@ -110,4 +124,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         admin_user=get("ADMIN_USER"),
         admin_password=get("ADMIN_PASSWORD"),
         log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
+        harvest_delay=_number(get("HARVEST_DELAY", "1.0"), "HARVEST_DELAY", float),
+        harvest_retries=int(_number(get("HARVEST_RETRIES", "5"), "HARVEST_RETRIES", int)),
     )

@@ -136,6 +136,9 @@ def lienhop_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
         "LIENHOP_HOME": str(tmp_path / "instance"),
         "LIENHOP_ENV": "testing",
         "LIENHOP_SECRET_KEY": "test-secret-key",
+        # Harvests in tests talk to endpoints on 127.0.0.1: no politeness delay, few retries.
+        "LIENHOP_HARVEST_DELAY": "0",
+        "LIENHOP_HARVEST_RETRIES": "1",
     }
     for key in [k for k in os.environ if k.startswith("LIENHOP_")]:
         if key != "LIENHOP_TEST_POSTGRES_URL":

@@ -34,4 +34,4 @@ def test_home_lists_institutions_escaped(app, client):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Thư viện" in html
     assert "Thư viện tỉnh Bình Định" in html
-    assert "eligible for membership" in html
+    assert "đủ điều kiện trở thành thành viên" in html
