@@ -1,0 +1,293 @@
+"""The OAI-PMH client: Sickle over our transport and our sanitising page parser.
+
+:class:`OAIClient` *is* a :class:`sickle.Sickle`, so ``client.ListRecords(metadataPrefix=...)``
+and the other Sickle verbs keep working, but every request goes through
+:class:`harvesters.http.Transport` (retries, Retry-After dates, polite delay, 4xx bodies) and
+every body through :func:`harvesters.oaipage.parse_page` (no silent record loss).
+
+The harvester itself uses the page-level API, because checkpointing needs pages and tokens::
+
+    client = OAIClient("https://repo.example.vn/oai/request", repository="hue-dspace")
+    info = client.identify()
+    for page in client.list_records("oai_dc", from_=since, granularity=info.granularity):
+        ...
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lxml import etree
+from sickle import Sickle
+from sickle.iterator import OAIItemIterator
+from sickle.response import OAIResponse
+
+from harvesters.http import HttpResponse, Transport, TransportError
+from harvesters.oaipage import OAIError, Page, PageError, parse_page
+
+log = logging.getLogger("lienhop.harvest")
+
+DAY = "day"
+SECONDS = "seconds"
+
+
+class HarvestError(Exception):
+    """Base class of everything that stops a list from being harvested."""
+
+
+class OAIProtocolError(HarvestError):
+    """The repository answered with OAI-PMH ``<error>`` elements."""
+
+    def __init__(self, errors: list[OAIError], *, verb: str = "") -> None:
+        self.errors = errors
+        self.verb = verb
+        super().__init__(f"{verb}: " + "; ".join(str(e) for e in errors))
+
+    @property
+    def code(self) -> str:
+        return self.errors[0].code if self.errors else ""
+
+
+class BadResumptionToken(OAIProtocolError):
+    """The token expired or was rejected; restart the list with ``from`` (see the runner)."""
+
+
+class TruncatedResponse(HarvestError):
+    """The body kept arriving cut short; the list cannot continue reliably."""
+
+
+class InvalidResponse(HarvestError):
+    """The body is not an OAI-PMH response (HTML page, empty, malformed beyond salvage)."""
+
+
+@dataclass(frozen=True)
+class RepositoryInfo:
+    """What Identify says, reduced to what a harvester needs."""
+
+    repository_name: str
+    base_url: str
+    protocol_version: str
+    granularity: str  # DAY or SECONDS
+    earliest_datestamp: str
+    deleted_record: str  # "no", "transient", "persistent"
+    compression: tuple[str, ...] = ()
+    admin_emails: tuple[str, ...] = ()
+    response_date: str = ""
+
+
+def format_datestamp(value: datetime | str, granularity: str) -> str:
+    """Format ``value`` for ``from``/``until`` in the repository's own granularity (UTC).
+
+    Sending seconds to a day-granularity repository earns ``badArgument`` (Dataverse#11020).
+
+    >>> format_datestamp("2024-05-01T10:20:30Z", DAY)
+    '2024-05-01'
+    >>> format_datestamp(datetime(2024, 5, 1, 10, 20, 30, tzinfo=UTC), SECONDS)
+    '2024-05-01T10:20:30Z'
+    >>> format_datestamp("2024-05-01", SECONDS)
+    '2024-05-01T00:00:00Z'
+    """
+    dt = parse_datestamp(value) if isinstance(value, str) else value
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC)
+    if granularity == DAY:
+        return dt.strftime("%Y-%m-%d")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datestamp(value: str) -> datetime:
+    """Parse an OAI UTCdatetime (day or seconds, tolerating fractions/offsets) as aware UTC."""
+    v = value.strip()
+    if len(v) == 10:
+        return datetime.strptime(v, "%Y-%m-%d").replace(tzinfo=UTC)
+    dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0)
+
+
+class PageResponse(OAIResponse):
+    """A :class:`sickle.response.OAIResponse` whose ``xml`` is our sanitised tree."""
+
+    def __init__(self, http_response: HttpResponse, params: dict, page: Page) -> None:
+        super().__init__(http_response, params)
+        self.page = page
+
+    @property
+    def raw(self) -> str:
+        return self.http_response.content.decode("utf-8", errors="replace")
+
+    @property
+    def xml(self) -> etree._Element:
+        return self.page.root
+
+
+class GuardedItemIterator(OAIItemIterator):
+    """Sickle's item iterator, but a token seen before ends the list (sickle#25)."""
+
+    def _next_response(self) -> None:
+        seen = self.__dict__.setdefault("_seen_tokens", set())
+        super()._next_response()
+        token = self.resumption_token.token if self.resumption_token else None
+        if token:
+            if token in seen:
+                log.warning("event=token_loop verb=%s token=%r", self.verb, token)
+                self.resumption_token = None
+            seen.add(token)
+
+
+class OAIClient(Sickle):
+    """A Sickle whose requests and parsing are robust; see the module docstring.
+
+    :param endpoint: the repository's baseURL.
+    :param transport: a shared :class:`Transport`; a default one is made otherwise.
+    :param repository: the repository code, for log messages.
+    :param truncated_retries: how often a body cut short (no closing root tag) is re-fetched.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        transport: Transport | None = None,
+        repository: str = "",
+        truncated_retries: int = 3,
+    ) -> None:
+        super().__init__(endpoint, iterator=GuardedItemIterator)
+        self.transport = transport or Transport()
+        self.repository = repository
+        self.truncated_retries = truncated_retries
+
+    # -- the Sickle hook: every verb, ours and Sickle's, comes through here
+    def harvest(self, **kwargs: str) -> PageResponse:
+        """Issue one request; return the parsed response (OAI errors are *not* raised here)."""
+        ctx = f"repository={self.repository or '-'}"
+        for attempt in range(1, self.truncated_retries + 2):
+            http = self.transport.get(self.endpoint, kwargs)
+            try:
+                page = parse_page(http.content, repository=self.repository, status=http.status)
+            except PageError as exc:
+                raise InvalidResponse(
+                    f"{self.endpoint} verb={kwargs.get('verb')}: HTTP {http.status}: {exc}"
+                ) from exc
+            if not page.truncated:
+                return PageResponse(http, dict(kwargs), page)
+            log.warning("%s event=truncated_body attempt=%d", ctx, attempt)
+        raise TruncatedResponse(
+            f"{self.endpoint}: body cut short {self.truncated_retries + 1} times"
+        )
+
+    def identify(self) -> RepositoryInfo:
+        """Issue Identify and return the repository's declared behaviour."""
+        resp = self.harvest(verb="Identify")
+        page = resp.page
+        if page.errors:
+            raise OAIProtocolError(page.errors, verb="Identify")
+        root = page.root
+        ident = next((c for c in root if _local(c.tag) == "Identify"), None)
+        if ident is None:
+            raise InvalidResponse(f"{self.endpoint}: Identify response without <Identify>")
+
+        def texts(name: str) -> list[str]:
+            return [(c.text or "").strip() for c in ident if _local(c.tag) == name]
+
+        def text(name: str, default: str = "") -> str:
+            found = texts(name)
+            return found[0] if found else default
+
+        gran = text("granularity")
+        info = RepositoryInfo(
+            repository_name=text("repositoryName"),
+            base_url=text("baseURL"),
+            protocol_version=text("protocolVersion"),
+            # Every repository must support day granularity; unknown values fall back to it.
+            granularity=SECONDS if "hh:mm:ss" in gran else DAY,
+            earliest_datestamp=text("earliestDatestamp"),
+            deleted_record=text("deletedRecord", "no"),
+            compression=tuple(texts("compression")),
+            admin_emails=tuple(texts("adminEmail")),
+            response_date=page.response_date,
+        )
+        log.info(
+            "repository=%s event=identify granularity=%s deletedRecord=%s name=%r",
+            self.repository or "-", info.granularity, info.deleted_record, info.repository_name,
+        )
+        return info
+
+    def list_records(
+        self,
+        metadata_prefix: str,
+        set: str | None = None,  # noqa: A002 -- the OAI argument's name
+        from_: datetime | str | None = None,
+        until: datetime | str | None = None,
+        *,
+        granularity: str = DAY,
+        resumption_token: str | None = None,
+        verb: str = "ListRecords",
+    ) -> Iterator[Page]:
+        """Yield the pages of one list, following resumption tokens.
+
+        ``noRecordsMatch`` yields nothing (an empty list is success).  The list ends on a
+        missing or empty token, and on a token already seen (a loop).  ``cursor`` is never
+        interpreted: DSpace-XOAI counts pages in it.
+
+        :param resumption_token: continue a list interrupted earlier (the other arguments
+            are then not sent: the token is exclusive).
+        :raises BadResumptionToken: the provider rejected a token.
+        :raises OAIProtocolError: any other OAI error.
+        """
+        if resumption_token:
+            params: dict[str, str] = {"verb": verb, "resumptionToken": resumption_token}
+        else:
+            params = {"verb": verb, "metadataPrefix": metadata_prefix}
+            if set:
+                params["set"] = set
+            if from_:
+                params["from"] = format_datestamp(from_, granularity)
+            if until:
+                params["until"] = format_datestamp(until, granularity)
+        # (a dict, because the `set` argument shadows the builtin here)
+        seen: dict[str, None] = {resumption_token: None} if resumption_token else {}
+        while True:
+            page = self.harvest(**params).page
+            if page.errors:
+                codes = {e.code for e in page.errors}
+                if codes == {"noRecordsMatch"}:
+                    return
+                if "badResumptionToken" in codes:
+                    raise BadResumptionToken(page.errors, verb=verb)
+                raise OAIProtocolError(page.errors, verb=verb)
+            yield page
+            token = page.token.value if page.token else ""
+            if not token:
+                return
+            if token in seen:
+                log.warning(
+                    "repository=%s event=token_loop token=%r", self.repository or "-", token
+                )
+                return
+            seen[token] = None
+            params = {"verb": verb, "resumptionToken": token}
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+__all__ = [
+    "DAY",
+    "SECONDS",
+    "BadResumptionToken",
+    "HarvestError",
+    "InvalidResponse",
+    "OAIClient",
+    "OAIProtocolError",
+    "RepositoryInfo",
+    "TransportError",
+    "TruncatedResponse",
+    "format_datestamp",
+    "parse_datestamp",
+]

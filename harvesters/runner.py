@@ -1,0 +1,598 @@
+"""Harvest one repository (or many) into a record sink, with checkpoints after every page.
+
+The guarantees, and how they are kept:
+
+* **A kill -9 at any point loses nothing and duplicates nothing.**  Per page: records go to
+  the sink and the sink commits, the raw archive commits, then the checkpoint (the token for
+  the *next* page) is saved.  A restart resumes from the last checkpoint, so at worst one
+  page is delivered twice, and sinks upsert by record id, so a re-delivery is a no-op.
+* **Incremental runs miss nothing.**  The high-water mark is the server's own
+  ``responseDate`` of Identify at the start of the last successful run (our clock is not
+  theirs), and the next run asks ``from`` that mark minus an overlap (1 day for day
+  granularity, 1 hour for seconds), so a record stamped while a run was listing is seen.
+* **An expired token costs little.**  ``badResumptionToken`` restarts the list from the last
+  datestamp seen when datestamps arrived in order, else from the list's original ``from``.
+* **Deletions arrive.**  Deleted headers are deleted from the sink and marked in the archive;
+  a full run (``full=True``) also deletes what the archive holds but the run did not list
+  (sources with ``deletedRecord`` ``no``/``transient`` forget tombstones).
+* **One bad record costs only itself**, memory stays flat (one page at a time).
+
+The sink is anything with ``add(records)``, ``delete(ids)`` and ``commit()``
+(:class:`RecordSink`); :class:`WriterSink` adapts the index engine's
+``with ix.writer() as w: w.add(...); w.delete(...)`` factory to it.  The checkpoint store is
+anything with ``load(code)``/``save(state)`` (:class:`CheckpointStore`); the app keeps
+states in its SQL database, :class:`JsonFileCheckpointStore` serves the CLI and tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager as ContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from harvesters.archive import RawArchive, RepositoryArchive
+from harvesters.client import (
+    DAY,
+    BadResumptionToken,
+    OAIClient,
+    format_datestamp,
+    parse_datestamp,
+)
+from harvesters.crosswalk import crosswalk
+from harvesters.oaipage import Page
+from index.record import Record, make_record_id
+
+logger = logging.getLogger("lienhop.harvest")
+
+#: at most this many error messages are kept in a report (the log has them all)
+MAX_ERRORS = 200
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class RepositoryConfig:
+    """One member repository to harvest."""
+
+    code: str
+    institution: str
+    oai_url: str
+    metadata_prefix: str = "oai_dc"
+    sets: list[str] = field(default_factory=list)  # empty = the whole repository
+    #: overrides the default incremental overlap (1 day / 1 hour by granularity)
+    overlap: timedelta | None = None
+
+
+@dataclass
+class HarvestState:
+    """What survives between runs (and between a kill and a restart) for one repository."""
+
+    repository: str
+    #: server responseDate at the start of the last successful run
+    high_water: str | None = None
+    last_full: str | None = None
+    # quirks learnt from Identify
+    granularity: str | None = None
+    deleted_record: str | None = None
+    # the run in progress (run_id is None when no run is in progress)
+    run_id: str | None = None
+    run_full: bool = False
+    run_started: str | None = None
+    run_from: str | None = None
+    set_index: int = 0
+    list_from: str | None = None
+    list_complete: bool = False
+    token: str | None = None
+    last_datestamp: str | None = None
+    monotone: bool = True
+    pages: int = 0
+    unknown_failures: int = 0
+
+    @property
+    def in_progress(self) -> bool:
+        return self.run_id is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HarvestState:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class CheckpointStore(Protocol):
+    """Persistence of :class:`HarvestState`; ``save`` must be atomic and durable."""
+
+    def load(self, repository: str) -> HarvestState | None: ...
+
+    def save(self, state: HarvestState) -> None: ...
+
+
+class MemoryCheckpointStore:
+    """States in a dict (tests)."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, repository: str) -> HarvestState | None:
+        with self._lock:
+            data = self.states.get(repository)
+        return HarvestState.from_dict(data) if data else None
+
+    def save(self, state: HarvestState) -> None:
+        with self._lock:
+            self.states[state.repository] = state.to_dict()
+
+
+class JsonFileCheckpointStore:
+    """One JSON file per repository in ``directory``, replaced atomically on every save."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, repository: str) -> Path:
+        return self.directory / f"{repository}.json"
+
+    def load(self, repository: str) -> HarvestState | None:
+        try:
+            data = json.loads(self._path(repository).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return HarvestState.from_dict(data)
+
+    def save(self, state: HarvestState) -> None:
+        path = self._path(state.repository)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(state.to_dict(), fh, ensure_ascii=False, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)  # readers see the old or the new file, never half of one
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+# --------------------------------------------------------------------------- sinks
+
+
+class RecordSink(Protocol):
+    """Where records go.  ``add`` must upsert by :attr:`Record.id`; ``delete`` must ignore
+    unknown ids; nothing counts as delivered until ``commit`` returns."""
+
+    def add(self, records: list[Record]) -> None: ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class MemorySink:
+    """A dict of records (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self._pending_add: list[Record] = []
+        self._pending_delete: list[str] = []
+        self.commits = 0
+
+    def add(self, records: list[Record]) -> None:
+        self._pending_add.extend(records)
+
+    def delete(self, ids: list[str]) -> None:
+        self._pending_delete.extend(ids)
+
+    def commit(self) -> None:
+        for rec in self._pending_add:
+            self.records[rec.id] = rec
+        for rid in self._pending_delete:
+            self.records.pop(rid, None)
+        self._pending_add, self._pending_delete = [], []
+        self.commits += 1
+
+
+class WriterSink:
+    """Adapt a writer factory (``with factory() as w: w.add(records); w.delete(ids)``,
+    committing on exit) to :class:`RecordSink`: one writer per committed page."""
+
+    def __init__(self, writer_factory: Callable[[], ContextManager[Any]]) -> None:
+        self.writer_factory = writer_factory
+        self._adds: list[Record] = []
+        self._deletes: list[str] = []
+
+    def add(self, records: list[Record]) -> None:
+        self._adds.extend(records)
+
+    def delete(self, ids: list[str]) -> None:
+        self._deletes.extend(ids)
+
+    def commit(self) -> None:
+        if not self._adds and not self._deletes:
+            return
+        adds, deletes = self._adds, self._deletes
+        self._adds, self._deletes = [], []
+        with self.writer_factory() as w:
+            if adds:
+                w.add(adds)
+            if deletes:
+                w.delete(deletes)
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class RunReport:
+    """What one call of :func:`harvest_repository` did."""
+
+    repository: str
+    status: str = "running"  # ok, partial (some records failed), failed (run aborted)
+    started: str = ""
+    finished: str = ""
+    full: bool = False
+    resumed: bool = False
+    pages: int = 0
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    restarts: int = 0
+    errors: list[str] = field(default_factory=list)
+    high_water: str | None = None
+
+    def error(self, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(message)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_client_factory(repo: RepositoryConfig) -> OAIClient:
+    return OAIClient(repo.oai_url, repository=repo.code)
+
+
+# --------------------------------------------------------------------------- the harvest
+
+
+def harvest_repository(
+    repo: RepositoryConfig,
+    *,
+    sink: RecordSink,
+    state: CheckpointStore,
+    archive: RawArchive | None = None,
+    full: bool = False,
+    from_: str | datetime | None = None,
+    client_factory: Callable[[RepositoryConfig], OAIClient] = default_client_factory,
+    log: logging.Logger = logger,
+    progress: Callable[[RunReport], None] | None = None,
+    sink_lock: ContextManager[Any] | None = None,
+    max_restarts: int = 5,
+) -> RunReport:
+    """Harvest ``repo`` into ``sink``; see the module docstring for the guarantees.
+
+    :param full: list everything (no ``from``) and reconcile deletions against the archive.
+    :param from_: start a new run from this datestamp instead of the high-water mark.
+    :param progress: called with the running report after every committed page.
+    :param sink_lock: held around each page's sink writes (shared sinks, :func:`harvest_many`).
+    :param max_restarts: how many ``badResumptionToken`` restarts one list may take.
+    :returns: the report; the function does not raise for harvesting problems.
+    """
+    report = RunReport(repository=repo.code, started=_now(), full=full)
+    st = state.load(repo.code) or HarvestState(repository=repo.code)
+    arch: RepositoryArchive | None = None
+    try:
+        client = client_factory(repo)
+        arch = archive.open(repo.code) if archive is not None else None
+        info = client.identify()
+        st.granularity, st.deleted_record = info.granularity, info.deleted_record
+        if st.in_progress and st.run_full == full and from_ is None:
+            report.resumed = True
+            log.info(
+                "repository=%s event=resume run=%s pages=%d set_index=%d token=%s",
+                repo.code, st.run_id, st.pages, st.set_index, bool(st.token),
+            )
+        else:
+            _start_run(st, repo, full=full, from_=from_, started=info.response_date or _now())
+            state.save(st)
+            log.info(
+                "repository=%s event=start run=%s full=%s from=%s",
+                repo.code, st.run_id, full, st.run_from or "-",
+            )
+        ctx = _Run(repo, st, state, sink, arch, client, report, log, progress,
+                   sink_lock or contextlib.nullcontext())
+        sets: list[str | None] = list(repo.sets) or [None]
+        while st.set_index < len(sets):
+            ctx.harvest_list(sets[st.set_index], max_restarts=max_restarts)
+            st.set_index += 1
+            st.list_from, st.list_complete, st.token = st.run_from, False, None
+            st.last_datestamp, st.monotone = None, True
+            state.save(st)
+        if st.run_full:
+            ctx.reconcile()
+        st.high_water = st.run_started
+        if st.run_full:
+            st.last_full = st.run_started
+        _clear_run(st)
+        state.save(st)
+        report.status = "partial" if report.failed else "ok"
+    except Exception as exc:  # a run boundary: report, keep the checkpoint, never crash
+        report.status = "failed"
+        report.error(f"{type(exc).__name__}: {exc}")
+        log.error(
+            "repository=%s event=run_failed error=%s message=%r",
+            repo.code, type(exc).__name__, str(exc), exc_info=not _expected(exc),
+        )
+    finally:
+        if arch is not None:
+            arch.close()
+    report.finished = _now()
+    report.high_water = st.high_water
+    log.info(
+        "repository=%s event=finish status=%s pages=%d added=%d updated=%d deleted=%d"
+        " failed=%d restarts=%d",
+        repo.code, report.status, report.pages, report.added, report.updated, report.deleted,
+        report.failed, report.restarts,
+    )
+    return report
+
+
+def _expected(exc: Exception) -> bool:
+    from harvesters.client import HarvestError
+    from harvesters.http import TransportError
+
+    return isinstance(exc, HarvestError | TransportError)
+
+
+def _start_run(
+    st: HarvestState,
+    repo: RepositoryConfig,
+    *,
+    full: bool,
+    from_: str | datetime | None,
+    started: str,
+) -> None:
+    _clear_run(st)
+    st.run_id = f"{started}-{uuid.uuid4().hex[:8]}"
+    st.run_full = full
+    st.run_started = started
+    if full:
+        st.run_from = None
+    elif from_ is not None:
+        st.run_from = format_datestamp(from_, st.granularity or DAY)
+    elif st.high_water:
+        overlap = repo.overlap
+        if overlap is None:
+            overlap = timedelta(days=1) if st.granularity == DAY else timedelta(hours=1)
+        since = parse_datestamp(st.high_water) - overlap
+        st.run_from = format_datestamp(since, st.granularity or DAY)
+    else:
+        st.run_from = None
+    st.list_from = st.run_from
+
+
+def _clear_run(st: HarvestState) -> None:
+    st.run_id = None
+    st.run_full = False
+    st.run_started = st.run_from = st.list_from = st.token = st.last_datestamp = None
+    st.set_index = st.pages = st.unknown_failures = 0
+    st.list_complete = False
+    st.monotone = True
+
+
+@dataclass
+class _Run:
+    repo: RepositoryConfig
+    st: HarvestState
+    store: CheckpointStore
+    sink: RecordSink
+    arch: RepositoryArchive | None
+    client: OAIClient
+    report: RunReport
+    log: logging.Logger
+    progress: Callable[[RunReport], None] | None
+    sink_lock: ContextManager[Any]
+
+    def harvest_list(self, spec: str | None, *, max_restarts: int) -> None:
+        st = self.st
+        restarts = 0
+        progress_mark = st.last_datestamp
+        while not st.list_complete:
+            pages = self.client.list_records(
+                self.repo.metadata_prefix,
+                set=spec,
+                from_=st.list_from,
+                granularity=st.granularity or DAY,
+                resumption_token=st.token,
+            )
+            try:
+                for page in pages:
+                    self.commit_page(page)
+                st.list_complete = True
+            except BadResumptionToken as exc:
+                # Only restarts that did not move the datestamp forward count against the
+                # limit: a provider whose tokens always expire is still harvested, one that
+                # keeps sending us back to the same point is not looped on forever.
+                if st.last_datestamp != progress_mark:
+                    restarts, progress_mark = 0, st.last_datestamp
+                restarts += 1
+                self.report.restarts += 1
+                if restarts > max_restarts:
+                    raise
+                # From the last datestamp only when the provider lists in datestamp order;
+                # otherwise an unseen older record could sit behind that point.
+                restart_from = (
+                    st.last_datestamp if st.monotone and st.last_datestamp else st.list_from
+                )
+                self.log.warning(
+                    "repository=%s event=bad_token_restart set=%s from=%s message=%r",
+                    self.repo.code, spec or "-", restart_from or "-", str(exc),
+                )
+                st.token, st.list_from = None, restart_from
+                self.store.save(st)
+
+    def commit_page(self, page: Page) -> None:
+        repo, st, report, arch = self.repo, self.st, self.report, self.arch
+        adds: list[Record] = []
+        deletes: list[str] = []
+        seen: list[str] = []
+        added = updated = deleted = failed = 0
+        for pr in page.records:
+            if pr.problem or pr.header is None:
+                failed += 1
+                if pr.identifier:
+                    seen.append(pr.identifier)
+                else:
+                    st.unknown_failures += 1
+                report.error(f"{pr.identifier or '?'}: {pr.problem}")
+                self.log.warning(
+                    "repository=%s identifier=%s event=record_failed problem=%r",
+                    repo.code, pr.identifier or "-", pr.problem,
+                )
+                continue
+            header = pr.header
+            self._track_datestamp(header.datestamp)
+            if header.deleted:
+                deletes.append(make_record_id(repo.code, header.identifier))
+                if arch is not None:
+                    arch.mark_deleted(header.identifier, header.datestamp, run_id=st.run_id or "")
+                deleted += 1
+                continue
+            try:
+                rec = crosswalk(
+                    repo.metadata_prefix, pr.metadata, header,
+                    repository=repo.code, institution=repo.institution,
+                )
+            except Exception as exc:  # one bad record must not stop the run
+                failed += 1
+                seen.append(header.identifier)
+                report.error(f"{header.identifier}: {type(exc).__name__}: {exc}")
+                self.log.warning(
+                    "repository=%s identifier=%s event=crosswalk_failed error=%s message=%r",
+                    repo.code, header.identifier, type(exc).__name__, str(exc),
+                )
+                continue
+            adds.append(rec)
+            is_new = True
+            if arch is not None:
+                is_new = arch.put(header, repo.metadata_prefix, pr.xml(), run_id=st.run_id or "")
+            if is_new:
+                added += 1
+            else:
+                updated += 1
+        with self.sink_lock:
+            if adds:
+                self.sink.add(adds)
+            if deletes:
+                self.sink.delete(deletes)
+            self.sink.commit()
+        if arch is not None:
+            if seen and st.run_id:
+                arch.mark_seen(seen, st.run_id)
+            arch.commit()
+        st.token = page.token.value if page.token and page.token.value else None
+        st.pages += 1
+        self.store.save(st)
+        report.pages += 1
+        report.added += added
+        report.updated += updated
+        report.deleted += deleted
+        report.failed += failed
+        self.log.info(
+            "repository=%s event=page n=%d records=%d added=%d updated=%d deleted=%d failed=%d"
+            " cursor=%s size=%s",
+            repo.code, st.pages, len(page.records), added, updated, deleted, failed,
+            page.token.cursor if page.token else "-",
+            page.token.complete_list_size if page.token else "-",
+        )
+        if self.progress is not None:
+            self.progress(report)
+
+    def _track_datestamp(self, datestamp: str) -> None:
+        st = self.st
+        if not datestamp:
+            return
+        if st.last_datestamp and _key(datestamp) < _key(st.last_datestamp):
+            st.monotone = False
+        if not st.last_datestamp or _key(datestamp) >= _key(st.last_datestamp):
+            st.last_datestamp = datestamp
+
+    def reconcile(self) -> None:
+        """After a complete full run: delete what the archive has and the run did not list."""
+        st, repo = self.st, self.repo
+        if self.arch is None:
+            self.log.warning("repository=%s event=reconcile_skipped reason=no_archive", repo.code)
+            return
+        if st.unknown_failures:
+            # A broken record whose identifier could not be read may be one of the "unseen".
+            self.log.warning(
+                "repository=%s event=reconcile_skipped reason=unidentified_failures n=%d",
+                repo.code, st.unknown_failures,
+            )
+            return
+        gone = self.arch.unseen(st.run_id or "")
+        for batch in _batches(gone, 1000):
+            with self.sink_lock:
+                self.sink.delete([make_record_id(repo.code, i) for i in batch])
+                self.sink.commit()
+            for identifier in batch:
+                self.arch.mark_deleted(identifier, run_id=st.run_id or "")
+            self.arch.commit()
+        self.report.deleted += len(gone)
+        self.log.info("repository=%s event=reconcile deleted=%d", repo.code, len(gone))
+
+
+def _key(datestamp: str) -> str:
+    # Day and seconds datestamps of one repository compare correctly as ISO strings.
+    return datestamp.strip()
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def harvest_many(
+    repos: Iterable[RepositoryConfig],
+    *,
+    sink: RecordSink,
+    state: CheckpointStore,
+    archive: RawArchive | None = None,
+    max_workers: int = 4,
+    **kwargs: Any,
+) -> list[RunReport]:
+    """Harvest several repositories with a bounded thread pool; one report per repository.
+
+    The shared ``sink`` is written under a lock, a page at a time; each repository has its
+    own archive file, client and checkpoint, so they never contend otherwise.
+    """
+    lock = threading.Lock()
+    repos = list(repos)
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="harvest") as pool:
+        futures = [
+            pool.submit(
+                harvest_repository, repo, sink=sink, state=state, archive=archive,
+                sink_lock=lock, **kwargs,
+            )
+            for repo in repos
+        ]
+        return [f.result() for f in futures]
