@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/harvest.py --n 10000
     .venv/bin/python bench/harvest.py --n 100000 --index /tmp/ix   # into the real index
+    .venv/bin/python bench/harvest.py --index tmp --commit-records 0  # commit every page
 
 The devserver runs in a child process (so its memory and CPU are not counted against the
 harvester) and serves N synthetic Vietnamese oai_dc records, 100 per page.  Two figures:
@@ -105,7 +106,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_lienhop(url: str, index_dir: str | None, trace: bool) -> dict:
+def run_lienhop(url: str, index_dir: str | None, trace: bool, commit_records: int) -> dict:
     sink = CountingSink()
     target = "counting sink"
     if index_dir:
@@ -125,13 +126,15 @@ def run_lienhop(url: str, index_dir: str | None, trace: bool) -> dict:
         RepositoryConfig("bench", "Đại học Huế", url),
         sink=sink, state=MemoryCheckpointStore(),
         client_factory=lambda r: OAIClient(r.oai_url, transport=transport, repository=r.code),
+        commit_records=commit_records,
     )
     elapsed = time.perf_counter() - t0
     heap = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     if trace:
         tracemalloc.stop()
     return {"target": target, "status": report.status, "records": report.added,
-            "failed": report.failed, "pages": report.pages, "seconds": elapsed,
+            "failed": report.failed, "pages": report.pages, "commits": sink.commits,
+            "seconds": elapsed,
             "rss_mb": _rss_mb(), "heap_mb": heap}
 
 
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--index", metavar="DIR",
                         help="index into the real index at DIR (\"tmp\": a new temp dir)")
+    parser.add_argument("--commit-records", type=int, default=2000,
+                        help="commit the sink every N records (0: every page; default 2000)")
     parser.add_argument("--no-sickle", action="store_true", help="skip the Sickle ceiling")
     parser.add_argument("--tracemalloc", action="store_true", help="also report heap peak")
     args = parser.parse_args(argv)
@@ -168,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         index_dir = args.index
         if index_dir == "tmp":
             index_dir = tempfile.mkdtemp(prefix="lienhop-bench-ix-")
-        ours = run_lienhop(url, index_dir, args.tracemalloc)
+        ours = run_lienhop(url, index_dir, args.tracemalloc, args.commit_records)
         rate = ours["records"] / ours["seconds"]
         heap = f", heap peak {ours['heap_mb']:.0f} MB" if ours["heap_mb"] is not None else ""
         print(f"lienhop  ({ours['target']}): {ours['records']} records ({ours['failed']} failed)"
-              f" in {ours['pages']} pages, {ours['seconds']:.2f}s = {rate:,.0f} records/s,"
+              f" in {ours['pages']} pages, {ours['commits']} commits, {ours['seconds']:.2f}s"
+              f" = {rate:,.0f} records/s,"
               f" peak RSS {ours['rss_mb']:.0f} MB{heap}, status={ours['status']}")
         if not args.no_sickle:
             ceiling = run_sickle(url)

@@ -1,11 +1,23 @@
-"""Harvest one repository (or many) into a record sink, with checkpoints after every page.
+"""Harvest one repository (or many) into a record sink, with checkpoints after every commit.
 
 The guarantees, and how they are kept:
 
-* **A kill -9 at any point loses nothing and duplicates nothing.**  Per page: records go to
-  the sink and the sink commits, the raw archive commits, then the checkpoint (the token for
-  the *next* page) is saved.  A restart resumes from the last checkpoint, so at worst one
-  page is delivered twice, and sinks upsert by record id, so a re-delivery is a no-op.
+* **A kill -9 at any point loses nothing and duplicates nothing.**  Each page is written to
+  the raw archive's open transaction and its records to the run's batch (by record id, the
+  last change winning, so a record deleted then restored within a batch stays restored).
+  Every ``commit_records`` records or ``commit_seconds`` (and at the end of every list, and
+  when a run ends or fails) the batch goes to the sink and the sink commits, the archive
+  commits, then the checkpoint (the token for the page *after* the last committed one) is
+  saved.  So a saved checkpoint never runs ahead of the sink: a restart fetches again the
+  pages processed since the last commit, and at worst re-delivers one batch, which is a
+  no-op because sinks upsert by record id.  The archive commits with the sink, never
+  between, so after a restart it is as the checkpoint left it: re-delivered records are
+  counted added/updated as the first time and a full run's "seen" marks stay those of its
+  run.  A page whose archive writes fail half-way, or a failed commit, tears the batch:
+  nothing more is committed and the batch is fetched again.  ``commit_records=0`` commits
+  after every page.  The batch is the run's own, handed to the sink in one lock hold with
+  its commit, so repositories sharing a sink (:func:`harvest_many`) never commit, or lose
+  in a failed commit, each other's uncheckpointed pages.
 * **Incremental runs miss nothing.**  The high-water mark is the server's own
   ``responseDate`` of Identify at the start of the last successful run (our clock is not
   theirs), and the next run asks ``from`` that mark minus an overlap (1 day for day
@@ -33,6 +45,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +63,7 @@ from harvesters.client import (
     format_datestamp,
     parse_datestamp,
 )
-from harvesters.crosswalk import crosswalk
+from harvesters.crosswalk import Header, crosswalk
 from harvesters.oaipage import Page
 from index.record import Record, make_record_id
 
@@ -211,12 +224,13 @@ class MemorySink:
 
 class WriterSink:
     """Adapt a writer factory (``with factory() as w: w.add(records); w.delete(ids)``,
-    committing on exit) to :class:`RecordSink`: one writer per committed page."""
+    committing on exit) to :class:`RecordSink`: one writer per commit (per batch of pages)."""
 
     def __init__(self, writer_factory: Callable[[], ContextManager[Any]]) -> None:
         self.writer_factory = writer_factory
         self._adds: list[Record] = []
         self._deletes: list[str] = []
+        self.commits = 0  # writers opened (benchmarks)
 
     def add(self, records: list[Record]) -> None:
         self._adds.extend(records)
@@ -234,6 +248,7 @@ class WriterSink:
                 w.add(adds)
             if deletes:
                 w.delete(deletes)
+        self.commits += 1
 
 
 # --------------------------------------------------------------------------- report
@@ -287,19 +302,28 @@ def harvest_repository(
     progress: Callable[[RunReport], None] | None = None,
     sink_lock: ContextManager[Any] | None = None,
     max_restarts: int = 5,
+    commit_records: int = 2000,
+    commit_seconds: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RunReport:
     """Harvest ``repo`` into ``sink``; see the module docstring for the guarantees.
 
     :param full: list everything (no ``from``) and reconcile deletions against the archive.
     :param from_: start a new run from this datestamp instead of the high-water mark.
-    :param progress: called with the running report after every committed page.
-    :param sink_lock: held around each page's sink writes (shared sinks, :func:`harvest_many`).
+    :param progress: called with the running report after every page (committed or not).
+    :param sink_lock: held around each batch's sink writes and commit (shared sinks,
+        :func:`harvest_many`).
     :param max_restarts: how many ``badResumptionToken`` restarts one list may take.
+    :param commit_records: commit (then checkpoint) once this many adds and deletes are
+        pending; 0 or 1 commits after every page.
+    :param commit_seconds: ... or once this many seconds passed since the last commit.
+    :param clock: monotonic seconds (tests inject a fake one).
     :returns: the report; the function does not raise for harvesting problems.
     """
     report = RunReport(repository=repo.code, started=_now(), full=full)
     st = state.load(repo.code) or HarvestState(repository=repo.code)
     arch: RepositoryArchive | None = None
+    ctx: _Run | None = None
     try:
         client = client_factory(repo)
         arch = archive.open(repo.code) if archive is not None else None
@@ -319,10 +343,13 @@ def harvest_repository(
                 repo.code, st.run_id, full, st.run_from or "-",
             )
         ctx = _Run(repo, st, state, sink, arch, client, report, log, progress,
-                   sink_lock or contextlib.nullcontext())
+                   sink_lock or contextlib.nullcontext(), commit_records, commit_seconds, clock)
         sets: list[str | None] = list(repo.sets) or [None]
         while st.set_index < len(sets):
             ctx.harvest_list(sets[st.set_index], max_restarts=max_restarts)
+            # The list's last pages are committed before the checkpoint moves to the next
+            # set (and so before reconciliation, which trusts everything listed is in).
+            ctx.commit()
             st.set_index += 1
             st.list_from, st.list_complete, st.token = st.run_from, False, None
             st.last_datestamp, st.monotone = None, True
@@ -342,6 +369,8 @@ def harvest_repository(
             "repository=%s event=run_failed error=%s message=%r",
             repo.code, type(exc).__name__, str(exc), exc_info=not _expected(exc),
         )
+        if ctx is not None:
+            ctx.commit_after_failure()
     finally:
         if arch is not None:
             arch.close()
@@ -411,6 +440,20 @@ class _Run:
     log: logging.Logger
     progress: Callable[[RunReport], None] | None
     sink_lock: ContextManager[Any]
+    commit_records: int
+    commit_seconds: float
+    clock: Callable[[], float]
+    #: pages processed (in ``batch`` and the archive's open transaction) since the last commit
+    pending_pages: int = 0
+    #: record id -> record to upsert, or None to delete
+    batch: dict[str, Record | None] = field(default_factory=dict)
+    #: set while archive/sink/checkpoint writes are half done; a failed run then must not
+    #: commit, as that would include a partial page or follow a failed commit
+    torn: bool = False
+    last_commit: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.last_commit = self.clock()
 
     def harvest_list(self, spec: str | None, *, max_restarts: int) -> None:
         st = self.st
@@ -426,7 +469,7 @@ class _Run:
             )
             try:
                 for page in pages:
-                    self.commit_page(page)
+                    self.process_page(page)
                 st.list_complete = True
             except BadResumptionToken as exc:
                 # Only restarts that did not move the datestamp forward count against the
@@ -447,22 +490,28 @@ class _Run:
                     "repository=%s event=bad_token_restart set=%s from=%s message=%r",
                     self.repo.code, spec or "-", restart_from or "-", str(exc),
                 )
+                # Committed first: the restart point is only safe once everything listed
+                # before it is in the sink.
+                self.commit()
                 st.token, st.list_from = None, restart_from
                 self.store.save(st)
 
-    def commit_page(self, page: Page) -> None:
+    def process_page(self, page: Page) -> None:
         repo, st, report, arch = self.repo, self.st, self.report, self.arch
-        adds: list[Record] = []
-        deletes: list[str] = []
+        # First read the whole page without writing anything (nor touching ``st``), so that
+        # an exception here leaves the batch made of complete pages only.
+        puts: list[tuple[Record, Header, bytes]] = []  # with the raw XML
+        deletes: list[Header] = []
         seen: list[str] = []
-        added = updated = deleted = failed = 0
+        failed = unknown = 0
+        last_datestamp, monotone = st.last_datestamp, st.monotone
         for pr in page.records:
             if pr.problem or pr.header is None:
                 failed += 1
                 if pr.identifier:
                     seen.append(pr.identifier)
                 else:
-                    st.unknown_failures += 1
+                    unknown += 1
                 report.error(f"{pr.identifier or '?'}: {pr.problem}")
                 self.log.warning(
                     "repository=%s identifier=%s event=record_failed problem=%r",
@@ -470,12 +519,10 @@ class _Run:
                 )
                 continue
             header = pr.header
-            self._track_datestamp(header.datestamp)
+            last_datestamp, monotone = _track_datestamp(last_datestamp, monotone,
+                                                        header.datestamp)
             if header.deleted:
-                deletes.append(make_record_id(repo.code, header.identifier))
-                if arch is not None:
-                    arch.mark_deleted(header.identifier, header.datestamp, run_id=st.run_id or "")
-                deleted += 1
+                deletes.append(header)
                 continue
             try:
                 rec = crosswalk(
@@ -491,50 +538,104 @@ class _Run:
                     repo.code, header.identifier, type(exc).__name__, str(exc),
                 )
                 continue
-            adds.append(rec)
-            is_new = True
-            if arch is not None:
-                is_new = arch.put(header, repo.metadata_prefix, pr.xml(), run_id=st.run_id or "")
-            if is_new:
-                added += 1
-            else:
-                updated += 1
-        with self.sink_lock:
-            if adds:
-                self.sink.add(adds)
-            if deletes:
-                self.sink.delete(deletes)
-            self.sink.commit()
+            puts.append((rec, header, pr.xml()))
+        delete_ids = [make_record_id(repo.code, h.identifier) for h in deletes]
+
+        self.torn = True
+        added = updated = 0
         if arch is not None:
+            for _rec, header, xml in puts:
+                if arch.put(header, repo.metadata_prefix, xml, run_id=st.run_id or ""):
+                    added += 1
+                else:
+                    updated += 1
+            for header in deletes:
+                arch.mark_deleted(header.identifier, header.datestamp, run_id=st.run_id or "")
             if seen and st.run_id:
                 arch.mark_seen(seen, st.run_id)
-            arch.commit()
+        else:
+            added = len(puts)
+        for rec, _header, _xml in puts:
+            self.batch[rec.id] = rec
+        for rid in delete_ids:
+            self.batch[rid] = None
+        st.last_datestamp, st.monotone = last_datestamp, monotone
+        st.unknown_failures += unknown
         st.token = page.token.value if page.token and page.token.value else None
         st.pages += 1
-        self.store.save(st)
+        self.torn = False
+
+        self.pending_pages += 1
         report.pages += 1
         report.added += added
         report.updated += updated
-        report.deleted += deleted
+        report.deleted += len(deletes)
         report.failed += failed
         self.log.info(
             "repository=%s event=page n=%d records=%d added=%d updated=%d deleted=%d failed=%d"
             " cursor=%s size=%s",
-            repo.code, st.pages, len(page.records), added, updated, deleted, failed,
+            repo.code, st.pages, len(page.records), added, updated, len(deletes), failed,
             page.token.cursor if page.token else "-",
             page.token.complete_list_size if page.token else "-",
         )
+        if (
+            self.commit_records <= 1  # per page, even a page of failures only (as before)
+            or len(self.batch) >= self.commit_records
+            or self.clock() - self.last_commit >= self.commit_seconds
+        ):
+            self.commit()
         if self.progress is not None:
             self.progress(report)
 
-    def _track_datestamp(self, datestamp: str) -> None:
-        st = self.st
-        if not datestamp:
+    def commit(self) -> None:
+        """Commit the pending pages to the sink, then the archive, then save the checkpoint.
+
+        In this order, so that a checkpoint never names a page whose predecessors are not
+        all in the sink."""
+        if self.pending_pages:
+            self.torn = True
+            adds = [rec for rec in self.batch.values() if rec is not None]
+            deletes = [rid for rid, rec in self.batch.items() if rec is None]
+            with self.sink_lock:
+                if adds:
+                    self.sink.add(adds)
+                if deletes:
+                    self.sink.delete(deletes)
+                self.sink.commit()
+            if self.arch is not None:
+                self.arch.commit()
+            self.store.save(self.st)
+            self.torn = False
+            self.log.debug(
+                "repository=%s event=commit pages=%d records=%d",
+                self.repo.code, self.pending_pages, len(self.batch),
+            )
+        self.pending_pages = 0
+        self.batch = {}
+        self.last_commit = self.clock()
+
+    def commit_after_failure(self) -> None:
+        """After a failed run: commit the complete pages processed since the last commit.
+
+        Nothing is committed if the failure tore a page or a commit: the archive's open
+        transaction cannot be split at a page boundary, and a sink commit that failed may
+        have dropped its batch.  The next run then fetches those pages again."""
+        if not self.pending_pages:
             return
-        if st.last_datestamp and _key(datestamp) < _key(st.last_datestamp):
-            st.monotone = False
-        if not st.last_datestamp or _key(datestamp) >= _key(st.last_datestamp):
-            st.last_datestamp = datestamp
+        if self.torn:
+            self.log.warning(
+                "repository=%s event=batch_abandoned pages=%d reason=torn_write",
+                self.repo.code, self.pending_pages,
+            )
+            return
+        try:
+            self.commit()
+        except Exception as exc:  # already failing: report, never crash
+            self.report.error(f"final commit: {type(exc).__name__}: {exc}")
+            self.log.error(
+                "repository=%s event=final_commit_failed error=%s message=%r",
+                self.repo.code, type(exc).__name__, str(exc), exc_info=True,
+            )
 
     def reconcile(self) -> None:
         """After a complete full run: delete what the archive has and the run did not list."""
@@ -561,6 +662,19 @@ class _Run:
         self.log.info("repository=%s event=reconcile deleted=%d", repo.code, len(gone))
 
 
+def _track_datestamp(
+    last: str | None, monotone: bool, datestamp: str
+) -> tuple[str | None, bool]:
+    """The latest datestamp seen so far, and whether they all came in order."""
+    if not datestamp:
+        return last, monotone
+    if last and _key(datestamp) < _key(last):
+        monotone = False
+    if not last or _key(datestamp) >= _key(last):
+        last = datestamp
+    return last, monotone
+
+
 def _key(datestamp: str) -> str:
     # Day and seconds datestamps of one repository compare correctly as ISO strings.
     return datestamp.strip()
@@ -582,8 +696,9 @@ def harvest_many(
 ) -> list[RunReport]:
     """Harvest several repositories with a bounded thread pool; one report per repository.
 
-    The shared ``sink`` is written under a lock, a page at a time; each repository has its
-    own archive file, client and checkpoint, so they never contend otherwise.
+    The shared ``sink`` is written under a lock, one repository's batch and commit at a time;
+    each repository has its own archive file, client and checkpoint, so they never contend
+    otherwise.  ``kwargs`` go to :func:`harvest_repository` (``commit_records``, ...).
     """
     lock = threading.Lock()
     repos = list(repos)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.archive import RawArchive
+from harvesters.archive import RawArchive, RepositoryArchive
 from harvesters.client import OAIClient
 from harvesters.devserver import DevRecord, OAIDevServer, utc_now_seconds
 from harvesters.http import Transport, TransportConfig
+from harvesters.oaipage import PageRecord
 from harvesters.runner import (
     HarvestState,
     JsonFileCheckpointStore,
@@ -194,7 +195,7 @@ def test_failed_run_resumes_from_checkpoint(repo, tmp_path, server, records):
     assert len(sink.records) == 25 and not store.load("hue").in_progress
 
 
-def test_checkpoint_saved_after_every_page(repo, env, server):
+def test_commit_records_zero_commits_and_checkpoints_every_page(repo, env, server):
     sink, store, _, run = env
     seen = []
 
@@ -202,8 +203,141 @@ def test_checkpoint_saved_after_every_page(repo, env, server):
         st = store.load("hue")
         seen.append((report.pages, st.pages, bool(st.token), len(sink.records)))
 
-    run(repo, progress=progress)
+    run(repo, progress=progress, commit_records=0)
     assert seen == [(1, 1, True, 10), (2, 2, True, 20), (3, 3, False, 25)]
+    assert sink.commits == 3
+
+
+def test_batched_progress_fires_every_page_and_checkpoint_trails_the_sink(repo, env, server):
+    sink, store, _, run = env
+    seen = []
+
+    def progress(report):
+        st = store.load("hue")
+        seen.append((report.pages, report.added, st.pages, len(sink.records)))
+
+    report = run(repo, progress=progress, commit_records=15)
+    # committed (and checkpointed) once 20 records were pending, then at the end of the list
+    assert seen == [(1, 10, 0, 0), (2, 20, 2, 20), (3, 25, 2, 20)]
+    assert report.status == "ok" and sink.commits == 2 and len(sink.records) == 25
+    assert not store.load("hue").in_progress
+
+
+def test_batching_cuts_sink_commits(tmp_path, fast_transport, make_records):
+    sink, store = MemorySink(), MemoryCheckpointStore()
+    with OAIDevServer(make_records(100), page_size=10) as srv:
+        report = harvest_repository(
+            RepositoryConfig("b", "B", srv.url), sink=sink, state=store,
+            archive=RawArchive(tmp_path), commit_records=50,
+            client_factory=lambda r: OAIClient(r.oai_url, transport=fast_transport),
+        )
+    assert (report.status, report.pages, report.added) == ("ok", 10, 100)
+    assert sink.commits == 2  # after pages 5 and 10, not after each of the 10 pages
+    assert len(sink.records) == 100
+
+
+def test_commits_after_commit_seconds(tmp_path, fast_transport, make_records):
+    sink, store = MemorySink(), MemoryCheckpointStore()
+    now = [0.0]
+    checkpointed = []
+
+    def progress(report):
+        checkpointed.append(store.load("t").pages)
+        now[0] += 10.0  # each page "takes" ten seconds
+
+    with OAIDevServer(make_records(100), page_size=10) as srv:
+        report = harvest_repository(
+            RepositoryConfig("t", "T", srv.url), sink=sink, state=store,
+            commit_records=10_000, commit_seconds=25.0, clock=lambda: now[0], progress=progress,
+            client_factory=lambda r: OAIClient(r.oai_url, transport=fast_transport),
+        )
+    assert report.status == "ok" and len(sink.records) == 100
+    assert checkpointed == [0, 0, 0, 4, 4, 4, 7, 7, 7, 10]
+    assert sink.commits == 3
+
+
+def test_failure_between_pages_commits_what_was_processed(repo, tmp_path, server, records):
+    sink, store = MemorySink(), JsonFileCheckpointStore(tmp_path / "state")
+    archive = RawArchive(tmp_path / "archive")
+    impatient = Transport(TransportConfig(delay=0, max_retries=1), sleep=lambda s: None)
+    factory = lambda r: OAIClient(r.oai_url, transport=impatient)  # noqa: E731
+    server.inject("unavailable", times=2, verb="ListRecords", resumption=True, skip=1)
+    first = harvest_repository(repo, sink=sink, state=store, archive=archive,
+                               client_factory=factory)
+    assert first.status == "failed" and (first.pages, first.added) == (2, 20)
+    st = store.load("hue")
+    assert (st.pages, len(sink.records), sink.commits) == (2, 20, 1) and st.token
+    second = harvest_repository(repo, sink=sink, state=store, archive=archive,
+                                client_factory=factory)
+    assert second.status == "ok" and second.resumed
+    assert (second.pages, second.added, second.updated) == (1, 5, 0)
+    assert len(sink.records) == 25
+
+
+def test_exception_mid_page_commits_only_complete_pages(repo, env, server, records,
+                                                        monkeypatch):
+    sink, store, archive, run = env
+    broken = records[22].identifier
+    original = PageRecord.xml
+
+    def xml(self):
+        if self.identifier == broken:
+            raise RuntimeError("boom")
+        return original(self)
+
+    monkeypatch.setattr(PageRecord, "xml", xml)
+    first = run(repo)
+    assert first.status == "failed" and "boom" in first.errors[0]
+    st = store.load("hue")
+    assert st.pages == 2 and st.token and len(sink.records) == 20
+    assert st.last_datestamp == records[19].datestamp  # nothing of page 3 leaked into it
+    with archive.open("hue") as a:
+        assert a.count() == 20
+    monkeypatch.setattr(PageRecord, "xml", original)
+    second = run(repo)
+    assert second.status == "ok" and (second.added, second.updated) == (5, 0)
+    assert len(sink.records) == 25
+
+
+def test_torn_page_commits_nothing_more(repo, env, server, records, monkeypatch):
+    sink, store, archive, run = env
+    broken = records[22].identifier
+    original = RepositoryArchive.put
+
+    def put(self, header, *args, **kwargs):
+        if header.identifier == broken:
+            raise sqlite3.OperationalError("disk I/O error")
+        return original(self, header, *args, **kwargs)
+
+    monkeypatch.setattr(RepositoryArchive, "put", put)
+    first = run(repo)
+    assert first.status == "failed"
+    # records 20 and 21 are in the archive's transaction: committing it would keep half a
+    # page, so the whole batch is left to the next run
+    st = store.load("hue")
+    assert st.in_progress and st.pages == 0 and not st.token
+    assert sink.commits == 0 and not sink.records
+    with archive.open("hue") as a:
+        assert a.count() == 0
+    monkeypatch.setattr(RepositoryArchive, "put", original)
+    second = run(repo)
+    assert second.status == "ok" and second.resumed
+    assert (second.added, second.updated) == (25, 0) and len(sink.records) == 25
+
+
+def test_resumed_full_run_reconciles_only_what_vanished(repo, tmp_path, server, records):
+    sink, store = MemorySink(), JsonFileCheckpointStore(tmp_path / "state")
+    archive = RawArchive(tmp_path / "archive")
+    impatient = Transport(TransportConfig(delay=0, max_retries=1), sleep=lambda s: None)
+    factory = lambda r: OAIClient(r.oai_url, transport=impatient)  # noqa: E731
+    harvest_repository(repo, sink=sink, state=store, archive=archive, client_factory=factory)
+    server.remove(records[24].identifier)
+    server.inject("unavailable", times=2, verb="ListRecords", resumption=True, skip=1)
+    kw = dict(sink=sink, state=store, archive=archive, client_factory=factory, full=True)
+    assert harvest_repository(repo, **kw).status == "failed"
+    report = harvest_repository(repo, **kw)
+    assert report.status == "ok" and report.resumed and report.deleted == 1
+    assert len(sink.records) == 24
 
 
 def test_transport_faults_mid_run(repo, env, server):
@@ -261,12 +395,17 @@ def test_writer_sink_adapts_a_writer_factory(repo, server, fast_transport):
         yield Writer()
         calls.append(("commit",))
 
-    report = harvest_repository(
-        repo, sink=WriterSink(writer), state=MemoryCheckpointStore(),
-        client_factory=lambda r: OAIClient(r.oai_url, transport=fast_transport),
-    )
-    assert report.status == "ok"
+    def run(**kw):
+        calls.clear()
+        return harvest_repository(
+            repo, sink=WriterSink(writer), state=MemoryCheckpointStore(),
+            client_factory=lambda r: OAIClient(r.oai_url, transport=fast_transport), **kw,
+        )
+
+    assert run(commit_records=0).status == "ok"
     assert calls == [("add", 10), ("commit",), ("add", 10), ("commit",), ("add", 5), ("commit",)]
+    assert run().status == "ok"
+    assert calls == [("add", 25), ("commit",)]  # one writer for the whole batch
 
 
 def test_harvest_many(tmp_path, fast_transport, make_records):
@@ -293,9 +432,12 @@ def test_harvest_many(tmp_path, fast_transport, make_records):
 
 # --------------------------------------------------------------------------- kill -9
 # The harvest runs in a subprocess with the JSON-file checkpoint store, the raw archive and a
-# SQLite sink keyed by record id that also logs every delivery.  It is killed with SIGKILL at
-# three points: while waiting for page 3 (killed from outside), inside the sink commit of
-# page 2 before the transaction commits, and right after that commit (before the checkpoint).
+# SQLite sink keyed by record id that also logs every committed delivery.  60 records, 10 per
+# page.  It is killed with SIGKILL while waiting for a page (from outside), inside the second
+# sink commit before the transaction commits, and right after it (before the checkpoint):
+# committing every page (commit_records=0: sink commits after pages 1 and 2), and in batches
+# (commit_records=25: sink commits after pages 3 and 6, so at a kill while waiting for page 5
+# page 4 is processed but not committed).
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -306,7 +448,7 @@ SCRIPT = textwrap.dedent('''
     from harvesters.http import Transport, TransportConfig
     from harvesters.runner import JsonFileCheckpointStore, RepositoryConfig, harvest_repository
 
-    url, work, kill_at = sys.argv[1], sys.argv[2], sys.argv[3]
+    url, work, kill_at, commit_records = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
     class SqliteSink:
         """Keyed by record id (upsert), plus an append-only log of every delivery."""
@@ -342,31 +484,45 @@ SCRIPT = textwrap.dedent('''
         state=JsonFileCheckpointStore(os.path.join(work, "state")),
         archive=RawArchive(os.path.join(work, "archive")),
         client_factory=lambda r: OAIClient(r.oai_url, transport=transport, repository=r.code),
+        commit_records=commit_records,
     )
     print(json.dumps({"status": report.status, "resumed": report.resumed,
-                      "pages": report.pages, "added": report.added}))
+                      "pages": report.pages, "added": report.added,
+                      "updated": report.updated}))
 ''')
 
 
-def _run(url: str, work: Path, kill_at: str) -> subprocess.Popen:
+def _run(url: str, work: Path, kill_at: str, commit_records: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, url, str(work), kill_at],
+        [sys.executable, "-c", SCRIPT, url, str(work), kill_at, str(commit_records)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
 @pytest.mark.parametrize(
-    ("kill_at", "deliveries"),
-    [("held_request", 60), ("before_sink_commit", 60), ("after_sink_commit", 70)],
+    ("commit_records", "kill_at", "checkpointed", "deliveries"),
+    [
+        # per page: the checkpoint follows every page
+        (0, "held_request", 2, 60),
+        (0, "before_sink_commit", 1, 60),
+        (0, "after_sink_commit", 1, 70),
+        # batched: pages 4 (and 5, 6) processed but uncommitted are fetched again
+        (25, "held_request", 3, 60),
+        (25, "before_sink_commit", 3, 60),
+        (25, "after_sink_commit", 3, 90),
+    ],
 )
-def test_kill_nine_and_restart_loses_and_duplicates_nothing(tmp_path, make_records, kill_at,
-                                                            deliveries):
+def test_kill_nine_and_restart_loses_and_duplicates_nothing(
+    tmp_path, make_records, commit_records, kill_at, checkpointed, deliveries
+):
     records = make_records(60)
     with OAIDevServer(records, page_size=10) as server:
         if kill_at == "held_request":
-            server.inject("hold", verb="ListRecords", resumption=True, skip=1)
-        proc = _run(server.url, tmp_path, kill_at)
+            # hold the request for page 3 (per page) or page 5 (batched: page 4 pending)
+            server.inject("hold", verb="ListRecords", resumption=True,
+                          skip=1 if commit_records == 0 else 3)
+        proc = _run(server.url, tmp_path, kill_at, commit_records)
         if kill_at == "held_request":
             assert server.holding.wait(30), proc.communicate(timeout=5)
             os.kill(proc.pid, signal.SIGKILL)
@@ -376,20 +532,54 @@ def test_kill_nine_and_restart_loses_and_duplicates_nothing(tmp_path, make_recor
 
         state = json.loads((tmp_path / "state" / "hue.json").read_text())
         assert state["run_id"] is not None  # killed mid-run
+        assert state["pages"] == checkpointed
 
-        again = _run(server.url, tmp_path, "never")
+        again = _run(server.url, tmp_path, "never", commit_records)
         out, err = again.communicate(timeout=60)
         assert again.returncode == 0, err
     report = json.loads(out)
     assert report["status"] == "ok" and report["resumed"] is True
-    assert report["pages"] < 6  # resumed from the checkpoint, not from scratch
+    # resumed from the checkpoint, not from scratch; and the archive was rolled back with
+    # it, so what the restart delivers counts as new, as it would have the first time
+    assert report["pages"] == 6 - checkpointed
+    assert (report["added"], report["updated"]) == (60 - 10 * checkpointed, 0)
 
     db = sqlite3.connect(tmp_path / "sink.sqlite3")
     ids = [json.loads(d)["oai_identifier"] for (d,) in db.execute("SELECT doc FROM records")]
     assert sorted(ids) == sorted(r.identifier for r in records)  # no loss, no duplicate row
     (n,) = db.execute("SELECT COUNT(*) FROM deliveries").fetchone()
-    assert n == deliveries  # at most the interrupted page was delivered twice, idempotently
+    assert n == deliveries  # only the uncheckpointed batch was delivered twice, idempotently
+    (distinct,) = db.execute("SELECT COUNT(DISTINCT id) FROM deliveries").fetchone()
+    assert distinct == 60
     state = json.loads((tmp_path / "state" / "hue.json").read_text())
     assert state["run_id"] is None and state["high_water"]
     archive = sqlite3.connect(tmp_path / "archive" / "hue.sqlite3")
     assert archive.execute("SELECT COUNT(*) FROM records").fetchone() == (60,)
+
+
+def test_last_change_in_a_batch_wins(repo, server, records, fast_transport):
+    # One batch holds a page where a record is deleted and a later page where it is back
+    # (a re-listing after a token restart can do that): the sink must end with it live.
+    client = OAIClient(server.url, transport=fast_transport)
+    back = records[0]
+    server.delete(back.identifier)
+    deleted = list(client.list_records("oai_dc"))
+    server.upsert(replace(back, datestamp=utc_now_seconds()))
+    restored = list(client.list_records("oai_dc"))
+    assert deleted[-1].records[-1].deleted and not restored[-1].records[-1].deleted
+
+    class Replay:
+        def identify(self):
+            return client.identify()
+
+        def list_records(self, *args, **kwargs):
+            yield from [*deleted, restored[-1]]
+
+    for commit_records in (0, 2000):
+        sink = MemorySink()
+        report = harvest_repository(repo, sink=sink, state=MemoryCheckpointStore(),
+                                    client_factory=lambda r: Replay(),
+                                    commit_records=commit_records)
+        assert report.status == "ok" and report.deleted == 1
+        assert make_record_id("hue", back.identifier) in sink.records
+        assert len(sink.records) == 25
