@@ -7,7 +7,10 @@ consortium registry in a TOML file, ``lienhop demo load`` loads the demo consort
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -186,6 +189,116 @@ def registry_list(ctx: Context) -> None:
                 click.echo(f"  - {repo.code} {repo.metadata_prefix} {repo.oai_url}{state}")
 
 
+# --- harvest and index -----------------------------------------------------------------
+
+class _Progress:
+    """One status line per repository on a terminal; nothing otherwise (the log says it)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, report) -> None:  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        start = self.started.setdefault(report.repository, now)
+        done = report.added + report.updated + report.deleted + report.failed
+        rate = done / (now - start) if now > start else 0.0
+        state = report.status if report.finished else "running"
+        with self.lock:
+            click.echo(
+                f"\r{report.repository:<18} {state:<8} pages {report.pages:>5}  "
+                f"records {done:>8}  ({report.added} new, {report.updated} updated, "
+                f"{report.deleted} deleted, {report.failed} failed)  {rate:7.1f} rec/s",
+                nl=bool(report.finished), err=True,
+            )
+
+
+def _run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str | None,
+                 workers: int, delay: float | None = None) -> list:  # type: ignore[type-arg]
+    from resolver.harvest_jobs import JobContext, harvest
+
+    tty = sys.stderr.isatty()
+    if tty:  # the progress line replaces the per-page log lines
+        logging.getLogger("lienhop.harvest").setLevel(logging.WARNING)
+    job = JobContext(ctx.settings, ctx.sessions())
+    try:
+        return harvest(job, repos, full=full, from_=from_, workers=workers, delay=delay,
+                       progress=_Progress(tty))
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+
+
+def _summarise(reports: list) -> None:  # type: ignore[type-arg]
+    for r in reports:
+        click.echo(f"{r.repository}: {r.status}: {r.pages} pages, {r.added} added, "
+                   f"{r.updated} updated, {r.deleted} deleted, {r.failed} failed")
+        for err in r.errors[:5]:
+            click.echo(f"    {err}")
+        if len(r.errors) > 5:
+            click.echo(f"    ... {len(r.errors) - 5} more (see the log)")
+
+
+@main.command("harvest")
+@click.argument("repos", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Harvest every enabled repository.")
+@click.option("--full", is_flag=True,
+              help="List everything again and remove records the repository no longer lists.")
+@click.option("--from", "from_", metavar="DATE",
+              help="Start from this datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) instead of "
+                   "the last successful run's high-water mark.")
+@click.option("--workers", default=4, show_default=True, help="Repositories harvested at once.")
+@pass_ctx
+def harvest_cmd(ctx: Context, repos: tuple[str, ...], all_: bool, full: bool,
+                from_: str | None, workers: int) -> None:
+    """Harvest REPOS (repository codes), or --all, into the index.
+
+    Incremental by default: from the last successful run's high-water mark, with an overlap.
+    A run that was killed resumes from its last page checkpoint. Exits 1 if a run failed.
+    """
+    if not repos and not all_:
+        raise click.UsageError("name one or more repositories, or give --all")
+    if repos and all_:
+        raise click.UsageError("give repository codes or --all, not both")
+    if from_:
+        import datetime as dt
+
+        try:
+            dt.datetime.fromisoformat(from_.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.BadParameter(f"{from_!r} is not a date", param_hint="--from") from exc
+    reports = _run_harvest(ctx, repos, full=full, from_=from_, workers=max(1, workers))
+    if not reports:
+        click.echo("no enabled repositories to harvest")
+        return
+    _summarise(reports)
+    if any(r.status == "failed" for r in reports):
+        sys.exit(1)
+
+
+@main.group("index")
+def index_group() -> None:
+    """Maintain the search index."""
+
+
+@index_group.command("rebuild")
+@pass_ctx
+def index_rebuild(ctx: Context) -> None:
+    """Rebuild the index from the raw archive (no network) and swap it in atomically.
+
+    Use it after a crosswalk or analysis change; searches keep using the old index until the
+    new one is complete.
+    """
+    from resolver.harvest_jobs import JobContext, rebuild_index
+
+    count, errors = rebuild_index(JobContext(ctx.settings, ctx.sessions()))
+    click.echo(f"rebuilt {ctx.settings.index_dir}: {count} records, {len(errors)} failed")
+    for err in errors[:10]:
+        click.echo(f"    {err}")
+
+
 # --- demo -------------------------------------------------------------------------------
 
 @main.group("demo")
@@ -194,7 +307,46 @@ def demo_group() -> None:
 
 
 @demo_group.command("load")
+@click.option("--no-harvest", is_flag=True, help="Load the registry only.")
 @pass_ctx
-def demo_load(ctx: Context) -> None:
-    """Load the demo registry (real institutions, documentation-range IPs)."""
-    _import_registry(ctx, DEMO_DIR / "registry.toml", prune=False, dry_run=False)
+def demo_load(ctx: Context, no_harvest: bool) -> None:
+    """Load the demo registry and harvest the demo repositories over OAI-PMH.
+
+    The demo repositories' pages are served on 127.0.0.1 (the ports in the demo registry)
+    for the length of the harvest, which goes through the real harvester.
+    """
+    from resolver.demo import REGISTRY, demo_repositories, serve_demo_repositories
+
+    _import_registry(ctx, REGISTRY, prune=False, dry_run=False)
+    if no_harvest:
+        return
+    codes = tuple(code for code, _ in demo_repositories())
+    try:
+        with serve_demo_repositories():
+            # The demo endpoints are our own, on this machine: no politeness delay needed.
+            reports = _run_harvest(ctx, codes, full=True, from_=None, workers=4, delay=0.0)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _summarise(reports)
+    if any(r.status == "failed" for r in reports):
+        sys.exit(1)
+
+
+@demo_group.command("serve")
+def demo_serve() -> None:
+    """Serve the demo repositories' OAI-PMH endpoints until interrupted."""
+    from resolver.demo import serve_demo_repositories
+
+    with serve_demo_repositories() as servers:
+        for server in servers:
+            click.echo(f"serving {server.repository_name} at {server.url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+from resolver.kb_cli import kb_group  # noqa: E402
+
+main.add_command(kb_group)

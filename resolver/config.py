@@ -39,6 +39,14 @@ class Settings:
     #: retries of a failed request (timeouts, resets, 429/5xx) before a run gives up
     harvest_retries: int = 5
     extra: dict[str, str] = field(default_factory=dict)
+    #: huey storage for harvest jobs: sqlite:///path (one machine) or redis://host:port/db
+    queue_url: str = ""
+    #: a running job whose worker has not reported for this many seconds is given to another
+    job_stale_seconds: float = 60.0
+    #: failed logins per account (and 4x that per client IP) before a temporary lock
+    login_max_failures: int = 5
+    #: minutes an account (or client IP) stays locked after too many failed logins
+    login_lock_minutes: float = 15.0
 
     @property
     def is_production(self) -> bool:
@@ -126,4 +134,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
         harvest_delay=_number(get("HARVEST_DELAY", "1.0"), "HARVEST_DELAY", float),
         harvest_retries=int(_number(get("HARVEST_RETRIES", "5"), "HARVEST_RETRIES", int)),
+        queue_url=get("QUEUE_URL") or f"sqlite:///{home / 'queue.sqlite3'}",
+        job_stale_seconds=_number(get("JOB_STALE_SECONDS", "60"), "JOB_STALE_SECONDS", float),
+        login_max_failures=int(
+            _number(get("LOGIN_MAX_FAILURES", "5"), "LOGIN_MAX_FAILURES", int)),
+        login_lock_minutes=_number(get("LOGIN_LOCK_MINUTES", "15"), "LOGIN_LOCK_MINUTES", float),
     )

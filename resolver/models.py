@@ -156,3 +156,154 @@ class HarvestRun(Base):
     log: Mapped[str] = mapped_column(Text, default="")
 
     repository: Mapped[Repository] = relationship(back_populates="runs")
+
+
+# --- knowledge base and link resolver ----------------------------------------------------
+
+SUBSCRIPTION = "subscription"
+OPEN_ACCESS = "open"
+PACKAGE_KINDS = (SUBSCRIPTION, OPEN_ACCESS)
+DELIVERY_STATUSES = ("new", "in progress", "delivered", "refused")
+
+
+class Package(Base):
+    """A knowledge-base package: a shared subscription (ScienceDirect…) or an open collection.
+
+    Link templates use :mod:`resolver.linktemplates` placeholders; an empty article template
+    means the package only offers title-level links.
+    """
+
+    __tablename__ = "kb_package"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    platform: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(16), default=SUBSCRIPTION)
+    article_template: Mapped[str] = mapped_column(String(1000), default="")
+    title_template: Mapped[str] = mapped_column(String(1000), default="{title_url}")
+    imported_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    source_file: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    titles: Mapped[list[KbTitle]] = relationship(
+        back_populates="package", cascade="all, delete-orphan", passive_deletes=True
+    )
+    entitlements: Mapped[list[Entitlement]] = relationship(
+        back_populates="package", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class KbTitle(Base):
+    """One KBART row of a package (a title with gaps in coverage has several rows).
+
+    Matching columns are normalised as :mod:`resolver.kbart` does (ISSN ``NNNN-NNNC``,
+    ISBN-13 digits, folded title); ``data`` keeps the whole parsed row so a re-import can be
+    diffed against it and coverage rebuilt without a migration per KBART column.
+    """
+
+    __tablename__ = "kb_title"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_package.id", ondelete="CASCADE"), index=True
+    )
+    row: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(1000))
+    title_norm: Mapped[str] = mapped_column(String(300), index=True)
+    print_id: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    online_id: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    title_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    title_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    date_first: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    date_last: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    embargo: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    coverage_depth: Mapped[str] = mapped_column(String(64), default="fulltext")
+    publication_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    package: Mapped[Package] = relationship(back_populates="titles")
+
+
+class Entitlement(Base):
+    """An institution may use a package from ``start`` to ``end`` (inclusive; None = open)."""
+
+    __tablename__ = "kb_entitlement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_package.id", ondelete="CASCADE"), index=True
+    )
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+    package: Mapped[Package] = relationship(back_populates="entitlements")
+    institution: Mapped[Institution] = relationship()
+
+
+class ResolverSettings(Base):
+    """Per-institution resolver settings: EZproxy prefix, catalogue link, redirect default.
+
+    ``catalogue_template`` may hold several templates separated by spaces; the first one
+    the citation can fill is used (e.g. an ISSN search, then a title search).
+    """
+
+    __tablename__ = "resolver_settings"
+
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+    )
+    proxy_prefix: Mapped[str] = mapped_column(String(500), default="")
+    catalogue_template: Mapped[str] = mapped_column(String(2000), default="")
+    catalogue_name: Mapped[str] = mapped_column(String(200), default="")
+    redirect_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    institution: Mapped[Institution] = relationship()
+
+
+class OpenPlatform(Base):
+    """An open platform searched by URL template (Openscience.vn, …), after our own index."""
+
+    __tablename__ = "open_platform"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url_template: Mapped[str] = mapped_column(String(1000))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ClickLog(Base):
+    """One followed target, for usage reports. Deliberately no IP address and no user."""
+
+    __tablename__ = "click_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    institution: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    package: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    doi: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    issn: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    isbn: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class DeliveryRequest(Base):
+    """A document-delivery request typed by a user, for the administrators to handle."""
+
+    __tablename__ = "delivery_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    institution: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    citation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_email: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+

@@ -1,0 +1,335 @@
+"""Link-resolver benchmark: in-process resolve time and requests/s through gunicorn.
+
+    .venv/bin/python bench/resolve.py [--titles 50000 --packages 20 --institutions 130
+                                       --urls 10000 --duration 15 --workers 2]
+
+The OpenURLs are real: the NYU GetIt samples in ../shared/data/openurl (0.1, 1.0 and
+hybrids, with their logging damage), topped up to ``--urls`` with copies whose date,
+volume and institution vary. The knowledge base holds every ISSN/ISBN those URLs cite
+(so most of them find holdings, as at a real library) plus synthetic titles up to
+``--titles``, spread over ``--packages`` packages imported through the real KBART import;
+each package is entitled to a random part of the ``--institutions`` institutions, some
+with dates. Half of the URLs carry an ``inst``; the other half come from a campus IP.
+
+Figures printed: p50/p95/p99 of one ``/resolve/api`` and one ``/resolve`` (menu) request
+through the Flask test client (in-process: routing, parsing, SQL, ranking, templates or
+JSON), then requests/s for ``/resolve/api`` through gunicorn, measured by ``wrk`` (or, when
+wrk is missing, a separate Python process with a bounded thread pool), beside a Flask
+"hello world" on the same gunicorn settings, the ceiling of this stack on this machine.
+Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENURLS = ROOT.parent / "shared" / "data" / "openurl"
+sys.path.insert(0, str(ROOT))
+
+HEADER = ("publication_title\tprint_identifier\tonline_identifier\tdate_first_issue_online\t"
+          "num_first_vol_online\tnum_first_issue_online\tdate_last_issue_online\t"
+          "num_last_vol_online\tnum_last_issue_online\ttitle_url\tfirst_author\ttitle_id\t"
+          "embargo_info\tcoverage_depth\tnotes\tpublisher_name\tpublication_type\n")
+
+
+def hello_app():  # type: ignore[no-untyped-def]
+    """The ceiling: a Flask app that only says hello (served as ``bench.resolve:hello``)."""
+    from flask import Flask
+
+    app = Flask("hello")
+
+    @app.get("/resolve/api")
+    def hi():  # type: ignore[no-untyped-def]
+        return {"hello": "world"}
+
+    return app
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    if name == "hello":  # built on demand so importing this module stays cheap
+        return hello_app()
+    raise AttributeError(name)
+
+
+# ------------------------------------------------------------------------------ data
+
+def real_openurls() -> list[str]:
+    """Query strings of the real NYU OpenURLs (host and path removed), made sendable."""
+    out = []
+    for f in sorted(OPENURLS.glob("nyu_getit_*.txt")):
+        for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+            if "?" not in line:
+                continue
+            q = line.split("?", 1)[1].lstrip("?")
+            # The logs are half-decoded (raw spaces, UTF-8): encode what HTTP cannot carry.
+            out.append(quote(q, safe="=&%+:/?;,@!$'()*[]~.-_"))
+    return out
+
+
+def _issn(rng: random.Random) -> str:
+    from resolver.openurl import issn_check_digit
+
+    body = f"{rng.randrange(10_000_000):07d}"
+    return f"{body[:4]}-{body[4:]}{issn_check_digit(body)}"
+
+
+def build_kb(sessions, urls: list[str], n_titles: int, n_packages: int,  # type: ignore[no-untyped-def]
+             n_institutions: int, rng: random.Random) -> list[str]:
+    """Registry + KB; returns the institution codes."""
+    from resolver import db
+    from resolver.kb import entitle, import_kbart
+    from resolver.models import Institution, IpRange, OpenPlatform, ResolverSettings
+    from resolver.openurl import CitationError, parse_openurl
+
+    cited: dict[str, str] = {}
+    for q in urls:
+        try:
+            c = parse_openurl(q)
+        except CitationError:
+            continue
+        for ident in (c.issn, c.eissn, c.isbn):
+            if ident and c.title and len(ident) in (9, 13):
+                cited.setdefault(ident, c.title)
+    rows = []
+    for ident, title in cited.items():
+        rows.append((title.replace("\t", " ")[:200], ident))
+    while len(rows) < n_titles:
+        rows.append((f"Synthetic Journal {len(rows)} of "
+                     f"{rng.choice(['Physics', 'Hóa học', 'Agronomy', 'Y học', 'Computing'])}",
+                     _issn(rng)))
+    rng.shuffle(rows)
+    codes = [f"inst{i:03d}" for i in range(n_institutions)]
+    with db.transaction(sessions) as s:
+        for i, code in enumerate(codes):
+            inst = Institution(code=code, name_vi=f"Thư viện {i}", name_en=f"Library {i}",
+                               status="member")
+            inst.ip_ranges.append(IpRange(cidr=f"100.{64 + i // 256}.{i % 256}.0/24"))
+            s.add(inst)
+        s.add(OpenPlatform(code="openscience", name="Openscience.vn",
+                           url_template="https://openscience.vn/search?q={atitle}",
+                           position=1, enabled=True))
+        s.flush()
+        for inst in s.query(Institution).all()[::3]:
+            s.add(ResolverSettings(institution_id=inst.id,
+                                   proxy_prefix="https://ezproxy.example.edu.vn/login?url=",
+                                   catalogue_template="https://opac.example.edu.vn/s?issn={issn}",
+                                   catalogue_name="OPAC", redirect_default=False))
+    per = -(-len(rows) // n_packages)
+    t0 = time.perf_counter()
+    for p in range(n_packages):
+        lines = [HEADER]
+        for j, (title, ident) in enumerate(rows[p * per:(p + 1) * per]):
+            first = rng.choice(["1990", "1995-01-01", "2000", "2005", ""])
+            last = rng.choice(["", "", "", "2015-12-31"])
+            embargo = rng.choice(["", "", "", "P1Y", "R10Y", "P6M"])
+            lines.append("\t".join([
+                title, ident, "", first, "", "", last, "", "",
+                f"https://platform{p}.example.org/title/{j}", "", f"t{p}-{j}", embargo,
+                "fulltext", "", f"Publisher {p}", "monograph" if len(ident) == 13 else "serial",
+            ]) + "\n")
+        with db.transaction(sessions) as s:
+            import_kbart(s, f"pkg{p:02d}", "".join(lines).encode(), name=f"Package {p}",
+                         article_template="https://doi.org/{doi}" if p % 2 == 0 else "",
+                         kind="open" if p == n_packages - 1 else "subscription")
+            for code in codes:
+                if rng.random() < 0.6:
+                    start = None if rng.random() < 0.8 else __import__("datetime").date(
+                        2024, rng.randint(1, 12), 1)
+                    entitle(s, f"pkg{p:02d}", code, start)
+    print(f"KB: {len(rows)} titles ({len(cited)} cited by the real URLs) in {n_packages} "
+          f"packages, {n_institutions} institutions; import {time.perf_counter() - t0:.1f} s")
+    return codes
+
+
+def workload(urls: list[str], codes: list[str], n: int, rng: random.Random
+             ) -> list[tuple[str, str | None]]:
+    """(query, campus IP or None): real URLs first, then varied copies of them."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while len(out) < n:
+        q = urls[i % len(urls)]
+        if i >= len(urls):  # a copy: another year and volume
+            q = re.sub(r"(date=)(\d{4})", lambda m: m.group(1) + str(rng.randint(1985, 2025)), q)
+            q = re.sub(r"(volume=)(\d+)", lambda m: m.group(1) + str(rng.randint(1, 120)), q)
+        k = rng.randrange(len(codes))
+        if rng.random() < 0.5:
+            out.append((q + f"&inst={codes[k]}", None))
+        else:
+            out.append((q, f"100.{64 + k // 256}.{k % 256}.{rng.randint(1, 254)}"))
+        i += 1
+    return out
+
+
+# ------------------------------------------------------------------------ in-process
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def in_process(app, work: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    for path in ("/resolve/api?", "/resolve?"):
+        for q, ip in work[:200]:  # warm-up: caches, catalogues, SQLite pages
+            client.get(path + q, environ_base={"REMOTE_ADDR": ip or "127.0.0.1"})
+        times, status = [], {}
+        for q, ip in work:
+            t = time.perf_counter()
+            r = client.get(path + q, environ_base={"REMOTE_ADDR": ip or "127.0.0.1"})
+            times.append((time.perf_counter() - t) * 1000)
+            status[r.status_code] = status.get(r.status_code, 0) + 1
+        print(f"in-process {path.rstrip('?'):<13} n={len(times)}  p50 {pct(times, 50):6.2f} ms"
+              f"  p95 {pct(times, 95):6.2f} ms  p99 {pct(times, 99):6.2f} ms  "
+              f"mean {statistics.fmean(times):6.2f} ms  status {dict(sorted(status.items()))}")
+
+
+# ---------------------------------------------------------------------------- HTTP
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"gunicorn did not listen on {port}")
+
+
+def _gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    exe = Path(sys.executable).with_name("gunicorn")
+    cmd = [str(exe), "-w", str(workers), "-k", "gthread", "--threads", "4",
+           "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning", target]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wrk(port: int, paths: list[str], duration: int, conns: int, tmp: Path) -> float:
+    script = tmp / "paths.lua"
+    body = ",\n".join(f"[==[{p}]==]" for p in paths)
+    script.write_text(
+        f"local paths = {{\n{body}\n}}\nlocal i = math.random(#paths)\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        "  return wrk.format('GET', paths[i])\nend\n")
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(conns), "-d", f"{duration}s", "-s",
+                          str(script), f"http://127.0.0.1:{port}/"],
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    print("   ", out.strip().splitlines()[-2].strip(),
+          f"| non-2xx: {non2xx.group(1) if non2xx else 0}",
+          f"| {errors.group(0) if errors else 'no socket errors'}")
+    return rate
+
+
+_PY_LOADGEN = r"""
+import http.client, sys, time, threading
+from concurrent.futures import ThreadPoolExecutor
+port, duration, conns = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+paths = [line.rstrip("\n") for line in open(sys.argv[4], encoding="utf-8")]
+done = [0] * conns
+end = time.monotonic() + duration
+def run(k):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    i = k
+    while time.monotonic() < end:
+        conn.request("GET", paths[i % len(paths)])
+        r = conn.getresponse(); r.read()
+        if r.getheader("Connection", "").lower() == "close":
+            conn.close(); conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        done[k] += 1; i += conns
+with ThreadPoolExecutor(conns) as ex:
+    list(ex.map(run, range(conns)))
+print(sum(done) / duration)
+"""
+
+
+def _pyload(port: int, paths: list[str], duration: int, conns: int, tmp: Path) -> float:
+    listing = tmp / "paths.txt"
+    listing.write_text("\n".join(paths), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", _PY_LOADGEN, str(port), str(duration),
+                          str(conns), str(listing)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = ["/resolve/api?" + q for q, _ip in work]
+    load = _wrk if shutil.which("wrk") and not args.python_load else _pyload
+    tool = "wrk" if load is _wrk else "python thread pool"
+    rates = {}
+    for name, target in (("hello world", "bench.resolve:hello"), ("lienhop", "wsgi:app")):
+        port = _free_port()
+        proc = _gunicorn(target, port, args.workers, env)
+        try:
+            _wait(port)
+            load(port, paths[:500], 3, args.connections, tmp)  # warm-up
+            rates[name] = load(port, paths, args.duration, args.connections, tmp)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        print(f"gunicorn ({args.workers} workers x 4 threads), {tool}, {args.connections} "
+              f"connections, {args.duration} s: {name:<12} {rates[name]:8.0f} req/s")
+    print(f"lienhop /resolve/api = {100 * rates['lienhop'] / rates['hello world']:.0f} % "
+          "of hello world")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--titles", type=int, default=50_000)
+    ap.add_argument("--packages", type=int, default=20)
+    ap.add_argument("--institutions", type=int, default=130)
+    ap.add_argument("--urls", type=int, default=10_000)
+    ap.add_argument("--duration", type=int, default=15)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=20261121)
+    ap.add_argument("--skip-http", action="store_true")
+    ap.add_argument("--python-load", action="store_true", help="Use the Python load generator.")
+    args = ap.parse_args()
+    if not OPENURLS.exists():
+        sys.exit(f"{OPENURLS} is missing: the benchmark replays real OpenURLs from it")
+    print(f"python {platform.python_version()} on {platform.platform()}, "
+          f"{os.cpu_count()} CPUs")
+    rng = random.Random(args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="lienhop-bench-resolve-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
+    env.update({"LIENHOP_HOME": str(tmp / "instance"), "LIENHOP_ENV": "production",
+                "LIENHOP_SECRET_KEY": "bench-secret", "LIENHOP_LOG_LEVEL": "WARNING"})
+    os.environ.update(env)
+    try:
+        from resolver import create_app
+
+        app = create_app()
+        urls = real_openurls()
+        codes = build_kb(app.extensions["lienhop.sessions"], urls, args.titles, args.packages,
+                         args.institutions, rng)
+        work = workload(urls, codes, args.urls, rng)
+        print(f"workload: {len(work)} OpenURLs ({len(urls)} real, the rest varied copies)")
+        in_process(app, work)
+        if not args.skip_http:
+            http_bench(env, work, args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

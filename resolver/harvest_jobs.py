@@ -1,0 +1,239 @@
+"""Run harvests of registry repositories: the glue between the database and ``harvesters``.
+
+``harvesters`` knows nothing about SQL or Flask; this module gives it what it asks for: a
+checkpoint store over the ``harvest_state`` table, repository configs from the registry, a
+sink into the index, and a ``harvest_run`` row per run that the admin pages read, updated
+after every page so a running job shows live progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from harvesters.archive import RawArchive
+from harvesters.client import OAIClient
+from harvesters.crosswalk import crosswalk
+from harvesters.http import Transport, TransportConfig
+from harvesters.runner import (
+    HarvestState,
+    RepositoryConfig,
+    RunReport,
+    WriterSink,
+    harvest_repository,
+)
+from index import open_index, rebuild
+from index.record import Record
+from resolver import db
+from resolver.config import Settings
+from resolver.models import HarvestRun, Repository
+from resolver.models import HarvestState as HarvestStateRow
+
+log = logging.getLogger("lienhop.harvest")
+
+
+class SqlCheckpointStore:
+    """:class:`harvesters.runner.CheckpointStore` over the ``harvest_state`` table.
+
+    Each save is its own committed transaction, so a checkpoint survives a kill -9 of the
+    harvesting process the moment ``save`` returns.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+
+    def _repo_id(self, session: Session, code: str) -> int:
+        rid = session.scalar(select(Repository.id).where(Repository.code == code))
+        if rid is None:
+            raise KeyError(f"no repository {code!r} in the registry")
+        return rid
+
+    def load(self, repository: str) -> HarvestState | None:
+        with self.sessions() as session:
+            row = session.get(HarvestStateRow, self._repo_id(session, repository))
+            return HarvestState.from_dict(row.state) if row and row.state else None
+
+    def save(self, state: HarvestState) -> None:
+        with db.transaction(self.sessions) as session:
+            rid = self._repo_id(session, state.repository)
+            row = session.get(HarvestStateRow, rid)
+            if row is None:
+                session.add(HarvestStateRow(repository_id=rid, state=state.to_dict()))
+            else:
+                row.state = state.to_dict()
+
+
+def repository_configs(session: Session, codes: Iterable[str] = (), *,
+                       enabled_only: bool = False) -> list[RepositoryConfig]:
+    """Configs for the named repositories (all when ``codes`` is empty); unknown codes raise."""
+    wanted = list(codes)
+    query = select(Repository).options(selectinload(Repository.institution)).order_by(
+        Repository.code)
+    if wanted:
+        query = query.where(Repository.code.in_(wanted))
+    repos = session.scalars(query).all()
+    missing = set(wanted) - {r.code for r in repos}
+    if missing:
+        raise KeyError("no such repository: " + ", ".join(sorted(missing)))
+    if enabled_only:
+        repos = [r for r in repos if r.enabled]
+    return [
+        RepositoryConfig(code=r.code, institution=r.institution.code, oai_url=r.oai_url,
+                         metadata_prefix=r.metadata_prefix, sets=list(r.sets or []))
+        for r in repos
+    ]
+
+
+@dataclass
+class JobContext:
+    """Everything a harvest needs, built from the settings."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JobContext:
+        engine = db.make_engine(settings.database_url)
+        db.upgrade(engine)
+        return cls(settings, db.session_factory(engine))
+
+
+def _parse_ts(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+class _RunRecorder:
+    """Keeps one ``harvest_run`` row in step with the runner's report."""
+
+    def __init__(self, sessions: sessionmaker[Session], code: str, full: bool):
+        self.sessions = sessions
+        with db.transaction(sessions) as session:
+            repo_id = session.scalar(select(Repository.id).where(Repository.code == code))
+            run = HarvestRun(repository_id=repo_id, full=full, status="running")
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+
+    def update(self, report: RunReport, *, final: bool = False) -> None:
+        with db.transaction(self.sessions) as session:
+            run = session.get(HarvestRun, self.run_id)
+            assert run is not None
+            run.pages, run.added, run.updated = report.pages, report.added, report.updated
+            run.deleted, run.failed = report.deleted, report.failed
+            run.errors = list(report.errors)
+            if final:
+                run.status = report.status
+                run.finished_at = _parse_ts(report.finished) or dt.datetime.now(dt.UTC).replace(
+                    tzinfo=None)
+                run.high_water = report.high_water or ""
+
+
+def client_factory(settings: Settings, *, delay: float | None = None,
+                   ) -> Callable[[RepositoryConfig], OAIClient]:
+    """OAI clients with the instance's politeness delay and retry budget."""
+    config = TransportConfig(
+        delay=settings.harvest_delay if delay is None else delay,
+        max_retries=settings.harvest_retries,
+    )
+
+    def make(repo: RepositoryConfig) -> OAIClient:
+        return OAIClient(repo.oai_url, repository=repo.code, transport=Transport(config))
+
+    return make
+
+
+def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
+            from_: str | None = None, workers: int = 4, delay: float | None = None,
+            progress: Callable[[RunReport], None] | None = None) -> list[RunReport]:
+    """Harvest the named repositories (all enabled ones when none are named) into the index.
+
+    Repositories run in parallel on a bounded pool; the index has one writer, shared under a
+    lock, a page at a time.
+    """
+    codes = list(codes)
+    with ctx.sessions() as session:
+        repos = repository_configs(session, codes, enabled_only=not codes)
+    if not repos:
+        return []
+    ix = open_index(ctx.settings.index_dir)
+    sink = WriterSink(lambda: ix.writer(timeout=120.0))
+    archive = RawArchive(ctx.settings.archive_dir)
+    state = SqlCheckpointStore(ctx.sessions)
+    lock = threading.Lock()
+    make_client = client_factory(ctx.settings, delay=delay)
+
+    def one(repo: RepositoryConfig) -> RunReport:
+        recorder = _RunRecorder(ctx.sessions, repo.code, full)
+
+        def on_page(report: RunReport) -> None:
+            recorder.update(report)
+            if progress is not None:
+                progress(report)
+
+        report = harvest_repository(repo, sink=sink, state=state, archive=archive, full=full,
+                                    from_=from_, progress=on_page, sink_lock=lock,
+                                    client_factory=make_client)
+        recorder.update(report, final=True)
+        if progress is not None:
+            progress(report)
+        return report
+
+    if workers <= 1 or len(repos) == 1:
+        return [one(r) for r in repos]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
+        return list(pool.map(one, repos))
+
+
+def _metadata_element(root: etree._Element) -> etree._Element:
+    """The payload of an archived OAI ``<record>`` (the archive keeps the record whole)."""
+    if etree.QName(root).localname != "record":
+        return root
+    for child in root:
+        if etree.QName(child).localname == "metadata" and len(child):
+            return child[0]
+    raise ValueError("archived record has no metadata")
+
+
+def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Iterator[Record]:
+    """Every live record of the raw archive, crosswalked again (no network)."""
+    archive = RawArchive(ctx.settings.archive_dir)
+    with ctx.sessions() as session:
+        repos = repository_configs(session)
+    for repo in repos:
+        for header, prefix, xml in archive.iter_records(repo.code):
+            try:
+                element = _metadata_element(etree.fromstring(xml))
+                yield crosswalk(prefix, element, header, repository=repo.code,
+                                institution=repo.institution)
+            except Exception as exc:  # one bad archived record must not stop a rebuild
+                msg = f"{repo.code} {header.identifier}: {type(exc).__name__}: {exc}"
+                log.warning("event=rebuild_record_failed %s", msg)
+                if errors is not None:
+                    errors.append(msg)
+
+
+def rebuild_index(ctx: JobContext) -> tuple[int, list[str]]:
+    """Rebuild the index from the raw archive into a new directory and swap it in."""
+    errors: list[str] = []
+    count = 0
+
+    def counted() -> Iterator[Record]:
+        nonlocal count
+        for rec in archived_records(ctx, errors=errors):
+            count += 1
+            yield rec
+
+    rebuild(Path(ctx.settings.index_dir), counted())
+    return count, errors

@@ -1,0 +1,272 @@
+"""The knowledge base in the database: KBART import, entitlements, holdings for a citation.
+
+Parsing and diffing are pure (:mod:`resolver.kbart`); this module is the storage edge. An
+import replaces a package's titles in the caller's transaction, so a failure anywhere
+leaves the previous titles in place; a file that cannot be read as KBART, or that yields
+no title at all (a truncated download), changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from resolver.kbart import (
+    KbartError,
+    KbartTitle,
+    RejectedRow,
+    TitleChange,
+    diff_titles,
+    parse_kbart,
+)
+from resolver.models import (
+    PACKAGE_KINDS,
+    SUBSCRIPTION,
+    Entitlement,
+    Institution,
+    KbTitle,
+    Package,
+)
+
+__all__ = [
+    "ImportReport",
+    "KbError",
+    "entitle",
+    "fold_title",
+    "holdings_rows",
+    "import_kbart",
+    "kbart_row",
+    "validate_template",
+]
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class KbError(ValueError):
+    """An import or entitlement that cannot be applied; nothing was changed."""
+
+
+def fold_title(title: str | None) -> str:
+    """Lower-case, diacritic-free, punctuation-free title for exact title matching.
+
+    Vietnamese đ has no decomposition, so it is folded by hand (else "Đại" ≠ "Dai").
+    """
+    if not title:
+        return ""
+    s = unicodedata.normalize("NFKD", title.lower().replace("đ", "d"))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = re.sub(r"^(the|a|an)\s+", "", s)
+    return re.sub(r"[\W_]+", " ", s).strip()[:300]
+
+
+def validate_template(template: str | None, name: str) -> str:
+    """A link template must build an http(s) URL whose host comes from the template itself.
+
+    Only ``{title_url}`` (a URL from the KBART file) may stand first; any other leading
+    placeholder would let a citation value (from the request) choose the host.
+    """
+    t = (template or "").strip()
+    if not t:
+        return ""
+    if not (re.match(r"https?://[^/{}]+", t, re.I) or t.startswith("{title_url}")):
+        raise KbError(f"{name} {t!r} must start with http(s)://host or {{title_url}}")
+    return t
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do): title keys added/changed/removed, rows rejected."""
+
+    package: str
+    created: bool
+    titles: int
+    added: list[KbartTitle] = field(default_factory=list)
+    changed: list[TitleChange] = field(default_factory=list)
+    removed: list[KbartTitle] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def kbart_row(row: KbTitle) -> KbartTitle:
+    """Rebuild the parsed KBART row stored with a title (for diffs and coverage)."""
+    names = {f.name for f in dataclasses.fields(KbartTitle)}
+    data = {k: v for k, v in (row.data or {}).items() if k in names}
+    data.setdefault("row", row.row)
+    data.setdefault("publication_title", row.title)
+    return KbartTitle(**data)
+
+
+def _to_row(t: KbartTitle) -> KbTitle:
+    return KbTitle(
+        row=t.row,
+        title=t.publication_title[:1000],
+        title_norm=fold_title(t.publication_title),
+        print_id=t.print_identifier,
+        online_id=t.online_identifier,
+        title_id=(t.title_id or None) and t.title_id[:300],
+        title_url=t.title_url if t.title_url and len(t.title_url) <= 2000 else None,
+        date_first=t.date_first_issue_online,
+        date_last=t.date_last_issue_online,
+        embargo=(t.embargo_info or None) and t.embargo_info[:32],
+        coverage_depth=t.coverage_depth[:64],
+        publication_type=t.publication_type,
+        data=dataclasses.asdict(t),
+    )
+
+
+def import_kbart(
+    session: Session,
+    code: str,
+    data: bytes,
+    *,
+    name: str | None = None,
+    platform: str | None = None,
+    kind: str | None = None,
+    article_template: str | None = None,
+    title_template: str | None = None,
+    source: str = "",
+    strict: bool = False,
+    today: dt.datetime | None = None,
+) -> ImportReport:
+    """Replace package ``code``'s titles with the KBART ``data`` (creating the package).
+
+    Runs in ``session``'s transaction: the caller commits (or rolls back for a dry run).
+    Raises :class:`KbError` (before touching anything) when the file has no KBART header,
+    no valid title, or, with ``strict``, any rejected row.
+    """
+    if not CODE_RE.match(code or ""):
+        raise KbError(f"package code {code!r}: use lower-case letters, digits, '.', '_', '-'")
+    if kind is not None and kind not in PACKAGE_KINDS:
+        raise KbError(f"kind {kind!r}: use one of {', '.join(PACKAGE_KINDS)}")
+    article_template = validate_template(article_template, "article template") if (
+        article_template is not None) else None
+    title_template = validate_template(title_template, "title template") if (
+        title_template is not None) else None
+    try:
+        parsed = parse_kbart(data)
+    except KbartError as exc:
+        raise KbError(f"not a KBART file: {exc}") from exc
+    if not parsed.titles:
+        raise KbError(f"no valid title in the file ({len(parsed.rejected)} rows rejected); "
+                      "the package was not changed")
+    if strict and parsed.rejected:
+        raise KbError(f"{len(parsed.rejected)} rows rejected and --strict given; "
+                      "the package was not changed")
+
+    pkg = session.scalar(select(Package).where(Package.code == code))
+    created = pkg is None
+    if pkg is None:
+        pkg = Package(code=code, name=name or code, platform=platform or "",
+                      kind=kind or SUBSCRIPTION, article_template=article_template or "",
+                      title_template="{title_url}" if title_template is None else title_template)
+        session.add(pkg)
+        session.flush()
+        old: list[KbartTitle] = []
+    else:
+        old = [kbart_row(r) for r in session.scalars(
+            select(KbTitle).where(KbTitle.package_id == pkg.id).order_by(KbTitle.row))]
+        for attr, value in (("name", name), ("platform", platform), ("kind", kind),
+                            ("article_template", article_template),
+                            ("title_template", title_template)):
+            if value is not None:
+                setattr(pkg, attr, value)
+    diff = diff_titles(old, parsed.titles)
+    # Replace rather than patch: simpler, and the diff above is what the librarian reads.
+    session.execute(delete(KbTitle).where(KbTitle.package_id == pkg.id))
+    rows = [_to_row(t) for t in parsed.titles]
+    for r in rows:
+        r.package_id = pkg.id
+    session.add_all(rows)
+    pkg.imported_at = (today or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    pkg.source_file = source[:500]
+    session.flush()
+    return ImportReport(
+        package=code, created=created, titles=len(rows), added=diff.added,
+        changed=diff.changed, removed=diff.removed, rejected=parsed.rejected,
+        warnings=parsed.warnings,
+    )
+
+
+def entitle(
+    session: Session,
+    package: str,
+    institution: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    remove: bool = False,
+) -> Entitlement | None:
+    """Grant (or with ``remove``, withdraw every grant of) a package to an institution.
+
+    A grant with the same start date is updated in place, so re-running a script is safe.
+    """
+    pkg = session.scalar(select(Package).where(Package.code == package))
+    if pkg is None:
+        raise KbError(f"no package {package!r} (import it first: lienhop kb import)")
+    inst = session.scalar(select(Institution).where(Institution.code == institution))
+    if inst is None:
+        raise KbError(f"no institution {institution!r} in the registry")
+    if start and end and end < start:
+        raise KbError(f"entitlement ends ({end}) before it starts ({start})")
+    existing = session.scalars(select(Entitlement).where(
+        Entitlement.package_id == pkg.id, Entitlement.institution_id == inst.id)).all()
+    if remove:
+        for e in existing:
+            session.delete(e)
+        session.flush()
+        return None
+    for e in existing:
+        if e.start == start:
+            e.end = end
+            session.flush()
+            return e
+    e = Entitlement(package_id=pkg.id, institution_id=inst.id, start=start, end=end)
+    session.add(e)
+    session.flush()
+    return e
+
+
+def holdings_rows(
+    session: Session,
+    *,
+    issns: Sequence[str] = (),
+    isbns: Sequence[str] = (),
+    title: str | None = None,
+    packages: Mapping[int, Package] | None = None,
+) -> list[tuple[Package, list[KbTitle]]]:
+    """KB rows for a citation, grouped by package (package code order).
+
+    Identifiers first (print or online ISSN/ISBN); the folded title only when no
+    identifier matched anything, since a title alone also matches unrelated namesakes.
+    ``packages`` (id -> package, e.g. a cached snapshot) saves a join per request; a
+    package missing from it is read from the database.
+    """
+    ids = [i for i in (*issns, *isbns) if i]
+    rows: Sequence[KbTitle] = []
+    if ids:
+        rows = session.scalars(
+            select(KbTitle).where(or_(KbTitle.print_id.in_(ids), KbTitle.online_id.in_(ids)))
+            .order_by(KbTitle.row)
+        ).all()
+    if not rows and title:
+        folded = fold_title(title)
+        if folded:
+            rows = session.scalars(
+                select(KbTitle).where(KbTitle.title_norm == folded).order_by(KbTitle.row)
+            ).all()
+    known = dict(packages or {})
+    missing = {r.package_id for r in rows} - known.keys()
+    if missing:
+        known.update((p.id, p) for p in session.scalars(
+            select(Package).where(Package.id.in_(missing))))
+    grouped: dict[int, tuple[Package, list[KbTitle]]] = {}
+    for row in rows:
+        grouped.setdefault(row.package_id, (known[row.package_id], []))[1].append(row)
+    return sorted(grouped.values(), key=lambda g: g[0].code)

@@ -1,0 +1,342 @@
+"""The OpenURL link resolver's web face: menu, direct redirect, JSON API, click-through.
+
+``/resolve?<openurl>`` shows the ranked menu (or, with ``redirect=1`` or the institution's
+default, 302s to the best full text); ``/resolve/api`` returns the same as JSON. Every
+target link is ``/go/<token>``: the token is the server-built destination signed with the
+app's secret, so the click can be logged and redirected without ever trusting a URL from
+the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from resolver import csrf, store
+from resolver.institution import client_ip
+from resolver.linktemplates import is_http_url
+from resolver.models import ClickLog, DeliveryRequest
+from resolver.openurl import (
+    Citation,
+    CitationError,
+    citation_to_dict,
+    citation_to_kev,
+    parse_openurl,
+)
+from resolver.ranking import Target
+from resolver.resolve_service import Registry, Resolution, identify, load_registry, resolve
+from resolver.search_index import get_index
+
+bp = Blueprint("resolve", __name__)
+log = logging.getLogger("lienhop.resolve")
+
+#: Real OpenURLs are under 4 KB; anything past this is refused rather than parsed.
+MAX_OPENURL_BYTES = 16_384
+COOKIE = "lienhop_inst"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,100}@[^@\s<>\"']{1,100}\.[^@\s<>\"']{2,}$")
+
+
+class _TooLong(Exception):
+    pass
+
+
+# --- request -> citation and institution ------------------------------------------------
+
+def _raw_openurl() -> bytes:
+    """The KEV: the query string, plus a form-encoded body for POST (catalogues POST)."""
+    raw = request.query_string or b""
+    if request.method == "POST":
+        if (request.content_length or 0) > MAX_OPENURL_BYTES:
+            raise _TooLong
+        body = request.get_data(cache=True)
+        if body and request.mimetype in ("application/x-www-form-urlencoded", "text/plain", ""):
+            raw = raw + b"&" + body if raw else body
+    if len(raw) > MAX_OPENURL_BYTES:
+        raise _TooLong
+    return raw
+
+
+def _registry() -> Registry:
+    """The registry snapshot, reused for a few seconds (it changes a few times a year)."""
+    app = current_app
+    ttl = app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS", 0 if app.testing else 30)
+    cached: Registry | None = app.extensions.get("lienhop.resolver_registry")
+    if cached is not None and ttl and time.monotonic() - cached.loaded_at < ttl:
+        return cached
+    reg = load_registry(store.session())
+    app.extensions["lienhop.resolver_registry"] = reg
+    return reg
+
+
+def _who(registry: Registry, inst_param: str | None) -> tuple[str | None, str | None]:
+    settings = current_app.config["LIENHOP"]
+    ip = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                   settings.trusted_proxies)
+    return identify(registry, inst_param=inst_param or request.args.get("inst"), ip=ip,
+                    cookie=request.cookies.get(COOKIE))
+
+
+def _lang() -> str:
+    return "en" if str(get_locale()) == "en" else "vi"
+
+
+def _delivery_url(citation: Citation, institution: str | None) -> str:
+    kev = citation_to_kev(citation)
+    return url_for("resolve.delivery") + "?" + (f"{kev}&inst={institution}" if institution
+                                                 else kev)
+
+
+def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
+    registry = _registry()
+    code, source = _who(registry, citation.inst)
+    info = registry.institutions.get(code) if code else None
+    resolution = resolve(store.session(), citation, info, registry, today=dt.date.today(),
+                         index=get_index(), delivery_url=_delivery_url(citation, code))
+    return resolution, source, registry
+
+
+# --- click-through tokens -------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="lienhop.go")
+
+
+def _click_payload(res: Resolution, t: Target) -> list[Any]:
+    c = res.citation
+    title = c.atitle or c.title
+    return [t.url, t.kind, res.package_code(t), res.institution.code if res.institution else None,
+            c.doi, c.issn or c.eissn, c.isbn, title[:200] if title else None]
+
+
+def go_url(res: Resolution, t: Target, *, external: bool = False) -> str | None:
+    """The lienhop link for a target (None for a target that cannot be followed)."""
+    if not t.available or not t.url:
+        return None
+    token = _serializer().dumps(_click_payload(res, t))
+    return url_for("resolve.go", token=token, _external=external)
+
+
+def _safe_destination(url: str) -> bool:
+    """http(s) from the KB/index, or one of our own paths (the delivery form)."""
+    if is_http_url(url):
+        return True
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url and not any(
+        ch in url for ch in "\r\n\t")
+
+
+def _log_click(payload: list[Any]) -> None:
+    _url, kind, package, inst, doi, issn, isbn, title = (payload + [None] * 8)[:8]
+    session = store.session()
+    # No IP address, no cookie, no user: usage reports count institutions, not people.
+    session.add(ClickLog(kind=str(kind)[:16], package=package, institution=inst, doi=doi,
+                         issn=issn, isbn=isbn, title=title))
+    try:
+        session.commit()
+    except Exception:  # a lost log line must not cost the user their article
+        session.rollback()
+        log.exception("could not log a click")
+
+
+def _follow(payload: list[Any]) -> Response:
+    url = payload[0] if payload else None
+    if not isinstance(url, str) or not _safe_destination(url):
+        abort(400)
+    _log_click(payload)
+    return redirect(url, code=302)
+
+
+# --- pages ----------------------------------------------------------------------------
+
+def _error_page(status: int, message: str, *, api: bool) -> Response:
+    if api:
+        resp = jsonify({"error": message})
+    else:
+        resp = make_response(render_template("resolve/error.html", message=message,
+                                             status=status))
+    resp.status_code = status
+    return resp
+
+
+def _parse(api: bool) -> Citation | Response:
+    try:
+        raw = _raw_openurl()
+    except _TooLong:
+        return _error_page(400, _("This link is too long to be an OpenURL."), api=api)
+    if not raw.strip(b"?& "):
+        return _error_page(400, _("This address needs an OpenURL: a citation in the query "
+                                  "string."), api=api)
+    try:
+        return parse_openurl(raw)
+    except CitationError:
+        return _error_page(400, _("We could not find a title or an identifier (DOI, ISSN, "
+                                  "ISBN) in this link."), api=api)
+
+
+def _wants_redirect(res: Resolution) -> bool:
+    asked = (request.values.get("redirect") or "").strip().lower()
+    if asked in ("1", "true", "yes", "on"):
+        return True
+    if asked in ("0", "false", "no", "off"):
+        return False
+    return bool(res.institution and res.institution.redirect_default)
+
+
+def _back() -> str:
+    """The OpenURL to come back to (language choice removed so a new one can be added)."""
+    raw = _raw_openurl().decode("utf-8", "replace")
+    return "&".join(p for p in raw.split("&") if p and not p.startswith("lang="))
+
+
+@bp.route("/resolve", methods=["GET", "POST"])
+@csrf.exempt  # member catalogues POST OpenURLs; the view changes nothing
+def menu():  # type: ignore[no-untyped-def]
+    citation = _parse(api=False)
+    if isinstance(citation, Response):
+        return citation
+    res, source, registry = _resolve(citation)
+    if _wants_redirect(res):
+        best = res.redirect_target()
+        if best is not None:
+            return _follow(_click_payload(res, best))
+    lang = _lang()
+    rows = [
+        {
+            "target": t,
+            "label": t.label_en if lang == "en" else t.label_vi,
+            "reason": t.reason_en if lang == "en" else t.reason_vi,
+            "href": go_url(res, t),
+        }
+        for t in res.targets
+    ]
+    institutions = sorted(registry.institutions.values(),
+                          key=lambda i: (i.name_en if lang == "en" else i.name_vi).casefold())
+    return render_template(
+        "resolve/menu.html", citation=citation, res=res, rows=rows, source=source,
+        institutions=institutions, lang=lang,
+        back=_back(),
+    )
+
+
+@bp.route("/resolve/api", methods=["GET", "POST"])
+@csrf.exempt
+def api():  # type: ignore[no-untyped-def]
+    citation = _parse(api=True)
+    if isinstance(citation, Response):
+        return citation
+    res, _source, _registry_ = _resolve(citation)
+    lang = _lang()
+    return jsonify({
+        "citation": citation_to_dict(citation),
+        "institution": res.institution.code if res.institution else None,
+        "targets": [
+            {
+                "kind": t.kind,
+                "label": t.label_en if lang == "en" else t.label_vi,
+                "package": res.package_code(t),
+                "available": t.available,
+                "reason": t.reason_en if lang == "en" else t.reason_vi,
+                "url": go_url(res, t, external=True),
+            }
+            for t in res.targets
+        ],
+    })
+
+
+@bp.get("/go/<token>")
+def go(token: str):  # type: ignore[no-untyped-def]
+    if len(token) > 8192:
+        abort(400)
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        return _error_page(400, _("This link is damaged or was not made by this service."),
+                           api=False)
+    if not isinstance(payload, list):
+        abort(400)
+    return _follow(payload)
+
+
+@bp.post("/resolve/institution")
+def choose_institution():  # type: ignore[no-untyped-def]
+    """Remember the user's library in a cookie, then show the same citation again."""
+    registry = _registry()
+    code = (request.form.get("inst") or "").strip()
+    back = request.form.get("back") or ""
+    if len(back) > MAX_OPENURL_BYTES or any(ch in back for ch in "\r\n"):
+        back = ""
+    # Only our own path plus the original query: never a redirect elsewhere.
+    target = url_for("resolve.menu") + "?" + back.lstrip("?") if back else url_for("home.index")
+    resp = redirect(target, code=303)
+    if code in registry.codes:
+        resp.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+    elif not code:
+        resp.delete_cookie(COOKIE)
+    else:
+        return _error_page(400, _("Unknown library."), api=False)
+    return resp
+
+
+@bp.route("/resolve/delivery", methods=["GET", "POST"])
+def delivery():  # type: ignore[no-untyped-def]
+    """Document delivery: a form prefilled from the citation; requests go to the admins."""
+    if request.method == "GET":
+        citation = _parse(api=False)
+        if isinstance(citation, Response):
+            return citation
+        code, _source = _who(_registry(), citation.inst)
+        return render_template("resolve/delivery.html", citation=citation,
+                               kev=citation_to_kev(citation), errors=[],
+                               form={"inst": code or ""})
+    form = request.form
+    kev = form.get("kev", "")
+    try:
+        if len(kev) > MAX_OPENURL_BYTES:
+            raise CitationError("too long")
+        citation = parse_openurl(kev)
+    except CitationError:
+        return _error_page(400, _("We could not find a title or an identifier (DOI, ISSN, "
+                                  "ISBN) in this link."), api=False)
+    name = (form.get("name") or "").strip()
+    email = (form.get("email") or "").strip()
+    note = (form.get("note") or "").strip()
+    errors = []
+    if not name or len(name) > 200:
+        errors.append(_("Please give your name."))
+    if not _EMAIL_RE.match(email) or len(email) > 200:
+        errors.append(_("Please give a valid e-mail address."))
+    if len(note) > 2000:
+        errors.append(_("The note is too long (2000 characters at most)."))
+    if errors:
+        resp = make_response(render_template(
+            "resolve/delivery.html", citation=citation, kev=kev, errors=errors,
+            form={"name": name, "email": email, "note": note, "inst": form.get("inst", "")}))
+        resp.status_code = 400
+        return resp
+    code, _source = _who(_registry(), form.get("inst") or citation.inst)
+    session = store.session()
+    req = DeliveryRequest(institution=code, citation=citation_to_dict(citation),
+                          requester_name=name, requester_email=email, note=note, status="new")
+    session.add(req)
+    session.commit()
+    return render_template("resolve/delivery_thanks.html", citation=citation, number=req.id)
