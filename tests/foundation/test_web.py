@@ -15,6 +15,16 @@ def test_healthz_fails_without_an_index(client):
     assert "lienhop" in body["checks"]["index"]["error"]
 
 
+def test_healthz_ok_with_database_and_index(app, client):
+    import index
+
+    index.open_index(app.config["LIENHOP"].index_dir)  # an empty index is a readable index
+    res = client.get("/healthz")
+    assert res.status_code == 200, res.get_json()
+    assert res.get_json()["status"] == "ok"
+    assert res.get_json()["checks"]["index"]["records"] == 0
+
+
 def test_healthz_reports_a_dead_database(app, client):
     app.extensions["lienhop.engine"] = create_engine(
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
