@@ -350,3 +350,9 @@ def demo_serve() -> None:
 from resolver.kb_cli import kb_group  # noqa: E402
 
 main.add_command(kb_group)
+
+
+from resolver.admin_cli import admin_group, worker_cmd  # noqa: E402
+
+main.add_command(admin_group)
+main.add_command(worker_cmd)

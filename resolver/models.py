@@ -307,3 +307,5 @@ class DeliveryRequest(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="new")
 
+
+from resolver import admin_models  # noqa: E402,F401

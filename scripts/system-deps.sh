@@ -7,6 +7,8 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Headless Chromium for the browser tests (Playwright drives Debian's build, never downloads one).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Redis for the harvest-queue tests that share one queue between workers (tests/admin).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "system-deps: installing ${need[*]} from Debian's packages" >&2
 if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
