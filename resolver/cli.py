@@ -356,3 +356,8 @@ from resolver.admin_cli import admin_group, worker_cmd  # noqa: E402
 
 main.add_command(admin_group)
 main.add_command(worker_cmd)
+
+
+from resolver.usage_cli import usage_group  # noqa: E402
+
+main.add_command(usage_group)

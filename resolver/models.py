@@ -308,4 +308,5 @@ class DeliveryRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
 
 
-from resolver import admin_models  # noqa: E402,F401
+from resolver import admin_models  # noqa: E402,F401,I001
+from resolver import usage_models  # noqa: E402,F401

@@ -31,7 +31,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from resolver import csrf, store
+from resolver import csrf, store, usage_log
 from resolver.institution import client_ip
 from resolver.linktemplates import is_http_url
 from resolver.models import ClickLog, DeliveryRequest
@@ -112,6 +112,7 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
     info = registry.institutions.get(code) if code else None
     resolution = resolve(store.session(), citation, info, registry, today=dt.date.today(),
                          index=get_index(), delivery_url=_delivery_url(citation, code))
+    usage_log.record(store.session(), resolution)  # requests and turnaways (issue 7)
     return resolution, source, registry
 
 
