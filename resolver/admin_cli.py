@@ -97,9 +97,11 @@ def worker_cmd(ctx: Context, workers: int) -> None:
     dead worker are queued again; then every minute, lost jobs are recovered and
     repositories whose schedule is due are queued.
     """
+    from resolver import linkcheck
     from resolver.jobs import JobQueue
 
     queue = JobQueue(ctx.settings, ctx.sessions())
+    linkcheck.register(queue)  # the web process sends link checks to the same queue
     click.echo(f"lienhop worker: queue {ctx.settings.queue_url}, {workers} worker thread(s)",
                err=True)
     queue.tick()

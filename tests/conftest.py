@@ -9,10 +9,12 @@ say so.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -101,10 +103,24 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self._datadir and self._bindir and self.url:
+            pidfile = Path(self._datadir) / "postmaster.pid"
+            pid = int(pidfile.read_text().split()[0]) if pidfile.exists() else None
+            # Don't let pg_ctl wait (up to 60 s) on stragglers: ask, then make sure.
             subprocess.run(
                 [*self._as_user, f"{self._bindir}/pg_ctl", "-D", self._datadir, "-m", "immediate",
-                 "-w", "stop"], capture_output=True, timeout=60, check=False,
+                 "-W", "stop"], capture_output=True, timeout=30, check=False,
             )
+            deadline = time.monotonic() + 5
+            while pid and time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                if pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         if self._datadir:
             shutil.rmtree(self._datadir, ignore_errors=True)
 
