@@ -361,3 +361,8 @@ main.add_command(worker_cmd)
 from resolver.usage_cli import usage_group  # noqa: E402
 
 main.add_command(usage_group)
+
+
+from resolver.oai_cli import oai_group  # noqa: E402
+
+main.add_command(oai_group)

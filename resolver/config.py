@@ -47,6 +47,10 @@ class Settings:
     login_max_failures: int = 5
     #: minutes an account (or client IP) stays locked after too many failed logins
     login_lock_minutes: float = 15.0
+    #: adminEmail of the OAI-PMH provider's Identify (empty: oai@<oai_repository_id>)
+    oai_admin_email: str = ""
+    #: repositoryIdentifier of OAI identifiers ``oai:<this>:<record id>``; never change it
+    oai_repository_id: str = "lienhop.vn"
 
     @property
     def is_production(self) -> bool:
@@ -139,4 +143,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_max_failures=int(
             _number(get("LOGIN_MAX_FAILURES", "5"), "LOGIN_MAX_FAILURES", int)),
         login_lock_minutes=_number(get("LOGIN_LOCK_MINUTES", "15"), "LOGIN_LOCK_MINUTES", float),
+        oai_admin_email=get("OAI_ADMIN_EMAIL", "") or "",
+        oai_repository_id=get("OAI_REPOSITORY_ID", "lienhop.vn") or "lienhop.vn",
     )

@@ -36,6 +36,7 @@ from resolver import db
 from resolver.config import Settings
 from resolver.models import HarvestRun, Repository
 from resolver.models import HarvestState as HarvestStateRow
+from resolver.oai_feed import OaiFeedSink
 
 log = logging.getLogger("lienhop.harvest")
 
@@ -166,7 +167,8 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
     if not repos:
         return []
     ix = open_index(ctx.settings.index_dir)
-    sink = WriterSink(lambda: ix.writer(timeout=120.0))
+    # The OAI provider's items follow the index in the same commit step (resolver.oai_feed).
+    sink = OaiFeedSink(WriterSink(lambda: ix.writer(timeout=120.0)), ctx.sessions)
     archive = RawArchive(ctx.settings.archive_dir)
     state = SqlCheckpointStore(ctx.sessions)
     lock = threading.Lock()

@@ -311,3 +311,4 @@ class DeliveryRequest(Base):
 from resolver import admin_models  # noqa: E402,F401,I001
 from resolver import usage_models  # noqa: E402,F401
 from resolver import linkcheck_models  # noqa: E402,F401
+from resolver import oai_models  # noqa: E402,F401

@@ -1,0 +1,33 @@
+"""``lienhop oai``: maintenance of the OAI-PMH provider's ``oai_item`` table.
+
+``oai sync`` (re)builds it from the raw archive (every live record, crosswalked again) for
+instances harvested before the provider existed, or after a crash between an index commit
+and the ``oai_item`` commit. Idempotent: unchanged records keep their datestamps; records no
+longer in the archive become deleted items.
+"""
+
+from __future__ import annotations
+
+import click
+
+from resolver.cli import Context, pass_ctx
+
+
+@click.group("oai")
+def oai_group() -> None:
+    """The OAI-PMH data provider at /oai."""
+
+
+@oai_group.command("sync")
+@pass_ctx
+def oai_sync(ctx: Context) -> None:
+    """Bring oai_item in step with the archive (upsert live records, tombstone the rest)."""
+    from resolver.harvest_jobs import JobContext, archived_records
+    from resolver.oai_feed import sync
+
+    job = JobContext(ctx.settings, ctx.sessions())
+    errors: list[str] = []
+    stats = sync(job.sessions, archived_records(job, errors=errors))
+    click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) + f" errors={len(errors)}")
+    for msg in errors[:20]:
+        click.echo(f"  {msg}", err=True)

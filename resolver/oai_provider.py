@@ -1,0 +1,486 @@
+"""The pure core of the OAI-PMH 2.0 data provider: arguments, dates, tokens, XML.
+
+No database, no Flask: :mod:`resolver.views.oai` feeds these functions rows and streams
+what they return.
+
+* :func:`validate` turns a request's multi-valued arguments into a :class:`Query` or a list
+  of :class:`OAIError` (badVerb/badArgument/badResumptionToken/cannotDisseminateFormat).
+* Tokens (:func:`encode_token`/:func:`decode_token`) are stateless and HMAC-signed: they carry
+  the whole list request plus the keyset position ``(datestamp, record id)`` of the last item
+  sent, so a token stays valid while the table changes (no offsets), until it expires.
+* An item changed during a walk gets a new datestamp, so it moves behind the keyset position
+  and is delivered (again) later in the same walk: nothing is lost, and a harvester sees a
+  record twice only when it changed in between (the second copy is the newer). Items never
+  leave the table, so a token's next page is never empty unless the request named an
+  ``until`` the changed items moved past; that rare page answers ``badResumptionToken``
+  (protocol §3.5.1: the harvester restarts from its last datestamp).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass, field, replace
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from index.record import Record
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+OAI_XSD = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+MODS_NS = "http://www.loc.gov/mods/v3"
+PROV_NS = "http://www.openarchives.org/OAI/2.0/provenance"
+ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+
+#: prefix -> (schema, namespace) of what we disseminate
+FORMATS: dict[str, tuple[str, str]] = {
+    "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS),
+    "mods": ("http://www.loc.gov/standards/mods/v3/mods-3-7.xsd", MODS_NS),
+}
+
+#: namespaces of formats sources serve (provenance metadataNamespace)
+SOURCE_NAMESPACES = {
+    "oai_dc": OAI_DC_NS,
+    "mods": MODS_NS,
+    "marcxml": "http://www.loc.gov/MARC21/slim",
+    "marc21": "http://www.loc.gov/MARC21/slim",
+    "oai_datacite": "http://schema.datacite.org/oai/oai-1.1/",
+    "datacite": "http://datacite.org/schema/kernel-4",
+    "dim": "http://www.dspace.org/xmlns/dspace/dim",
+    "xoai": "http://www.lyncode.com/xoai",
+    "qdc": "http://purl.org/dc/terms/",
+}
+
+VERBS = ("Identify", "ListMetadataFormats", "ListSets", "GetRecord", "ListIdentifiers",
+         "ListRecords")
+#: verb -> (required, optional, exclusive)
+ARGS: dict[str, tuple[frozenset[str], frozenset[str], str | None]] = {
+    "Identify": (frozenset(), frozenset(), None),
+    "ListMetadataFormats": (frozenset(), frozenset({"identifier"}), None),
+    "ListSets": (frozenset(), frozenset(), "resumptionToken"),
+    "GetRecord": (frozenset({"identifier", "metadataPrefix"}), frozenset(), None),
+    "ListIdentifiers": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set"}),
+                        "resumptionToken"),
+    "ListRecords": (frozenset({"metadataPrefix"}), frozenset({"from", "until", "set"}),
+                    "resumptionToken"),
+}
+
+GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+TOKEN_TTL = dt.timedelta(hours=24)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_SPEC = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
+
+#: type set names (vi, en), in index.record.TYPES order
+TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "article": ("Bài báo", "Article"),
+    "thesis": ("Luận văn", "Thesis"),
+    "dissertation": ("Luận án", "Dissertation"),
+    "book": ("Sách", "Book"),
+    "report": ("Báo cáo", "Report"),
+    "conference paper": ("Bài hội nghị", "Conference paper"),
+    "dataset": ("Bộ dữ liệu", "Dataset"),
+    "other": ("Khác", "Other"),
+}
+
+
+@dataclass
+class OAIError(Exception):
+    code: str
+    message: str
+
+
+@dataclass
+class Query:
+    """A validated request; list requests carry their keyset position."""
+
+    verb: str
+    args: dict[str, str] = field(default_factory=dict)  # echoed in <request>
+    identifier: str | None = None
+    prefix: str | None = None
+    set: str | None = None
+    from_: dt.datetime | None = None
+    until: dt.datetime | None = None
+    # flow control (from a token)
+    last: tuple[dt.datetime, str] | None = None
+    cursor: int = 0
+    size: int | None = None  # completeListSize, computed on the first page
+    issued: dt.datetime | None = None
+
+
+# ------------------------------------------------------------------------------ dates
+
+
+def fmt(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_date(value: str, *, end: bool) -> tuple[dt.datetime, str]:
+    """An argument date and its granularity; ``end`` makes a day cover its last second."""
+    if _DAY.match(value):
+        day = dt.datetime.strptime(value, "%Y-%m-%d")
+        return (day + dt.timedelta(days=1, seconds=-1) if end else day), "day"
+    if _SECONDS.match(value):
+        return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ"), "seconds"
+    raise ValueError(value)
+
+
+# ------------------------------------------------------------------------------ tokens
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_token(q: Query, secret: str) -> str:
+    assert q.last is not None and q.issued is not None
+    payload = {
+        "v": q.verb, "p": q.prefix, "s": q.set,
+        "f": fmt(q.from_) if q.from_ else None, "u": fmt(q.until) if q.until else None,
+        "d": fmt(q.last[0]), "i": q.last[1], "c": q.cursor, "n": q.size, "t": fmt(q.issued),
+    }
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    sig = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:12]
+    return f"{body}.{_b64(sig)}"
+
+
+def decode_token(token: str, verb: str, secret: str, now: dt.datetime) -> Query:
+    """The list request a token continues; forged, garbled, foreign or expired: an error."""
+    bad = OAIError("badResumptionToken", "the resumptionToken is invalid or has expired")
+    try:
+        body, sig = token.split(".")
+        want = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:12]
+        if not hmac.compare_digest(_unb64(sig), want):
+            raise bad
+        p = json.loads(_unb64(body))
+        issued = parse_date(p["t"], end=False)[0]
+        q = Query(
+            verb=p["v"], prefix=p["p"], set=p["s"],
+            from_=parse_date(p["f"], end=False)[0] if p["f"] else None,
+            until=parse_date(p["u"], end=False)[0] if p["u"] else None,
+            last=(parse_date(p["d"], end=False)[0], str(p["i"])),
+            cursor=int(p["c"]), size=int(p["n"]), issued=issued,
+        )
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad from exc
+    if q.verb != verb or now > issued + TOKEN_TTL:
+        raise bad
+    return q
+
+
+def expiration(q: Query) -> dt.datetime:
+    assert q.issued is not None
+    return q.issued + TOKEN_TTL
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def validate(params: dict[str, list[str]], *, secret: str, now: dt.datetime,
+             identifier_prefix: str) -> Query:
+    """Check a request's arguments (each name -> every value given); raise :class:`OAIError`."""
+    verbs = params.get("verb", [])
+    if len(verbs) != 1 or verbs[0] not in VERBS:
+        raise OAIError("badVerb", "missing, repeated or illegal verb")
+    verb = verbs[0]
+    required, optional, exclusive = ARGS[verb]
+    names = set(params) - {"verb"}
+    for name, values in params.items():
+        if len(values) != 1:
+            raise OAIError("badArgument", f"argument {name} is repeated")
+    args = {k: v[0] for k, v in params.items() if k != "verb"}
+    allowed = required | optional | ({exclusive} if exclusive else set())
+    if names - allowed:
+        raise OAIError("badArgument", "illegal argument: " + ", ".join(sorted(names - allowed)))
+    if exclusive and exclusive in names:
+        if names != {exclusive}:
+            raise OAIError("badArgument", f"{exclusive} is an exclusive argument")
+        if verb == "ListSets":  # ListSets is never paged: no token of ours names it
+            raise OAIError("badResumptionToken", "ListSets is returned whole")
+        q = decode_token(args[exclusive], verb, secret, now)
+        q.args = args
+        return q
+    if required - names:
+        raise OAIError("badArgument", "missing argument: " + ", ".join(sorted(required - names)))
+    q = Query(verb=verb, args=args, identifier=args.get("identifier"),
+              prefix=args.get("metadataPrefix"), set=args.get("set"))
+    if q.set is not None and not _SPEC.match(q.set):
+        raise OAIError("badArgument", "set is not a setSpec")
+    grans = []
+    for name, end in (("from", False), ("until", True)):
+        if name in args:
+            try:
+                value, gran = parse_date(args[name], end=end)
+            except ValueError:
+                raise OAIError("badArgument", f"{name} is not a UTC date") from None
+            grans.append(gran)
+            setattr(q, "from_" if name == "from" else "until", value)
+    if len(set(grans)) > 1:
+        raise OAIError("badArgument", "from and until have different granularities")
+    if q.from_ and q.until and q.from_ > q.until:
+        raise OAIError("badArgument", "from is later than until")
+    if q.prefix is not None and q.prefix not in FORMATS:
+        raise OAIError("cannotDisseminateFormat", f"{q.prefix} is not served here")
+    return q
+
+
+def first_page(q: Query, now: dt.datetime) -> Query:
+    """A new list: its tokens expire ``TOKEN_TTL`` after this first response."""
+    return replace(q, issued=now)
+
+
+def local_id(identifier: str, identifier_prefix: str) -> str | None:
+    """``oai:<repositoryIdentifier>:<record id>`` -> record id (None when not ours)."""
+    head = f"oai:{identifier_prefix}:"
+    return identifier[len(head):] if identifier.startswith(head) and len(identifier) > len(
+        head) else None
+
+
+# ------------------------------------------------------------------------------ XML
+
+
+def envelope_open(now: dt.datetime, base_url: str, args: dict[str, str] | None,
+                  verb: str | None) -> str:
+    """The envelope up to the verb's content; ``args`` None: a <request> without attributes."""
+    attrs = ""
+    if args is not None and verb:
+        attrs = f" verb={quoteattr(verb)}" + "".join(
+            f" {k}={quoteattr(v)}" for k, v in sorted(args.items()))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<OAI-PMH xmlns="{OAI_NS}" xmlns:xsi="{XSI_NS}" '
+        f'xsi:schemaLocation="{OAI_NS} {OAI_XSD}">'
+        f"<responseDate>{fmt(now)}</responseDate>"
+        f"<request{attrs}>{escape(base_url)}</request>"
+    )
+
+
+ENVELOPE_CLOSE = "</OAI-PMH>"
+
+
+def error_xml(errors: list[OAIError]) -> str:
+    return "".join(f'<error code={quoteattr(e.code)}>{escape(e.message)}</error>' for e in errors)
+
+
+def token_xml(q: Query | None, token: str | None, *, cursor: int, size: int) -> str:
+    """The resumptionToken element; an empty one closes a list that had more than one page."""
+    if token is None:
+        return f'<resumptionToken completeListSize="{size}" cursor="{cursor}"/>'
+    assert q is not None
+    return (f'<resumptionToken expirationDate="{fmt(expiration(q))}" completeListSize="{size}"'
+            f' cursor="{cursor}">{escape(token)}</resumptionToken>')
+
+
+def header_xml(identifier: str, datestamp: dt.datetime, specs: list[str], deleted: bool) -> str:
+    status = ' status="deleted"' if deleted else ""
+    sets = "".join(f"<setSpec>{escape(s)}</setSpec>" for s in specs)
+    return (f"<header{status}><identifier>{escape(identifier)}</identifier>"
+            f"<datestamp>{fmt(datestamp)}</datestamp>{sets}</header>")
+
+
+def _clean(text: str) -> str:
+    # XML 1.0 forbids most C0 controls; a stray one from a source must not break the stream.
+    return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None, **attrs: str) -> etree._Element:
+    el = etree.SubElement(parent, tag, **attrs)
+    if text:
+        el.text = _clean(text)
+    return el
+
+
+def identifiers_of(rec: Record, extra_urls: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+    ids = []
+    if rec.doi:
+        ids.append("https://doi.org/" + rec.doi)
+    if rec.handle:
+        ids.append("http://hdl.handle.net/" + rec.handle)
+    ids += [f"urn:isbn:{i}" for i in rec.isbn] + [f"urn:issn:{i}" for i in rec.issn]
+    ids += list(rec.urls) + list(extra_urls)
+    return list(dict.fromkeys(ids))
+
+
+def oai_dc(rec: Record) -> etree._Element:
+    """Simple Dublin Core of a record (every holding's identifiers as dc:identifier)."""
+    root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap={"oai_dc": OAI_DC_NS, "dc": DC_NS,
+                                                       "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DC_NS} {FORMATS['oai_dc'][0]}")
+    d = f"{{{DC_NS}}}"
+    for t in rec.titles:
+        _sub(root, d + "title", t)
+    for c in rec.creators:
+        _sub(root, d + "creator", c)
+    for c in rec.contributors:
+        _sub(root, d + "contributor", c)
+    for s in rec.subjects:
+        _sub(root, d + "subject", s)
+    if rec.abstract:
+        _sub(root, d + "description", rec.abstract)
+    if rec.publisher:
+        _sub(root, d + "publisher", rec.publisher)
+    for date in rec.dates or ([str(rec.year)] if rec.year else []):
+        _sub(root, d + "date", date)
+    _sub(root, d + "type", rec.type)
+    for i in identifiers_of(rec):
+        _sub(root, d + "identifier", i)
+    if rec.language:
+        _sub(root, d + "language", rec.language)
+    if rec.journal:
+        _sub(root, d + "source", ", ".join(x for x in (rec.journal, rec.volume, rec.issue,
+                                                          rec.pages) if x))
+    for r in (rec.rights, rec.licence):
+        if r:
+            _sub(root, d + "rights", r)
+    if rec.access == "open":
+        _sub(root, d + "rights", "info:eu-repo/semantics/openAccess")
+    return root
+
+
+_MODS_GENRE = {"conference paper": "conference publication", "dataset": "dataset"}
+
+
+def mods(rec: Record) -> etree._Element:
+    """MODS 3.7 of a record: the richer fields (roles, journal parts, typed identifiers)."""
+    m = f"{{{MODS_NS}}}"
+    root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI_NS}, version="3.7")
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{MODS_NS} {FORMATS['mods'][0]}")
+    for n, t in enumerate(rec.titles):
+        info = _sub(root, m + "titleInfo", None, **({} if n == 0 else {"type": "alternative"}))
+        _sub(info, m + "title", t)
+    for names, role in ((rec.creators, "author"), (rec.contributors, "contributor")):
+        for person in names:
+            name = _sub(root, m + "name", None, type="personal")
+            _sub(name, m + "namePart", person)
+            r = _sub(name, m + "role", None)
+            _sub(r, m + "roleTerm", role, type="text", authority="marcrelator")
+    _sub(root, m + "genre", _MODS_GENRE.get(rec.type, rec.type))
+    if rec.publisher or rec.dates or rec.year:
+        origin = _sub(root, m + "originInfo", None)
+        if rec.publisher:
+            _sub(origin, m + "publisher", rec.publisher)
+        if rec.year:
+            _sub(origin, m + "dateIssued", str(rec.year), encoding="w3cdtf")
+    if rec.language:
+        lang = _sub(root, m + "language", None)
+        _sub(lang, m + "languageTerm", rec.language, type="code", authority="iso639-3")
+    if rec.abstract:
+        _sub(root, m + "abstract", rec.abstract)
+    for s in rec.subjects:
+        _sub(_sub(root, m + "subject", None), m + "topic", s)
+    if rec.journal:
+        host = _sub(root, m + "relatedItem", None, type="host")
+        _sub(_sub(host, m + "titleInfo", None), m + "title", rec.journal)
+        for issn in rec.issn:
+            _sub(host, m + "identifier", issn, type="issn")
+        part = _sub(root, m + "part", None)
+        for kind, value in (("volume", rec.volume), ("issue", rec.issue)):
+            if value:
+                _sub(_sub(part, m + "detail", None, type=kind), m + "number", value)
+        if rec.pages:
+            _sub(_sub(part, m + "extent", None, unit="pages"), m + "list", rec.pages)
+    if rec.doi:
+        _sub(root, m + "identifier", rec.doi, type="doi")
+    if rec.handle:
+        _sub(root, m + "identifier", rec.handle, type="hdl")
+    for isbn in rec.isbn:
+        _sub(root, m + "identifier", isbn, type="isbn")
+    if not rec.journal:
+        for issn in rec.issn:
+            _sub(root, m + "identifier", issn, type="issn")
+    for url in list(dict.fromkeys(rec.urls + rec.fulltext_links)):
+        loc = _sub(root, m + "location", None)
+        _sub(loc, m + "url", url, **({"access": "raw object"} if url in rec.fulltext_links
+                                      else {}))
+    for text, kind in ((rec.rights, "use and reproduction"), (rec.licence, "license")):
+        if text:
+            _sub(root, m + "accessCondition", text, type=kind)
+    if rec.access == "open":
+        _sub(root, m + "accessCondition", "info:eu-repo/semantics/openAccess",
+             type="restriction on access")
+    return root
+
+
+WRITERS = {"oai_dc": oai_dc, "mods": mods}
+
+
+def metadata_xml(rec: Record, prefix: str) -> str:
+    return etree.tostring(WRITERS[prefix](rec), encoding="unicode")
+
+
+def provenance_xml(rec: Record, *, base_url: str, harvest_date: dt.datetime,
+                   source_prefix: str) -> str:
+    """``<about>`` per the OAI provenance guideline: where and when we got the record."""
+    ns = SOURCE_NAMESPACES.get(source_prefix, f"urn:x-oai-metadataPrefix:{source_prefix}")
+    datestamp = rec.datestamp if (_DAY.match(rec.datestamp or "")
+                                  or _SECONDS.match(rec.datestamp or "")) else ""
+    return (
+        f'<about><provenance xmlns="{PROV_NS}" xmlns:xsi="{XSI_NS}" '
+        f'xsi:schemaLocation="{PROV_NS} http://www.openarchives.org/OAI/2.0/provenance.xsd">'
+        f'<originDescription harvestDate="{fmt(harvest_date)}" altered="true">'
+        f"<baseURL>{escape(base_url)}</baseURL>"
+        f"<identifier>{escape(rec.oai_identifier)}</identifier>"
+        f"<datestamp>{escape(datestamp)}</datestamp>"
+        f"<metadataNamespace>{escape(ns)}</metadataNamespace>"
+        "</originDescription></provenance></about>"
+    )
+
+
+def identify_xml(*, name: str, base_url: str, earliest: dt.datetime, admin_email: str,
+                 repository_id: str, sample_id: str) -> str:
+    return (
+        f"<Identify><repositoryName>{escape(name)}</repositoryName>"
+        f"<baseURL>{escape(base_url)}</baseURL><protocolVersion>2.0</protocolVersion>"
+        f"<adminEmail>{escape(admin_email)}</adminEmail>"
+        f"<earliestDatestamp>{fmt(earliest)}</earliestDatestamp>"
+        "<deletedRecord>persistent</deletedRecord>"
+        f"<granularity>{GRANULARITY}</granularity>"
+        f'<description><oai-identifier xmlns="{ID_NS}" xmlns:xsi="{XSI_NS}" '
+        f'xsi:schemaLocation="{ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd">'
+        "<scheme>oai</scheme>"
+        f"<repositoryIdentifier>{escape(repository_id)}</repositoryIdentifier>"
+        "<delimiter>:</delimiter>"
+        f"<sampleIdentifier>{escape(sample_id)}</sampleIdentifier>"
+        "</oai-identifier></description></Identify>"
+    )
+
+
+def formats_xml() -> str:
+    return "<ListMetadataFormats>" + "".join(
+        f"<metadataFormat><metadataPrefix>{p}</metadataPrefix><schema>{s}</schema>"
+        f"<metadataNamespace>{ns}</metadataNamespace></metadataFormat>"
+        for p, (s, ns) in FORMATS.items()) + "</ListMetadataFormats>"
+
+
+def set_xml(spec: str, name_vi: str, name_en: str) -> str:
+    """A set with a bilingual setName and both names as dc:title in its setDescription."""
+    name = name_vi if not name_en or name_en == name_vi else f"{name_vi} / {name_en}"
+    titles = "".join(f'<dc:title xml:lang="{lang}">{escape(t)}</dc:title>'
+                     for lang, t in (("vi", name_vi), ("en", name_en)) if t)
+    return (
+        f"<set><setSpec>{escape(spec)}</setSpec><setName>{escape(name)}</setName>"
+        f'<setDescription><oai_dc:dc xmlns:oai_dc="{OAI_DC_NS}" xmlns:dc="{DC_NS}">'
+        f"{titles}</oai_dc:dc></setDescription></set>"
+    )
+
+
+def sets_of_registry(institutions: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Every set we define: (spec, name_vi, name_en); institutions are (code, vi, en)."""
+    out = [("inst", "Theo cơ quan thành viên", "By member institution")]
+    out += [(f"inst:{code}", vi, en or vi) for code, vi, en in institutions]
+    out.append(("type", "Theo loại tài liệu", "By resource type"))
+    out += [("type:" + t.replace(" ", "_"), vi, en) for t, (vi, en) in TYPE_NAMES.items()]
+    out.append(("open", "Truy cập mở", "Open access"))
+    return out
