@@ -2,8 +2,10 @@
 
 ``oai sync`` (re)builds it from the raw archive (every live record, crosswalked again) for
 instances harvested before the provider existed, or after a crash between an index commit
-and the ``oai_item`` commit. Idempotent: unchanged records keep their datestamps; records no
-longer in the archive become deleted items.
+and the ``oai_item`` commit. It folds clusters (one item per work, see
+:mod:`resolver.oai_feed`), so run it once after upgrading to cluster folding. Idempotent:
+unchanged items keep their datestamps; records no longer in the archive, and records that
+are no cluster's representative, become deleted items.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ def oai_sync(ctx: Context) -> None:
 
     job = JobContext(ctx.settings, ctx.sessions())
     errors: list[str] = []
-    stats = sync(job.sessions, archived_records(job, errors=errors))
+    # sync reads the archive twice (clusters, then items): both passes report the same errors
+    stats = sync(job.sessions, lambda: archived_records(job, errors=errors))
+    errors = list(dict.fromkeys(errors))
     click.echo(" ".join(f"{k}={v}" for k, v in stats.items()) + f" errors={len(errors)}")
     for msg in errors[:20]:
         click.echo(f"  {msg}", err=True)

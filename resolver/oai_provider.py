@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from xml.sax.saxutils import escape, quoteattr
 
@@ -313,8 +314,14 @@ def identifiers_of(rec: Record, extra_urls: list[str] = ()) -> list[str]:  # typ
     return list(dict.fromkeys(ids))
 
 
-def oai_dc(rec: Record) -> etree._Element:
-    """Simple Dublin Core of a record (every holding's identifiers as dc:identifier)."""
+def holdings_identifiers(recs: Sequence[Record]) -> list[str]:
+    """Every identifier and URL of every holding, the representative's first, no repeats."""
+    return list(dict.fromkeys(i for rec in recs for i in identifiers_of(rec)))
+
+
+def oai_dc(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
+    """Simple Dublin Core of a work: ``rec`` (its representative) describes it, and every
+    holding's (``rec`` and the other ``members``) identifiers are dc:identifiers."""
     root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap={"oai_dc": OAI_DC_NS, "dc": DC_NS,
                                                        "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_DC_NS} {FORMATS['oai_dc'][0]}")
@@ -334,7 +341,7 @@ def oai_dc(rec: Record) -> etree._Element:
     for date in rec.dates or ([str(rec.year)] if rec.year else []):
         _sub(root, d + "date", date)
     _sub(root, d + "type", rec.type)
-    for i in identifiers_of(rec):
+    for i in holdings_identifiers([rec, *members]):
         _sub(root, d + "identifier", i)
     if rec.language:
         _sub(root, d + "language", rec.language)
@@ -352,8 +359,21 @@ def oai_dc(rec: Record) -> etree._Element:
 _MODS_GENRE = {"conference paper": "conference publication", "dataset": "dataset"}
 
 
-def mods(rec: Record) -> etree._Element:
-    """MODS 3.7 of a record: the richer fields (roles, journal parts, typed identifiers)."""
+def _typed_identifiers(recs: Sequence[Record], *, issn: bool) -> list[tuple[str, str]]:
+    """(type, value) of every holding's DOI, handle, ISBNs (and ISSNs), no repeats."""
+    out: list[tuple[str, str]] = []
+    for rec in recs:
+        out += [("doi", rec.doi)] if rec.doi else []
+        out += [("hdl", rec.handle)] if rec.handle else []
+        out += [("isbn", i) for i in rec.isbn]
+        out += [("issn", i) for i in rec.issn] if issn else []
+    return list(dict.fromkeys(out))
+
+
+def mods(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
+    """MODS 3.7 of a work: the richer fields (roles, journal parts, typed identifiers) of
+    ``rec`` (its representative); identifiers and one location per URL of every holding."""
+    holdings = [rec, *members]
     m = f"{{{MODS_NS}}}"
     root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI_NS}, version="3.7")
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{MODS_NS} {FORMATS['mods'][0]}")
@@ -391,19 +411,13 @@ def mods(rec: Record) -> etree._Element:
                 _sub(_sub(part, m + "detail", None, type=kind), m + "number", value)
         if rec.pages:
             _sub(_sub(part, m + "extent", None, unit="pages"), m + "list", rec.pages)
-    if rec.doi:
-        _sub(root, m + "identifier", rec.doi, type="doi")
-    if rec.handle:
-        _sub(root, m + "identifier", rec.handle, type="hdl")
-    for isbn in rec.isbn:
-        _sub(root, m + "identifier", isbn, type="isbn")
-    if not rec.journal:
-        for issn in rec.issn:
-            _sub(root, m + "identifier", issn, type="issn")
-    for url in list(dict.fromkeys(rec.urls + rec.fulltext_links)):
+    # with a journal the ISSNs are the host's (above), not the work's
+    for kind, value in _typed_identifiers(holdings, issn=not rec.journal):
+        _sub(root, m + "identifier", value, type=kind)
+    fulltext = {u for h in holdings for u in h.fulltext_links}
+    for url in dict.fromkeys(u for h in holdings for u in h.urls + h.fulltext_links):
         loc = _sub(root, m + "location", None)
-        _sub(loc, m + "url", url, **({"access": "raw object"} if url in rec.fulltext_links
-                                      else {}))
+        _sub(loc, m + "url", url, **({"access": "raw object"} if url in fulltext else {}))
     for text, kind in ((rec.rights, "use and reproduction"), (rec.licence, "license")):
         if text:
             _sub(root, m + "accessCondition", text, type=kind)
@@ -416,13 +430,17 @@ def mods(rec: Record) -> etree._Element:
 WRITERS = {"oai_dc": oai_dc, "mods": mods}
 
 
-def metadata_xml(rec: Record, prefix: str) -> str:
-    return etree.tostring(WRITERS[prefix](rec), encoding="unicode")
+def metadata_xml(rec: Record, prefix: str, members: Sequence[Record] = ()) -> str:
+    return etree.tostring(WRITERS[prefix](rec, members), encoding="unicode")
 
 
 def provenance_xml(rec: Record, *, base_url: str, harvest_date: dt.datetime,
                    source_prefix: str) -> str:
-    """``<about>`` per the OAI provenance guideline: where and when we got the record."""
+    """``<about>`` per the OAI provenance guideline: where and when we got the record.
+
+    A provenance describes one origin, so a work held by several members gets one
+    ``<about>`` per holding (recordType allows any number).
+    """
     ns = SOURCE_NAMESPACES.get(source_prefix, f"urn:x-oai-metadataPrefix:{source_prefix}")
     datestamp = rec.datestamp if (_DAY.match(rec.datestamp or "")
                                   or _SECONDS.match(rec.datestamp or "")) else ""

@@ -17,11 +17,10 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from index.record import Record
 from resolver import csrf
 from resolver import oai_provider as P
 from resolver.models import Institution, Repository
-from resolver.oai_feed import now_seconds
+from resolver.oai_feed import is_hidden, members_of, now_seconds
 from resolver.oai_models import OaiItem, OaiItemSet
 
 bp = Blueprint("oai", __name__)
@@ -123,7 +122,8 @@ def _specs(s: Session, ids: list[str]) -> dict[str, list[str]]:
     rows = s.execute(select(OaiItemSet.record_id, OaiItemSet.spec)
                      .where(OaiItemSet.record_id.in_(ids)).order_by(OaiItemSet.spec))
     for rid, spec in rows:
-        out[rid].append(spec)
+        if not is_hidden(spec):  # cluster bookkeeping rows (resolver.oai_feed), not sets
+            out[rid].append(spec)
     return out
 
 
@@ -135,10 +135,13 @@ def _record_xml(row: OaiItem, specs: list[str], prefix: str, bases: dict[str, st
     header = P.header_xml(_oai_id(row.record_id), row.datestamp, specs, row.deleted)
     if row.deleted:
         return f"<record>{header}</record>"
-    rec = Record.from_dict(row.record)
-    about = P.provenance_xml(rec, base_url=bases.get(rec.repository, ""),
-                             harvest_date=row.datestamp, source_prefix=row.source_prefix)
-    return (f"<record>{header}<metadata>{P.metadata_xml(rec, prefix)}</metadata>"
+    rec, *others = members_of(row.record)
+    about = "".join(
+        P.provenance_xml(h, base_url=bases.get(h.repository, ""), harvest_date=row.datestamp,
+                         source_prefix=(row.source_prefix if h is rec
+                                        else h.metadata_prefix or "oai_dc"))
+        for h in (rec, *others))
+    return (f"<record>{header}<metadata>{P.metadata_xml(rec, prefix, others)}</metadata>"
             f"{about}</record>")
 
 
