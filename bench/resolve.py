@@ -11,12 +11,13 @@ volume and institution vary. The knowledge base holds every ISSN/ISBN those URLs
 each package is entitled to a random part of the ``--institutions`` institutions, some
 with dates. Half of the URLs carry an ``inst``; the other half come from a campus IP.
 
-Figures printed: p50/p95/p99 of one ``/resolve/api`` and one ``/resolve`` (menu) request
-through the Flask test client (in-process: routing, parsing, SQL, ranking, templates or
-JSON), then requests/s for ``/resolve/api`` through gunicorn, measured by ``wrk`` (or, when
-wrk is missing, a separate Python process with a bounded thread pool), beside a Flask
-"hello world" on the same gunicorn settings, the ceiling of this stack on this machine.
-Only 127.0.0.1 is contacted.
+Figures printed: the first request (which builds the worker's KB snapshot), p50/p95/p99 of
+one ``/resolve/api`` and one ``/resolve`` (menu) request through the Flask test client
+(in-process: routing, parsing, KB lookup, ranking, templates or JSON), then requests/s for
+``/resolve/api`` through gunicorn, measured by ``wrk`` (or, when wrk is missing, a separate
+Python process with a bounded thread pool), beside a Flask "hello world" on the same
+gunicorn settings, the ceiling of this stack on this machine, and the resident memory
+(RSS) of each gunicorn worker after the run. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -59,9 +60,25 @@ def hello_app():  # type: ignore[no-untyped-def]
     return app
 
 
+def mute_usage_log() -> bool:
+    """Stub the per-resolution usage log (one INSERT and COMMIT per request), to measure
+    what it costs; False when this tree has no usage log."""
+    try:
+        from resolver import usage_log
+    except ImportError:
+        return False
+    usage_log.record = lambda *_args, **_kw: None
+    return True
+
+
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
     if name == "hello":  # built on demand so importing this module stays cheap
         return hello_app()
+    if name == "quiet":  # lienhop without the usage log (``--without-usage-log``)
+        mute_usage_log()
+        import wsgi
+
+        return wsgi.app
     raise AttributeError(name)
 
 
@@ -181,8 +198,31 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process in MB (Linux /proc; 0 where unavailable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def in_process(app, work: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
     client = app.test_client()
+    before = rss_mb()
+    t = time.perf_counter()
+    client.get("/resolve/api?" + work[0][0], environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    print(f"first request (loads the registry and KB snapshot): "
+          f"{(time.perf_counter() - t) * 1000:.0f} ms, RSS {before:.0f} -> {rss_mb():.0f} MB")
     for path in ("/resolve/api?", "/resolve?"):
         for q, ip in work[:200]:  # warm-up: caches, catalogues, SQLite pages
             client.get(path + q, environ_base={"REMOTE_ADDR": ip or "127.0.0.1"})
@@ -222,7 +262,9 @@ def _gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subp
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _wrk(port: int, paths: list[str], duration: int, conns: int, tmp: Path) -> float:
+def _wrk(port: int, paths: list[str], duration: int, conns: int, tmp: Path,
+         warm_up: bool = False) -> float:
+    """Requests/s; while warming up, negative when there were socket errors."""
     script = tmp / "paths.lua"
     body = ",\n".join(f"[==[{p}]==]" for p in paths)
     script.write_text(
@@ -235,10 +277,12 @@ def _wrk(port: int, paths: list[str], duration: int, conns: int, tmp: Path) -> f
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: .*", out)
+    if errors:  # a timeout means some worker is still starting: the warm-up goes on
+        rate = -rate
     print("   ", out.strip().splitlines()[-2].strip(),
           f"| non-2xx: {non2xx.group(1) if non2xx else 0}",
           f"| {errors.group(0) if errors else 'no socket errors'}")
-    return rate
+    return abs(rate) if not warm_up else rate
 
 
 _PY_LOADGEN = r"""
@@ -263,7 +307,8 @@ print(sum(done) / duration)
 """
 
 
-def _pyload(port: int, paths: list[str], duration: int, conns: int, tmp: Path) -> float:
+def _pyload(port: int, paths: list[str], duration: int, conns: int, tmp: Path,
+            warm_up: bool = False) -> float:
     listing = tmp / "paths.txt"
     listing.write_text("\n".join(paths), encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", _PY_LOADGEN, str(port), str(duration),
@@ -276,13 +321,20 @@ def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tm
     load = _wrk if shutil.which("wrk") and not args.python_load else _pyload
     tool = "wrk" if load is _wrk else "python thread pool"
     rates = {}
-    for name, target in (("hello world", "bench.resolve:hello"), ("lienhop", "wsgi:app")):
+    lienhop = "bench.resolve:quiet" if args.without_usage_log else "wsgi:app"
+    for name, target in (("hello world", "bench.resolve:hello"), ("lienhop", lienhop)):
         port = _free_port()
         proc = _gunicorn(target, port, args.workers, env)
         try:
             _wait(port)
-            load(port, paths[:500], 3, args.connections, tmp)  # warm-up
+            # Warm up until every worker answers: the port opens before the workers have
+            # loaded the app, and each worker then builds its KB snapshot (~1 s).
+            for _ in range(10):
+                if load(port, paths[:500], 3, args.connections, tmp, warm_up=True) > 0:
+                    break
             rates[name] = load(port, paths, args.duration, args.connections, tmp)
+            rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
+            print(f"    {name}: worker RSS after the run: {rss or '?'} MB")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -304,6 +356,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261121)
     ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--python-load", action="store_true", help="Use the Python load generator.")
+    ap.add_argument("--without-usage-log", action="store_true",
+                    help="Stub the per-request usage log, to measure its cost.")
     args = ap.parse_args()
     if not OPENURLS.exists():
         sys.exit(f"{OPENURLS} is missing: the benchmark replays real OpenURLs from it")
@@ -323,6 +377,8 @@ def main() -> None:
         codes = build_kb(app.extensions["lienhop.sessions"], urls, args.titles, args.packages,
                          args.institutions, rng)
         work = workload(urls, codes, args.urls, rng)
+        if args.without_usage_log:
+            print("usage log stubbed:", mute_usage_log())
         print(f"workload: {len(work)} OpenURLs ({len(urls)} real, the rest varied copies)")
         in_process(app, work)
         if not args.skip_http:

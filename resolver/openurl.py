@@ -13,6 +13,7 @@ Precedence rule for hybrids: a 1.0 ``rft.*`` value wins, the bare 0.1 key fills 
 from __future__ import annotations
 
 import calendar
+import copy
 import dataclasses
 import html
 import re
@@ -20,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote, unquote, unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 __all__ = [
     "Citation",
@@ -346,6 +347,7 @@ def _iso_date(c: Citation) -> str | None:
 # --------------------------------------------------------------------------------------
 
 _PCT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
+_SPACES_RE = re.compile(r"\s+")
 _UESC_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 _TEMPLATE_RE = re.compile(r"^\{\{.*\}\}$|^\$\{.*\}$")
 _KEY_RE = re.compile(r"^[A-Za-z_][^\s=&]*$")
@@ -375,6 +377,8 @@ def _bytes_to_text(b: bytes, notes: _Notes, latin1: bool = False) -> str:
 
 def _fix_mojibake(s: str, notes: _Notes) -> str:
     """Undo UTF-8-read-as-cp1252 ("ThÆ°" -> "Thư"); keep *s* unless the result is clean."""
+    if s.isascii():  # the hint needs non-ASCII characters; most values are plain ASCII
+        return s
     for _ in range(2):  # doubly mangled strings exist
         if not _MOJIBAKE_HINT.search(s):
             return s
@@ -413,8 +417,9 @@ def _clean_text(s: str, notes: _Notes) -> str:
     if "&" in s and ";" in s:
         s = html.unescape(s)
     s = unicodedata.normalize("NFC", s)
-    s = "".join(ch if ch.isprintable() else " " for ch in s)
-    s = re.sub(r"\s+", " ", s).strip()
+    if not s.isprintable():  # the per-character pass only when something needs replacing
+        s = "".join(ch if ch.isprintable() else " " for ch in s)
+    s = _SPACES_RE.sub(" ", s).strip()
     if len(s) > MAX_VALUE_CHARS:
         notes.add(f"a value longer than {MAX_VALUE_CHARS} characters was cut")
         s = s[:MAX_VALUE_CHARS]
@@ -429,8 +434,10 @@ def _decode_component(
     if not already:
         if plus_is_space:
             s = s.replace("+", " ")
-        s = _bytes_to_text(unquote_to_bytes(s), notes, latin1)
-    if _PCT_RE.search(s):
+        # Without '%', ASCII text decodes to itself (in UTF-8 and in Latin-1 alike).
+        if "%" in s or not s.isascii():
+            s = _bytes_to_text(unquote_to_bytes(s), notes, latin1)
+    if "%" in s and _PCT_RE.search(s):
         notes.add("value was percent-encoded twice; decoded again")
         s = _bytes_to_text(unquote_to_bytes(s), notes, latin1)
     return s
@@ -852,6 +859,19 @@ def parse_coins(title_attr: str) -> Citation:
 # --------------------------------------------------------------------------------------
 
 DEFAULT_RFR_ID = "info:sid/lienhop.vn:resolver"
+#: What ``quote(v, safe="")`` escapes: all but the RFC 3986 unreserved characters.
+_RESERVED_RUN_RE = re.compile(r"[^A-Za-z0-9_.~-]+")
+_PCT_BYTE = tuple(f"%{b:02X}" for b in range(256))
+
+
+def _pct_run(m: re.Match[str]) -> str:
+    return "".join([_PCT_BYTE[b] for b in m.group().encode("utf-8")])
+
+
+def _quote_all(v: str) -> str:
+    """``quote(v, safe="")``, several times faster on titles (only escaped runs are walked)."""
+    return _RESERVED_RUN_RE.sub(_pct_run, v)
+_CITATION_FIELDS = tuple(f.name for f in dataclasses.fields(Citation))
 
 
 def citation_to_kev(citation: Citation, rfr_id: str | None = None) -> str:
@@ -907,12 +927,23 @@ def citation_to_kev(citation: Citation, rfr_id: str | None = None) -> str:
         q = quarter.get((c.month or 0, c.month_end))
         if q:
             pairs.append(("rft.quarter", q))
-    return "&".join(f"{k}={quote(v, safe='')}" for k, v in pairs)
+    return "&".join(f"{k}={_quote_all(v)}" for k, v in pairs)
 
 
 def citation_to_dict(citation: Citation) -> dict:
     """Plain JSON-ready dict (adds ``date_iso``; drops empty values)."""
-    out = {k: v for k, v in dataclasses.asdict(citation).items() if v not in (None, [], "")}
+    # dataclasses.asdict deep-copies field by field (a fifth of the API view's time); the
+    # fields are scalars and lists of strings, for which a list copy is a deep copy.
+    out = {}
+    for k in _CITATION_FIELDS:
+        v = getattr(citation, k)
+        if v in (None, [], ""):
+            continue
+        if type(v) is list and all(type(x) is str for x in v):
+            v = list(v)
+        elif not isinstance(v, (str, int, float)):
+            v = copy.deepcopy(v)
+        out[k] = v
     iso = _iso_date(citation)
     if iso:
         out["date_iso"] = iso

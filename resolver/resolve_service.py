@@ -13,17 +13,25 @@ import dataclasses
 import ipaddress
 import logging
 import re
+import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resolver.coverage import Coverage, covers_citation
-from resolver.institution import IPNetwork, detect_institution, institution_for_ip
-from resolver.kb import fold_title, holdings_rows, kbart_row
+from resolver.coverage import covers_citation
+from resolver.institution import IPNetwork, parse_ip
+from resolver.kb import (
+    KbSnapshot,
+    PackageInfo,
+    fold_title,
+    kb_titles_mark,
+    load_kb_snapshot,
+)
 from resolver.linktemplates import build_links, citation_values, fill_template, is_http_url
 from resolver.models import (
     OPEN_ACCESS,
@@ -31,7 +39,6 @@ from resolver.models import (
     Institution,
     IpRange,
     OpenPlatform,
-    Package,
     ResolverSettings,
 )
 from resolver.openurl import Citation
@@ -49,6 +56,7 @@ from resolver.ranking import Entitlement as Grant
 __all__ = [
     "InstitutionInfo",
     "Registry",
+    "RegistryCache",
     "Resolution",
     "identify",
     "load_registry",
@@ -75,51 +83,190 @@ class InstitutionInfo:
     redirect_default: bool = False
 
 
+#: (version, prefix length) -> {network address as int: institution code}, longest first
+_IpIndex = tuple[tuple[int, int, dict[int, str]], ...]
+
+
+def _ip_index(ranges: Sequence[tuple[str, IPNetwork]]) -> _IpIndex:
+    """Ranges grouped by prefix length, so an address is matched by masking, not scanning.
+
+    Two ranges of one prefix length that both contain an address are the same network;
+    the first listed keeps it, as :func:`resolver.institution.institution_for_ip` does.
+    """
+    groups: dict[tuple[int, int], dict[int, str]] = {}
+    for code, net in ranges:
+        groups.setdefault((net.version, net.prefixlen), {}).setdefault(
+            int(net.network_address), code)
+    return tuple((v, plen, nets) for (v, plen), nets in
+                 sorted(groups.items(), key=lambda kv: -kv[0][1]))
+
+
 @dataclass(frozen=True)
 class Registry:
-    """A snapshot of the registry and the open platforms, cheap to keep for a few seconds."""
+    """A snapshot of the registry, the open platforms and the knowledge base.
+
+    Immutable and shared by every thread of a worker; :class:`RegistryCache` replaces it
+    when the database changes.
+    """
 
     institutions: dict[str, InstitutionInfo]
     ranges: tuple[tuple[str, IPNetwork], ...]
     platforms: tuple[tuple[str, str, str], ...]  # (code, name, url_template)
     #: package id -> entitlements (a few thousand rows for the whole consortium)
     grants: dict[int, list[Grant]] = field(default_factory=dict)
-    packages: dict[int, Package] = field(default_factory=dict)
+    packages: dict[int, PackageInfo] = field(default_factory=dict)
+    kb: KbSnapshot | None = None
+    #: the registry rows this snapshot was built from (compared to notice any edit)
+    rows: tuple[Any, ...] = ()
     loaded_at: float = field(default_factory=time.monotonic)
+    ip_index: _IpIndex = ()
+    folded_codes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.ip_index and self.ranges:
+            object.__setattr__(self, "ip_index", _ip_index(self.ranges))
+        if not self.folded_codes and self.institutions:
+            object.__setattr__(self, "folded_codes",
+                               {c.casefold(): c for c in self.institutions})
 
     @property
     def codes(self) -> Collection[str]:
         return self.institutions.keys()
 
+    def known_code(self, value: str | None) -> str | None:
+        """An institution code as given or up to case; None when unknown."""
+        if not value:
+            return None
+        v = value.strip()
+        if v in self.institutions:
+            return v
+        return self.folded_codes.get(v.casefold())
 
-def load_registry(session: Session) -> Registry:
-    """Institutions (with resolver settings), campus ranges and enabled open platforms."""
-    settings = {s.institution_id: s for s in session.scalars(select(ResolverSettings))}
+    def institution_for_ip(self, ip: str | None) -> str | None:
+        """Institution whose campus range holds ``ip``; the most specific range wins."""
+        addr = parse_ip(ip)
+        if addr is None:
+            return None
+        value = int(addr)
+        width = addr.max_prefixlen
+        for version, plen, nets in self.ip_index:
+            if version != addr.version:
+                continue
+            code = nets.get(value >> (width - plen) << (width - plen))
+            if code is not None:
+                return code
+        return None
+
+
+def _registry_rows(session: Session) -> tuple[Any, ...]:
+    """The registry tables as plain tuples: about 2 ms for 130 institutions and 1.5k grants.
+
+    Cheap enough to read every second and compare, which notices every edit, including
+    the in-place ones (a proxy prefix, an entitlement's end date) no count or max would.
+    """
+    def rows(stmt: Any) -> tuple[tuple[Any, ...], ...]:
+        return tuple(tuple(r) for r in session.execute(stmt))
+
+    return (
+        rows(select(Institution.id, Institution.code, Institution.name_vi, Institution.name_en)
+             .order_by(Institution.code)),
+        rows(select(ResolverSettings.institution_id, ResolverSettings.proxy_prefix,
+                    ResolverSettings.catalogue_template, ResolverSettings.catalogue_name,
+                    ResolverSettings.redirect_default)
+             .order_by(ResolverSettings.institution_id)),
+        rows(select(IpRange.institution_id, IpRange.cidr).order_by(IpRange.id)),
+        rows(select(OpenPlatform.code, OpenPlatform.name, OpenPlatform.url_template)
+             .where(OpenPlatform.enabled.is_(True))
+             .order_by(OpenPlatform.position, OpenPlatform.code)),
+        rows(select(Entitlement.package_id, Entitlement.institution_id, Entitlement.start,
+                    Entitlement.end).order_by(Entitlement.id)),
+    )
+
+
+def _build_registry(rows: tuple[Any, ...], kb: KbSnapshot) -> Registry:
+    inst_rows, settings_rows, range_rows, platform_rows, grant_rows = rows
+    settings = {r[0]: r for r in settings_rows}
     insts: dict[str, InstitutionInfo] = {}
     ids: dict[int, str] = {}
-    for inst in session.scalars(select(Institution).order_by(Institution.code)):
-        s = settings.get(inst.id)
-        ids[inst.id] = inst.code
-        insts[inst.code] = InstitutionInfo(
-            inst.code, inst.name_vi, inst.name_en or inst.name_vi,
-            proxy_prefix=s.proxy_prefix if s else "",
-            catalogue_template=s.catalogue_template if s else "",
-            catalogue_name=s.catalogue_name if s else "",
-            redirect_default=bool(s.redirect_default) if s else False,
+    for iid, code, name_vi, name_en in inst_rows:
+        s = settings.get(iid)
+        ids[iid] = code
+        insts[code] = InstitutionInfo(
+            code, name_vi, name_en or name_vi,
+            proxy_prefix=s[1] if s else "",
+            catalogue_template=s[2] if s else "",
+            catalogue_name=s[3] if s else "",
+            redirect_default=bool(s[4]) if s else False,
         )
     ranges = []
-    for r in session.scalars(select(IpRange)):
+    for iid, cidr in range_rows:
         try:  # parsed once per snapshot: parsing 200 CIDRs per request was the top cost
-            ranges.append((ids[r.institution_id], ipaddress.ip_network(r.cidr, strict=False)))
+            ranges.append((ids[iid], ipaddress.ip_network(cidr, strict=False)))
         except (KeyError, ValueError):
-            log.warning("ignoring IP range %r", r.cidr)
-    platforms = tuple(
-        (p.code, p.name, p.url_template) for p in session.scalars(
-            select(OpenPlatform).where(OpenPlatform.enabled.is_(True))
-            .order_by(OpenPlatform.position, OpenPlatform.code))
-    )
-    packages = {p.id: p for p in session.scalars(select(Package))}
-    return Registry(insts, tuple(ranges), platforms, _grants(session), packages)
+            log.warning("ignoring IP range %r", cidr)
+    grants: dict[int, list[Grant]] = {}
+    for pid, iid, start, end in grant_rows:
+        if iid in ids:
+            grants.setdefault(pid, []).append(Grant(ids[iid], start, end))
+    return Registry(insts, tuple(ranges), tuple(platform_rows), grants, dict(kb.packages),
+                    kb=kb, rows=rows)
+
+
+def load_registry(session: Session) -> Registry:
+    """Institutions (with resolver settings), campus ranges, open platforms and the KB."""
+    kb = load_kb_snapshot(session)
+    return _build_registry(_registry_rows(session), kb)
+
+
+class RegistryCache:
+    """One :class:`Registry` per process, checked against the database at most every
+    ``check_seconds`` (0: on every call, for tests).
+
+    A check reads the registry rows and the KB mark (about 2 ms); the registry is rebuilt
+    from those rows when they differ (a millisecond), the title snapshot only when the
+    mark differs (about a second for 50k titles). While one thread checks or rebuilds,
+    the others keep answering from the previous snapshot instead of queueing behind it.
+    """
+
+    def __init__(self, check_seconds: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.check_seconds = check_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: Registry | None = None
+        self._checked = 0.0
+
+    def get(self, session: Callable[[], Session]) -> Registry:
+        """The current snapshot; ``session`` is only called when the database is read."""
+        cur = self._current
+        if cur is not None and self._clock() - self._checked < self.check_seconds:
+            return cur
+        if not self._lock.acquire(blocking=cur is None or self.check_seconds <= 0):
+            return cur  # type: ignore[return-value]  # another thread is refreshing
+        try:
+            cur = self._current
+            if cur is not None and self._clock() - self._checked < self.check_seconds:
+                return cur  # refreshed while this thread waited
+            s = session()
+            mark = kb_titles_mark(s)  # read before the data it describes
+            rows = _registry_rows(s)
+            if cur is None or cur.kb is None or cur.kb.mark != mark:
+                kb = load_kb_snapshot(s, mark)
+                log.info("KB snapshot: %d titles in %d packages", kb.titles, len(kb.packages))
+            else:
+                kb = cur.kb
+            if cur is None or kb is not cur.kb or rows != cur.rows:
+                cur = _build_registry(rows, kb)
+                self._current = cur
+            self._checked = self._clock()
+            return cur
+        finally:
+            self._lock.release()
+
+    def clear(self) -> None:
+        """Forget the snapshot: the next :meth:`get` reads everything again."""
+        with self._lock:
+            self._current = None
 
 
 def identify(
@@ -130,14 +277,13 @@ def identify(
     The order is the issue's: the catalogue's explicit ``inst``, then the campus network,
     then the user's earlier choice.
     """
-    codes = registry.codes
-    found = detect_institution(inst_param, None, None, codes, ())
+    found = registry.known_code(inst_param)
     if found:
         return found, "inst"
-    found = institution_for_ip(ip, registry.ranges)
+    found = registry.institution_for_ip(ip)
     if found:
         return found, "ip"
-    found = detect_institution(None, None, cookie, codes, ())
+    found = registry.known_code(cookie)
     if found:
         return found, "cookie"
     return None, None
@@ -220,33 +366,12 @@ def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: i
     return copies
 
 
-def _grants(session: Session) -> dict[int, list[Grant]]:
-    out: dict[int, list[Grant]] = {}
-    rows = session.execute(
-        select(Entitlement.package_id, Institution.code, Entitlement.start, Entitlement.end)
-        .join(Institution, Entitlement.institution_id == Institution.id)
-    ).all()
-    for pid, code, start, end in rows:
-        out.setdefault(pid, []).append(Grant(code, start, end))
-    return out
-
-
-def _coverages(rows: Sequence) -> list[tuple[object, Coverage]]:  # type: ignore[type-arg]
-    out = []
-    for r in rows:
-        try:
-            out.append((r, kbart_row(r).coverage()))
-        except ValueError:  # validated on import; a hand-edited row must not break a link
-            log.warning("kb_title %s has unusable coverage", r.id)
-    return out
-
-
-def _display(pkg: Package) -> str:
+def _display(pkg: PackageInfo) -> str:
     return pkg.name or pkg.code
 
 
 def resolve(
-    session: Session,
+    session: Session | None,
     citation: Citation,
     institution: InstitutionInfo | None,
     registry: Registry,
@@ -258,19 +383,22 @@ def resolve(
     """Rank every target for ``citation`` as seen by ``institution`` (None: unknown)."""
     code = institution.code if institution else None
     proxy = institution.proxy_prefix if institution else None
-    found = holdings_rows(
-        session,
+    kb = registry.kb
+    if kb is None:  # a registry built by hand: read the knowledge base now
+        if session is None:
+            raise ValueError("a registry without a KB snapshot needs a session")
+        kb = load_kb_snapshot(session)
+    found = kb.holdings(
         issns=[i for i in (citation.issn, citation.eissn) if i],
         isbns=[citation.isbn] if citation.isbn else [],
         title=citation.title or citation.jtitle or citation.btitle or citation.stitle,
-        packages=registry.packages,
     )
     grants = registry.grants
     holdings: list[Holding] = []
     kb_open: list[OpenCopy] = []
     names: dict[str, str] = {}
     for pkg, rows in found:
-        covs = _coverages(rows)
+        covs = [(r, r.coverage) for r in rows if r.coverage is not None]
         if not covs:
             continue
         decision = covers_citation([c for _, c in covs], citation, today)

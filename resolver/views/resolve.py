@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import time
+import threading
 from typing import Any
 
 from flask import (
@@ -20,6 +20,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -43,7 +44,7 @@ from resolver.openurl import (
     parse_openurl,
 )
 from resolver.ranking import Target
-from resolver.resolve_service import Registry, Resolution, identify, load_registry, resolve
+from resolver.resolve_service import Registry, RegistryCache, Resolution, identify, resolve
 from resolver.search_index import get_index
 
 bp = Blueprint("resolve", __name__)
@@ -76,16 +77,28 @@ def _raw_openurl() -> bytes:
     return raw
 
 
+_setup_lock = threading.Lock()
+
+
+def _registry_cache() -> RegistryCache:
+    ext = current_app.extensions
+    cache: RegistryCache | None = ext.get("lienhop.resolver_registry")
+    if cache is None:
+        with _setup_lock:
+            cache = ext.get("lienhop.resolver_registry")
+            if cache is None:
+                # Checked every second (a KB edit from the CLI shows within one), every
+                # request under test; the check is a few cheap queries, see RegistryCache.
+                app = current_app
+                seconds = app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS",
+                                         0 if app.testing else 1)
+                cache = ext["lienhop.resolver_registry"] = RegistryCache(float(seconds))
+    return cache
+
+
 def _registry() -> Registry:
-    """The registry snapshot, reused for a few seconds (it changes a few times a year)."""
-    app = current_app
-    ttl = app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS", 0 if app.testing else 30)
-    cached: Registry | None = app.extensions.get("lienhop.resolver_registry")
-    if cached is not None and ttl and time.monotonic() - cached.loaded_at < ttl:
-        return cached
-    reg = load_registry(store.session())
-    app.extensions["lienhop.resolver_registry"] = reg
-    return reg
+    """The registry and KB snapshot of this process (see :class:`RegistryCache`)."""
+    return _registry_cache().get(store.session)
 
 
 def _who(registry: Registry, inst_param: str | None) -> tuple[str | None, str | None]:
@@ -110,7 +123,8 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
     registry = _registry()
     code, source = _who(registry, citation.inst)
     info = registry.institutions.get(code) if code else None
-    resolution = resolve(store.session(), citation, info, registry, today=dt.date.today(),
+    # No database session: the snapshot answers (resolve reads the KB only without one).
+    resolution = resolve(None, citation, info, registry, today=dt.date.today(),
                          index=get_index(), delivery_url=_delivery_url(citation, code))
     usage_log.record(store.session(), resolution)  # requests and turnaways (issue 7)
     return resolution, source, registry
@@ -119,7 +133,30 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
 # --- click-through tokens -------------------------------------------------------------
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="lienhop.go")
+    key = current_app.secret_key
+    cached = current_app.extensions.get("lienhop.go_serializer")
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions["lienhop.go_serializer"] = (
+            key, URLSafeSerializer(key, salt="lienhop.go"))
+    return cached[1]
+
+
+_SLOT = "x"
+
+
+def _go_prefix(external: bool) -> str:
+    """``url_for("resolve.go", token=...)`` without the token, built once per request.
+
+    Tokens are URL-safe base64 and dots, which ``url_for`` never escapes, so prefix +
+    token is the URL it would build; a menu has up to a dozen targets.
+    """
+    key = "lienhop_go_prefix_ext" if external else "lienhop_go_prefix"
+    prefix = g.get(key)
+    if prefix is None:
+        url = url_for("resolve.go", token=_SLOT, _external=external)
+        prefix = url[: -len(_SLOT)]
+        setattr(g, key, prefix)
+    return prefix
 
 
 def _click_payload(res: Resolution, t: Target) -> list[Any]:
@@ -134,7 +171,7 @@ def go_url(res: Resolution, t: Target, *, external: bool = False) -> str | None:
     if not t.available or not t.url:
         return None
     token = _serializer().dumps(_click_payload(res, t))
-    return url_for("resolve.go", token=token, _external=external)
+    return _go_prefix(external) + token
 
 
 def _safe_destination(url: str) -> bool:
