@@ -46,3 +46,13 @@ def test_app_uses_the_configured_database(db_url, lienhop_env, monkeypatch):
     engine = app.extensions["lienhop.engine"]
     assert engine.dialect.name == ("sqlite" if db_url.startswith("sqlite") else "postgresql")
     assert db.current_revision(engine) == db.head_revision()
+
+
+def test_sqlite_runs_in_wal_with_normal_sync(tmp_path):
+    from sqlalchemy import text
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
