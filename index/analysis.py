@@ -142,6 +142,33 @@ def fold_bigrams(text: str) -> list[str]:
     return out
 
 
+def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
+    """``(marked_exact_tokens, fold_tokens, fold_bigrams)`` of ``text`` in one pass.
+
+    Indexing needs all three forms of every text; splitting and folding once instead of
+    three times (and handing Whoosh the term lists, so no analyzer runs) is what the
+    write path uses. Equal to the three functions by construction (tested)."""
+    exact: list[str] = []
+    folds: list[str] = []
+    pairs: list[str] = []
+    prev = ""
+    prev_end = -1
+    text = nfc(text)
+    for m in _SYLLABLE.finditer(text):
+        w = m.group()
+        cur = fold_syllable(w)
+        e = exact_form(w)
+        if e != cur:
+            exact.append(e)
+        folds.append(cur)
+        if prev_end >= 0:
+            gap = text[prev_end:m.start()]
+            if gap == " " or _JOINING_GAP.fullmatch(gap):
+                pairs.append(prev + BIGRAM_SEP + cur)
+        prev, prev_end = cur, m.end()
+    return exact, folds, pairs
+
+
 def has_diacritics(text: str) -> bool:
     """True when the user typed any Vietnamese mark or đ (then exact matches rank first)."""
     return fold(text) != nfc(text).lower()

@@ -88,7 +88,7 @@ def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
             procs: int | None = None) -> None:
     """Build a complete index from ``records`` beside ``path`` and swap it in atomically.
 
-    ``procs`` indexing processes (default: up to 2); ``batch`` records per commit.
+    ``procs`` indexing processes (default 1); ``batch`` records per commit.
     """
     from .engine import rebuild_whoosh
 

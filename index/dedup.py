@@ -50,6 +50,17 @@ def match_keys(record: Record) -> list[str]:
     return sorted(keys)
 
 
+# The ``mkey`` index field is whitespace-tokenised, and title+year+author keys contain
+# spaces: indexed as-is they split into fragments ("van", "2019|an") that match unrelated
+# records, so every key is indexed with its spaces replaced (never in a normalised key).
+_KEY_SPACE = "\x1f"
+
+
+def key_term(key: str) -> str:
+    """The single ``mkey`` index term of a match key."""
+    return key.replace(" ", _KEY_SPACE)
+
+
 def cluster_key_for(keys: Iterable[str], record_id: str) -> str:
     """Stable key of a component from its match keys (or of a lone record without keys)."""
     smallest = min(keys, default=None)

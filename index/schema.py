@@ -16,7 +16,7 @@ from whoosh.formats import Frequency
 
 from . import analysis
 from .collation import sort_key
-from .dedup import match_keys
+from .dedup import key_term, match_keys
 from .identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from .record import Record
 
@@ -101,7 +101,7 @@ def to_document(record: Record, cluster: str, keys: list[str] | None = None) -> 
     doc: dict = {
         "id": record.id,
         "cluster": cluster,
-        "mkey": " ".join(keys),
+        "mkey": " ".join(key_term(k) for k in keys),
         "rec": pack_record(record),
         "institution": record.institution or "",
         "type": record.type or "other",
@@ -124,8 +124,11 @@ def to_document(record: Record, cluster: str, keys: list[str] | None = None) -> 
         doc["issn"] = " ".join(issns)
     if record.handle:
         doc["handle"] = normalise_handle(record.handle) or record.handle
+    # Term lists, not text: Whoosh indexes a list as given, so each text is analysed once
+    # (not once per form) and the tokenizers in the schema only serve old callers.
     for group, text in texts(record).items():
         if text:
-            for suffix in ("x", "f", "b"):
-                doc[f"{group}_{suffix}"] = text
+            for suffix, terms in zip(("x", "f", "b"), analysis.index_forms(text), strict=True):
+                if terms:
+                    doc[f"{group}_{suffix}"] = terms
     return doc
