@@ -1,4 +1,4 @@
-"""The home page: the consortium at a glance."""
+"""The home page: one search box, the consortium's members with their holdings, new records."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from resolver import store
 from resolver.models import Institution
+from resolver.search_index import get_index
 
 bp = Blueprint("home", __name__)
+
+RECENT = 6
 
 
 @bp.get("/")
@@ -21,4 +24,15 @@ def index():  # type: ignore[no-untyped-def]
         .options(selectinload(Institution.repositories))
         .order_by(Institution.status, Institution.name_vi)
     ).all()
-    return render_template("home.html", institutions=institutions, today=dt.date.today())
+    ix = get_index()
+    counts: dict[str, int] = {}
+    recent = []
+    total = 0
+    if ix is not None:
+        # One browse query gives the newest works and the per-institution counts at once.
+        browse = ix.search("", sort="newest", size=RECENT)
+        counts = {f.value: f.count for f in browse.facets.get("institution", [])}
+        recent = browse.hits
+        total = ix.count()
+    return render_template("home.html", institutions=institutions, today=dt.date.today(),
+                           counts=counts, recent=recent, total=total)

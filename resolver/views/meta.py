@@ -1,0 +1,100 @@
+"""For crawlers and browsers: OpenSearch description, sitemap.xml, robots.txt."""
+
+from __future__ import annotations
+
+import threading
+import time
+from xml.sax.saxutils import escape as xml_escape
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+
+from index import SearchIndex
+from resolver.search_index import get_index
+
+bp = Blueprint("meta", __name__)
+
+#: URLs per sitemap file (the protocol allows 50,000).
+SITEMAP_CHUNK = 40_000
+_CACHE_SECONDS = 3600
+_PAGE = 200  # the index API's largest page
+_lock = threading.Lock()
+
+
+def all_record_ids(ix: SearchIndex) -> list[str]:
+    """Every record id, walking the browse order a page of works at a time.
+
+    The index API has no "list every id" call; a page of works carries the ids of all
+    the records of each work, so walking every page reaches every record.
+    """
+    ids: list[str] = []
+    page = 1
+    while True:
+        res = ix.search("", sort="title", page=page, size=_PAGE, facets=False)
+        for hit in res.hits:
+            ids.extend(hit.member_ids)
+        if page >= res.pages or not res.hits:
+            return ids
+        page += 1
+
+
+def _cached_ids(ix: SearchIndex) -> list[str]:
+    # The walk costs seconds on 100k records: keep it while the index size is unchanged.
+    ext = current_app.extensions
+    count = ix.count()
+    with _lock:
+        cached = ext.get("lienhop.sitemap")
+        if cached and cached[0] == count and time.monotonic() - cached[1] < _CACHE_SECONDS:
+            return cached[2]
+        ids = all_record_ids(ix)
+        ext["lienhop.sitemap"] = (count, time.monotonic(), ids)
+        return ids
+
+
+def _xml(body: str) -> Response:
+    return Response('<?xml version="1.0" encoding="UTF-8"?>\n' + body,
+                    content_type="application/xml; charset=utf-8")
+
+
+def _urlset(ids: list[str], extra: tuple[str, ...] = ()) -> Response:
+    # Record ids are URL-safe by construction; escape anyway, a sitemap is XML.
+    urls = [*extra, *(url_for("record.show", record_id=i, _external=True) for i in ids)]
+    lines = [f"<url><loc>{xml_escape(u)}</loc></url>" for u in urls]
+    return _xml('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + "\n".join(lines) + "\n</urlset>\n")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():  # type: ignore[no-untyped-def]
+    ix = get_index()
+    ids = _cached_ids(ix) if ix is not None else []
+    if len(ids) <= SITEMAP_CHUNK:
+        return _urlset(ids, extra=(url_for("home.index", _external=True),))
+    parts = -(-len(ids) // SITEMAP_CHUNK)
+    locs = "\n".join(
+        f"<sitemap><loc>{xml_escape(url_for('meta.sitemap_part', n=n, _external=True))}"
+        "</loc></sitemap>" for n in range(1, parts + 1))
+    return _xml('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + locs + "\n</sitemapindex>\n")
+
+
+@bp.get("/sitemap-<int:n>.xml")
+def sitemap_part(n: int):  # type: ignore[no-untyped-def]
+    ix = get_index()
+    ids = _cached_ids(ix) if ix is not None else []
+    chunk = ids[(n - 1) * SITEMAP_CHUNK: n * SITEMAP_CHUNK] if n >= 1 else []
+    if not chunk:
+        abort(404)
+    return _urlset(chunk)
+
+
+@bp.get("/opensearch.xml")
+def opensearch():  # type: ignore[no-untyped-def]
+    body = render_template("opensearch.xml")
+    return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")
+
+
+@bp.get("/robots.txt")
+def robots():  # type: ignore[no-untyped-def]
+    body = ("User-agent: *\nDisallow: /resolve\nDisallow: /api/\n"
+            f"Sitemap: {url_for('meta.sitemap', _external=True)}\n")
+    return Response(body, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,98 @@
+"""The record page: every field, all holdings, citation, exports, related records."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, Response, abort, render_template, url_for
+
+from index import Record, SearchIndex
+from resolver import export
+from resolver.search_index import get_index
+from resolver.views.discovery import is_web_url
+
+bp = Blueprint("record", __name__)
+
+EXPORTS = {
+    "ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
+    "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
+    "csl": ("application/vnd.citationstyles.csl+json; charset=utf-8", "json"),
+}
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+def _phrase(text: str) -> str:
+    return '"' + " ".join(text.replace('"', " ").split()) + '"'
+
+
+def cluster_of(ix: SearchIndex, record: Record) -> list[Record]:
+    """Every record of ``record``'s work (the copies other members hold), itself first.
+
+    The index API has no id → cluster call, so find the work through a title search: the
+    hit whose members include this record is its cluster.
+    """
+    if record.title:
+        res = ix.search("title:" + _phrase(record.title), size=50, facets=False)
+        for hit in res.hits:
+            if record.id in hit.member_ids:
+                others = [ix.get(i) for i in hit.member_ids if i != record.id]
+                return [record, *(r for r in others if r is not None)]
+    return [record]
+
+
+def related(ix: SearchIndex, record: Record, exclude: set[str], limit: int = 5) -> list:
+    """Hits sharing a subject or an author with ``record`` (not its own work)."""
+    parts = [f"subject:{_phrase(s)}" for s in record.subjects[:4] if s.strip('" ')]
+    parts += [f"author:{_phrase(a)}" for a in record.creators[:2] if a.strip('" ')]
+    if not parts:
+        return []
+    res = ix.search(" OR ".join(parts), size=limit + len(exclude), facets=False)
+    return [h for h in res.hits if not exclude.intersection(h.member_ids)][:limit]
+
+
+def member_url(record: Record) -> str | None:
+    """The record in the holding member's own repository or catalogue."""
+    own = next((u for u in record.urls if is_web_url(u)), None)
+    return own or export.handle_url(record)
+
+
+def _load(record_id: str) -> tuple[SearchIndex, Record]:
+    ix = get_index()
+    if ix is None or not _SAFE_ID.match(record_id):
+        abort(404)
+    record = ix.get(record_id)
+    if record is None:
+        abort(404)
+    return ix, record
+
+
+@bp.get("/record/<record_id>")
+def show(record_id: str):  # type: ignore[no-untyped-def]
+    ix, record = _load(record_id)
+    holdings = cluster_of(ix, record)
+    permalink = url_for("record.show", record_id=record.id, _external=True)
+    return render_template(
+        "record.html", record=record, holdings=holdings, member_url=member_url,
+        related=related(ix, record, {r.id for r in holdings}), permalink=permalink,
+        apa=export.apa(record), highwire=export.highwire_meta(record),
+        json_ld=export.json_ld(record, permalink), doi_url=export.doi_url(record),
+        handle_url=export.handle_url(record), exports=EXPORTS,
+    )
+
+
+@bp.get("/record/<record_id>/export/<fmt>")
+def download(record_id: str, fmt: str):  # type: ignore[no-untyped-def]
+    if fmt not in EXPORTS:
+        abort(404)
+    _ix, record = _load(record_id)
+    if fmt == "ris":
+        body = export.to_ris(record)
+    elif fmt == "bibtex":
+        body = export.to_bibtex(record)
+    else:
+        body = json.dumps([export.to_csl(record)], ensure_ascii=False, indent=2)
+    mimetype, ext = EXPORTS[fmt]
+    resp = Response(body, content_type=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{record.id}.{ext}"'
+    return resp

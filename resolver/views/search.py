@@ -1,0 +1,97 @@
+"""The results page and advanced search.
+
+This blueprint also installs what every discovery template uses (helpers, one-year caching
+of the versioned static files), so the app factory needs no edit for the discovery site.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
+
+from index.record import TYPES
+from resolver.views import discovery
+from resolver.views.discovery import SearchParams, parse_params, run_search
+
+bp = Blueprint("search", __name__)
+
+YEAR = re.compile(r"^\d{4}$")
+
+
+@bp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    app = state.app
+    # Static URLs carry a content hash (discovery.asset_url): safe to cache for a year.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
+    app.jinja_env.globals.update(discovery.TEMPLATE_HELPERS)
+    app.jinja_env.tests["is_web_url"] = discovery.is_web_url
+
+
+def year_value(start: str, end: str) -> str | None:
+    """``year`` filter value from a from/to pair of form fields ("2010", "" → "2010-")."""
+    start, end = start.strip(), end.strip()
+    start = start if YEAR.match(start) else ""
+    end = end if YEAR.match(end) else ""
+    if start and end and start > end:
+        start, end = end, start
+    if not (start or end):
+        return None
+    return f"{start}-{end}"
+
+
+@bp.get("/search")
+def results():  # type: ignore[no-untyped-def]
+    if "year_from" in request.args or "year_to" in request.args:
+        # The year range form: fold it into the one ``year`` parameter and redirect, so
+        # the URL a reader bookmarks is the canonical one the API also takes.
+        p = parse_params(request.args)
+        value = year_value(request.args.get("year_from", ""), request.args.get("year_to", ""))
+        p.filters.pop("year", None)
+        if value:
+            p.filters["year"] = [value]
+        return redirect(p.url(page=None))
+    p = parse_params(request.args)
+    result = run_search(p)
+    unfiltered_total = None
+    if result is not None and result.total == 0 and p.filters:
+        bare = SearchParams(p.q, 1, 1, p.sort)
+        found = run_search(bare, facets=False)
+        unfiltered_total = found.total if found else None
+    return render_template("search.html", p=p, result=result,
+                           unfiltered_total=unfiltered_total, facets=discovery.FACETS,
+                           sorts=discovery.SORTS)
+
+
+def _fielded(prefix: str, text: str) -> list[str]:
+    words = re.sub(r'[()":]', " ", text).split()
+    return [f"{prefix}:{w}" for w in words]
+
+
+def advanced_query(form: dict[str, str]) -> str:
+    """One query in the search language from the advanced form's fields."""
+    parts = [" ".join(re.sub(r"[()]", " ", form.get("all", "")).split())]
+    for name in ("title", "author", "subject"):
+        parts += _fielded(name, form.get(name, ""))
+    return " ".join(p for p in parts if p)
+
+
+@bp.get("/advanced")
+def advanced():  # type: ignore[no-untyped-def]
+    args = request.args
+    if args.get("submitted"):
+        filters: dict[str, list[str]] = {}
+        for name in ("institution", "type", "language", "access"):
+            values = [v for v in args.getlist(name) if v]
+            if values:
+                filters[name] = values
+        year = year_value(args.get("year_from", ""), args.get("year_to", ""))
+        if year:
+            filters["year"] = [year]
+        sort = args.get("sort", "relevance")
+        p = SearchParams(q=advanced_query(args.to_dict()), filters=filters,
+                         sort=sort if sort in discovery.SORTS else "relevance")
+        return redirect(p.url())
+    names = sorted(discovery.institutions(), key=discovery.institution_name)
+    return render_template("advanced.html", institution_codes=names, types=TYPES)
