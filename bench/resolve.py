@@ -98,10 +98,10 @@ def real_openurls() -> list[str]:
 
 
 def _issn(rng: random.Random) -> str:
-    from resolver.openurl import issn_check_digit
+    from index.identifiers import issn_check
 
     body = f"{rng.randrange(10_000_000):07d}"
-    return f"{body[:4]}-{body[4:]}{issn_check_digit(body)}"
+    return f"{body[:4]}-{body[4:]}{issn_check(body)}"
 
 
 def build_kb(sessions, urls: list[str], n_titles: int, n_packages: int,  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import unquote
 
+from index.identifiers import DOI_PREFIX, isbn10_check, isbn13_check, issn_check
 from index.record import OPEN, RESTRICTED
 
 # XML 1.0 forbids these; some repositories still emit them (U+0003 in a Dataverse title, ...).
@@ -94,9 +95,6 @@ def split_values(value: str | None, sep: str = ";") -> list[str]:
 # --- identifiers --------------------------------------------------------------------------------
 
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
-_DOI_PREFIX = re.compile(
-    r"^\s*(?:doi\s*:?\s*|info:doi/|https?://(?:dx\.|www\.)?doi\.org/)", re.IGNORECASE
-)
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -114,7 +112,7 @@ def normalise_doi(value: str | None) -> str | None:
     text = clean_text(value)
     if not text:
         return None
-    text = _DOI_PREFIX.sub("", text)
+    text = DOI_PREFIX.sub("", text)
     if "%2f" in text.lower():
         text = unquote(text)
     match = _DOI.search(text)
@@ -127,19 +125,8 @@ def is_doi(value: str | None) -> bool:
     """True when the value *is* a DOI (bare, "doi:" or resolver URL), not merely mentions one."""
     text = clean_text(value)
     return bool(text) and (
-        bool(_DOI_PREFIX.match(text)) or bool(re.match(r"^10\.\d{4,9}/\S+$", text))
+        bool(DOI_PREFIX.match(text)) or bool(re.match(r"^10\.\d{4,9}/\S+$", text))
     )
-
-
-def _isbn10_check(digits: str) -> str:
-    total = sum((10 - i) * int(d) for i, d in enumerate(digits[:9]))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
-
-
-def _isbn13_check(digits: str) -> str:
-    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
-    return str((10 - total % 10) % 10)
 
 
 _ISBN_CANDIDATE = re.compile(r"(?<![\dX])(?:\d[\s-]?){9,12}[\dXx](?![\dX])")
@@ -157,14 +144,14 @@ def normalise_isbn(value: str | None) -> str | None:
     """
     for match in _ISBN_CANDIDATE.finditer(clean_text(value)):
         digits = re.sub(r"[\s-]", "", match.group(0)).upper()
-        if len(digits) == 10 and digits[:9].isdigit() and _isbn10_check(digits) == digits[9]:
+        if len(digits) == 10 and digits[:9].isdigit() and isbn10_check(digits) == digits[9]:
             core = "978" + digits[:9]
-            return core + _isbn13_check(core)
+            return core + isbn13_check(core)
         if (
             len(digits) == 13
             and digits.isdigit()
             and digits[:3] in {"978", "979"}
-            and _isbn13_check(digits) == digits[12]
+            and isbn13_check(digits) == digits[12]
         ):
             return digits
     return None
@@ -185,9 +172,7 @@ def normalise_issn(value: str | None) -> str | None:
     """
     for match in _ISSN.finditer(clean_text(value)):
         digits = (match.group(1) + match.group(2)).upper()
-        total = sum(int(d) * (8 - i) for i, d in enumerate(digits[:7]))
-        check = (11 - total % 11) % 11
-        if ("X" if check == 10 else str(check)) == digits[7]:
+        if issn_check(digits) == digits[7]:
             return f"{digits[:4]}-{digits[4:]}"
     return None
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, unquote_to_bytes
 
+from index.identifiers import DOI_PREFIX, isbn10_check, isbn13_check, issn_check
+
 __all__ = [
     "Citation",
     "CitationError",
@@ -139,17 +141,7 @@ class StandardNumber:
 
 
 _ISSN_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\s*[-‐‑–]?\s*(\d{3}[\dXx])(?![0-9A-Za-z])")
-_DOI_PREFIX_RE = re.compile(
-    r"^\s*(?:info:doi/|urn:doi:|doi:\s*|https?://(?:dx\.|www\.)?doi\.org/)", re.IGNORECASE
-)
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-
-
-def issn_check_digit(first7: str) -> str:
-    """Return the ISSN check character ('0'-'9' or 'X') for seven digits."""
-    total = sum(int(d) * (8 - i) for i, d in enumerate(first7))
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
 
 
 def normalize_issn(raw: str | None) -> StandardNumber | None:
@@ -166,17 +158,11 @@ def normalize_issn(raw: str | None) -> StandardNumber | None:
         return None
     digits = (m.group(1) + m.group(2)).upper()
     value = f"{digits[:4]}-{digits[4:]}"
-    return StandardNumber(value, issn_check_digit(digits[:7]) == digits[7])
+    return StandardNumber(value, issn_check(digits[:7]) == digits[7])
 
 
 def _isbn10_valid(d: str) -> bool:
-    total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(d))
-    return total % 11 == 0
-
-
-def _isbn13_check(d12: str) -> str:
-    total = sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(d12))
-    return str((10 - total % 10) % 10)
+    return isbn10_check(d) == d[9]
 
 
 def isbn_digits(raw: str | None) -> str | None:
@@ -207,8 +193,8 @@ def normalize_isbn(raw: str | None) -> StandardNumber | None:
         return None
     if len(d) == 10:
         body = "978" + d[:9]
-        return StandardNumber(body + _isbn13_check(body), _isbn10_valid(d))
-    return StandardNumber(d, d.startswith(("978", "979")) and _isbn13_check(d[:12]) == d[12])
+        return StandardNumber(body + isbn13_check(body), _isbn10_valid(d))
+    return StandardNumber(d, d.startswith(("978", "979")) and isbn13_check(d[:12]) == d[12])
 
 
 def normalize_doi(raw: str | None) -> str | None:
@@ -220,7 +206,7 @@ def normalize_doi(raw: str | None) -> str | None:
         return None
     s = raw.strip()
     for _ in range(2):  # "doi:https://doi.org/10..." happens
-        s = _DOI_PREFIX_RE.sub("", s)
+        s = DOI_PREFIX.sub("", s)
     if "%2f" in s.lower():
         s = unquote(s)
     s = s.strip().rstrip(".,;")
