@@ -143,14 +143,23 @@ def institution(code: str):  # type: ignore[no-untyped-def]
     return _render_institution(inst)
 
 
+def _editable(code: str) -> tuple[dict, dict, dict]:
+    """The whole registry document, this institution's entry in it, and a copy for the audit.
+
+    Edits go through the registry document so that the TOML import's validation (overlapping
+    ranges, schedules...) judges them too.
+    """
+    doc = registry_doc(store.session())
+    item = find_item(doc, code)
+    assert item is not None  # the caller checked the institution exists
+    return doc, item, copy.deepcopy(item)
+
+
 @bp.post("/institutions/<code>")
 @consortium_required
 def institution_save(code: str):  # type: ignore[no-untyped-def]
     inst = _institution_or_404(code)
-    doc = registry_doc(store.session())
-    item = find_item(doc, code)
-    assert item is not None
-    before = copy.deepcopy(item)
+    doc, item, before = _editable(code)
     _apply_institution_form(item, request.form)
     problems = _save(doc, "institution.update", f"institution:{code}", code, before)
     if problems:
@@ -164,10 +173,7 @@ def institution_save(code: str):  # type: ignore[no-untyped-def]
 def range_add(code: str):  # type: ignore[no-untyped-def]
     inst = _institution_or_404(code)
     require_institution(inst.id)
-    doc = registry_doc(store.session())
-    item = find_item(doc, code)
-    assert item is not None
-    before = copy.deepcopy(item)
+    doc, item, before = _editable(code)
     new = [r for r in re.split(r"[\s,]+", request.form.get("cidr", "")) if r]
     if not new:
         return _render_institution(inst, [_("Type an IP range, such as 203.0.113.0/24.")],
@@ -185,10 +191,7 @@ def range_add(code: str):  # type: ignore[no-untyped-def]
 def range_delete(code: str):  # type: ignore[no-untyped-def]
     inst = _institution_or_404(code)
     require_institution(inst.id)
-    doc = registry_doc(store.session())
-    item = find_item(doc, code)
-    assert item is not None
-    before = copy.deepcopy(item)
+    doc, item, before = _editable(code)
     cidr = request.form.get("cidr", "")
     if cidr not in item.get("ip_ranges", []):
         abort(404)
@@ -239,10 +242,7 @@ def repository_new(code: str):  # type: ignore[no-untyped-def]
     problems: list[str] = []
     if request.method == "POST":
         rcode = request.form.get("code", "").strip()
-        doc = registry_doc(store.session())
-        item = find_item(doc, code)
-        assert item is not None
-        before = copy.deepcopy(item)
+        doc, item, before = _editable(code)
         repo_item, problems = _repository_item(request.form, rcode)
         if not problems:
             item["repository"] = list(item.get("repository", [])) + [repo_item]
