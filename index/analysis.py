@@ -2,8 +2,14 @@
 
 Pipeline (see docs in the issue / notes §c): NFC → syllables → for the *exact* form:
 lowercase + one tone-mark placement; for the *folded* form: drop every combining mark,
-map đ/Đ → d, lowercase. Syllable bigrams are only made between syllables separated by
-whitespace (or a hyphen/apostrophe), so "Hà. Nội dung" never yields "hà nội".
+map đ/Đ → d, lowercase.
+
+Neighbours (syllable bigrams, which answer phrases: no field stores positions) are made by
+:func:`gap_separator` alone, for documents and queries alike, so a phrase copied from a
+title, punctuation and all, is analysed exactly as the title was indexed. Punctuation inside
+a sentence (":", ",", "/", "(", "–", quotes…) is no gap: "University: Part" and "University
+Part" are one pair. A sentence end is a gap of its own kind ("Hà. Nội" pairs as ``ha.noi``,
+never as the phrase "hà nội"), and values of a multi-valued field are never neighbours.
 """
 
 from __future__ import annotations
@@ -21,9 +27,31 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 # names ("Hòa1"), and "Hòa" must still be found.
 _SYLLABLE = re.compile(r"[^\W\d_]+|\d+")
 SYLLABLE_RE = _SYLLABLE
-# A gap made only of these still joins two syllables into a bigram.
-_JOINING_GAP = re.compile(r"[\s\-\u2010-\u2013'’]*")
+#: Joins two neighbouring syllables in a bigram term: "hà nội", "Hà-Nội", "Hà: Nội" → ha_noi.
 BIGRAM_SEP = "_"
+#: Joins two syllables on either side of a sentence end: "Hà. Nội" → ha.noi.
+BREAK_SEP = "."
+#: Between the values of a multi-valued field (and the parts of the "all" text): the last
+#: syllable of one title and the first of the next are no neighbours.
+VALUE_SEP = " | "
+# A sentence end: terminal punctuation, closing quotes/brackets, then white space. Not the
+# dot of ".NET", "1.5" or "Hà.Nội" (no space after it).
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*\s")
+
+
+def gap_separator(gap: str) -> str | None:
+    """How two syllables are neighbours, given ``gap``, the text between them.
+
+    :data:`BIGRAM_SEP` for one phrase, :data:`BREAK_SEP` across a sentence end, ``None``
+    across a value separator. The one rule for indexed text and queries alike.
+    """
+    if gap == " ":  # nearly every gap: keep it cheap
+        return BIGRAM_SEP
+    if "|" in gap:
+        return None
+    if _SENTENCE_END.search(gap):
+        return BREAK_SEP
+    return BIGRAM_SEP
 
 
 def nfc(text: str) -> str:
@@ -92,16 +120,16 @@ class Syllable:
     text: str  # as written (NFC)
     start: int  # offsets in the NFC text
     end: int
-    joined: bool  # True when this syllable may form a bigram with the previous one
+    sep: str | None  # how it pairs with the previous syllable (gap_separator); None: not
 
 
 def syllables(text: str) -> list[Syllable]:
-    """Split NFC text into syllables, noting which neighbours may form bigrams."""
+    """Split NFC text into syllables, noting how each pairs with the previous one."""
     out: list[Syllable] = []
     prev_end = -1
     for m in _SYLLABLE.finditer(text):
-        joined = prev_end >= 0 and _JOINING_GAP.fullmatch(text, prev_end, m.start()) is not None
-        out.append(Syllable(m.group(), m.start(), m.end(), joined))
+        sep = gap_separator(text[prev_end:m.start()]) if prev_end >= 0 else None
+        out.append(Syllable(m.group(), m.start(), m.end(), sep))
         prev_end = m.end()
     return out
 
@@ -127,19 +155,26 @@ def fold_tokens(text: str) -> list[str]:
 
 
 def fold_bigrams(text: str) -> list[str]:
-    """Adjacent-syllable pairs, folded, never across punctuation ("Hà. Nội" is no pair)."""
-    out = []
-    prev = ""
-    prev_end = -1
-    text = nfc(text)
-    for m in _SYLLABLE.finditer(text):
-        cur = fold_syllable(m.group())
-        if prev_end >= 0:
-            gap = text[prev_end:m.start()]
-            if gap == " " or _JOINING_GAP.fullmatch(gap):
-                out.append(prev + BIGRAM_SEP + cur)
-        prev, prev_end = cur, m.end()
-    return out
+    """Neighbouring-syllable pairs, folded, joined by :func:`gap_separator`: "Hà Nội" and
+    "Hà: Nội" give ``ha_noi``, "Hà. Nội" gives ``ha.noi``, "Hà | Nội" nothing."""
+    return phrase_terms(text)[0]
+
+
+def phrase_terms(text: str) -> tuple[list[str], list[str]]:
+    """What a document must hold to contain ``text`` as a phrase: its pairs (as
+    :func:`fold_bigrams`), and its folded syllables that are in no pair (a phrase of one
+    word, or a value on its own beside "|")."""
+    pairs: list[str] = []
+    lone: list[str] = []
+    sylls = syllables(nfc(text))
+    folds = [fold_syllable(s.text) for s in sylls]
+    for i, s in enumerate(sylls):
+        if s.sep is not None:
+            pairs.append(folds[i - 1] + s.sep + folds[i])
+        nxt = sylls[i + 1].sep if i + 1 < len(sylls) else None
+        if s.sep is None and nxt is None:
+            lone.append(folds[i])
+    return pairs, lone
 
 
 def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
@@ -163,8 +198,9 @@ def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
         folds.append(cur)
         if prev_end >= 0:
             gap = text[prev_end:m.start()]
-            if gap == " " or _JOINING_GAP.fullmatch(gap):
-                pairs.append(prev + BIGRAM_SEP + cur)
+            sep = BIGRAM_SEP if gap == " " else gap_separator(gap)
+            if sep is not None:
+                pairs.append(prev + sep + cur)
         prev, prev_end = cur, m.end()
     return exact, folds, pairs
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .analysis import SYLLABLE_RE
 from .identifiers import normalise_doi, normalise_isbn, normalise_issn
 
 
@@ -76,6 +77,30 @@ class QuerySyntaxError(ValueError):
     pass
 
 
+def _phrase_end(q: str, start: int) -> int | None:
+    """Index of the quote that closes the phrase opened at ``q[start]``, or None.
+
+    Titles hold quotes, and a title copied between quotes is one phrase:
+    ``"Bài thơ "Tây Tiến" của Quang Dũng"``. A quote after a space or an opening bracket
+    and before a word opens an inner quotation; any other quote closes the innermost open
+    one. When inner quotes do not balance, the next quote ends the phrase (the plain rule).
+    """
+    depth = 0
+    i = q.find('"', start + 1)
+    while i != -1:
+        before, after = q[i - 1], q[i + 1:i + 2]
+        if (before.isspace() or before in "([{") and after and not after.isspace() \
+                and after not in '")]}':
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            return i
+        i = q.find('"', i + 1)
+    i = q.find('"', start + 1)
+    return i if i != -1 else None
+
+
 def _tokens(q: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
@@ -85,10 +110,12 @@ def _tokens(q: str) -> list[tuple[str, str]]:
             break
         pos = m.end()
         if m.group("phrase") is not None:
-            ph = m.group("phrase")
-            if len(ph) < 2 or not ph.endswith('"'):
+            start = m.start("phrase")
+            end = _phrase_end(q, start)
+            if end is None:
                 raise QuerySyntaxError("unterminated phrase")
-            out.append(("phrase", ph[1:-1]))
+            out.append(("phrase", q[start + 1:end]))
+            pos = end + 1
         elif m.group("paren"):
             out.append((m.group("paren"), m.group("paren")))
         elif m.group("word"):
@@ -168,7 +195,9 @@ class _Parser:
             parts.append(self.unary())
         if not parts:
             raise QuerySyntaxError("empty expression")
-        parts = _merge_words(parts)
+        # Punctuation between two phrases ('"…University" : "Part II"') asks for nothing.
+        merged = _merge_words(parts)
+        parts = [p for p in merged if not _no_words(p)] or merged
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def unary(self) -> Node:
@@ -208,6 +237,11 @@ class _Parser:
         if field in ("doi", "isbn", "issn"):
             return _ident_node(field, value)
         return Words(value, field=field, phrase=phrase)
+
+
+def _no_words(node: Node) -> bool:
+    """A word group with no syllable in it, such as a lone ":" or "–"."""
+    return isinstance(node, Words) and SYLLABLE_RE.search(node.text) is None
 
 
 def _merge_words(parts: list[Node]) -> list[Node]:

@@ -25,9 +25,9 @@ FACET_FIELDS = ("institution", "type", "language", "access", "subject")
 #: Single-valued facet/sort columns read straight from Whoosh column storage.
 COLUMN_FIELDS = ("institution", "type", "language", "access", "cluster", "title_sort")
 TEXT_GROUPS = ("title", "creator", "subject", "all")
-# Joins the values of a multi-valued field: "|" is not a bigram-joining gap, so the last
-# syllable of one title never pairs with the first of the next.
-_VALUE_SEP = " | "
+# Joins the values of a multi-valued field: the last syllable of one title never pairs
+# with the first of the next (analysis.gap_separator).
+_VALUE_SEP = analysis.VALUE_SEP
 
 
 def _text_field(tokenizer: analysis._VietTokenizer) -> fields.FieldType:

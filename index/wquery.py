@@ -28,9 +28,9 @@ def analyse(node: q.Words) -> tuple[str, list[str], list[str], list[str]]:
     words = [s.text for s in analysis.syllables(analysis.nfc(node.text))]
     folds = [analysis.fold_syllable(w) for w in words]
     exacts = [analysis.exact_form(w) for w in words]
-    # Query-side bigrams pair every neighbour the user typed, punctuation or not:
-    # "Hà Nội" and "Hà-Nội" both mean the pair.
-    pairs = [f"{a}{analysis.BIGRAM_SEP}{b}" for a, b in zip(folds, folds[1:], strict=False)]
+    # The pairs the index made of the same text (one rule, analysis.gap_separator): a
+    # phrase copied from a title, punctuation and all, asks for exactly the title's pairs.
+    pairs = analysis.fold_bigrams(node.text)
     return group, folds, exacts, pairs
 
 
@@ -38,7 +38,9 @@ def required_terms(node: q.Words) -> list[tuple[str, str]]:
     """The (field, term) pairs a document must all hold to match a word group."""
     group, folds, _, pairs = analyse(node)
     if node.phrase and pairs:
-        return [(f"{group}_b", p) for p in dict.fromkeys(pairs)]
+        lone = analysis.phrase_terms(node.text)[1]
+        return ([(f"{group}_b", p) for p in dict.fromkeys(pairs)]
+                + [(f"{group}_f", f) for f in dict.fromkeys(lone)])
     return [(f"{group}_f", f) for f in dict.fromkeys(folds) if f]
 
 

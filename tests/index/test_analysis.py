@@ -36,10 +36,19 @@ def test_fold_handles_nfd_and_d_stroke():
     assert analysis.fold(nfd("bệnh")) == analysis.fold("bệnh") == "benh"
 
 
-def test_bigrams_do_not_cross_punctuation():
+def test_bigrams_do_not_cross_sentence_ends_or_values():
     assert "ha_noi" not in analysis.fold_bigrams("Nghiên cứu ở Hà. Nội dung")
+    assert "ha.noi" in analysis.fold_bigrams("Nghiên cứu ở Hà. Nội dung")  # its own kind
     assert "ha_noi" in analysis.fold_bigrams("Văn hóa Hà Nội")
     assert "covid_19" in analysis.fold_bigrams("COVID-19")
+    assert analysis.fold_bigrams("Hà | Nội") == []
+
+
+def test_bigrams_join_across_punctuation_inside_a_sentence():
+    assert analysis.fold_bigrams("Teaching at Howard University: Part II")[-2:] == [
+        "university_part", "part_ii"]
+    assert analysis.fold_bigrams("Hà Nội, 1945–1954") == ["ha_noi", "noi_1945", "1945_1954"]
+    assert analysis.fold_bigrams("C++/CLI and .NET") == ["c_cli", "cli_and", "and_net"]
 
 
 def test_display_text_is_only_composed():

@@ -19,6 +19,7 @@ from .conftest import rec
     "Nghiên cứu ở Hà. Nội dung chính | Hoà Bình-Huế 2019 Hòa1 quý",
     unicodedata.normalize("NFD", "Công trình thuỷ lợi miền Trung"),
     "Digital libraries, e-books and O’Reilly — 3D models", "", "—",
+    'Teaching at Howard University: Part II. C++/CLI and .NET (tái bản) "Tây Tiến"? | x',
 ])
 def test_index_forms_equal_the_three_analyses(text):
     assert analysis.index_forms(text) == (analysis.marked_exact_tokens(text),
