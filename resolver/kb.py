@@ -63,7 +63,19 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class KbError(ValueError):
-    """An import or entitlement that cannot be applied; nothing was changed."""
+    """An import or entitlement that cannot be applied; nothing was changed.
+
+    A refused KBART file also says which rows were rejected and why (``rejected``, in file
+    order; for a file without a KBART header, the line taken for the header), and carries
+    the message in Vietnamese (``message_vi``) for the admin pages.
+    """
+
+    def __init__(self, message: str, *, message_vi: str = "",
+                 rejected: Sequence[RejectedRow] = (), warnings: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi or message
+        self.rejected = rejected
+        self.warnings = warnings
 
 
 def fold_title(title: str | None) -> str:
@@ -171,13 +183,23 @@ def import_kbart(
     try:
         parsed = parse_kbart(data)
     except KbartError as exc:
-        raise KbError(f"not a KBART file: {exc}") from exc
+        raise KbError(f"not a KBART file: {exc}; the package was not changed",
+                      message_vi=f"không phải tệp KBART: {exc.message_vi}; "
+                                 "gói không bị thay đổi",
+                      rejected=exc.rejected) from exc
+    # The refusals hand over the parse's own list (no copy): it can hold 500,000 rows.
+    n = len(parsed.rejected)
     if not parsed.titles:
-        raise KbError(f"no valid title in the file ({len(parsed.rejected)} rows rejected); "
-                      "the package was not changed")
+        raise KbError(f"no valid title in the file ({n} rows rejected); "
+                      "the package was not changed",
+                      message_vi=f"tệp không có tên ấn phẩm hợp lệ nào ({n} dòng bị loại); "
+                                 "gói không bị thay đổi",
+                      rejected=parsed.rejected, warnings=parsed.warnings)
     if strict and parsed.rejected:
-        raise KbError(f"{len(parsed.rejected)} rows rejected and --strict given; "
-                      "the package was not changed")
+        raise KbError(f"{n} rows rejected and --strict given; the package was not changed",
+                      message_vi=f"{n} dòng bị loại và đã chọn không thay đổi gì nếu có dòng "
+                                 "bị loại; gói không bị thay đổi",
+                      rejected=parsed.rejected, warnings=parsed.warnings)
 
     pkg = session.scalar(select(Package).where(Package.code == code))
     created = pkg is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from resolver import db
 from resolver.cli import Context, pass_ctx
 from resolver.kb import KbError, entitle, import_kbart, validate_template
+from resolver.kbart import RejectedRow
 from resolver.models import (
     PACKAGE_KINDS,
     Entitlement,
@@ -30,6 +32,15 @@ from resolver.models import (
 
 #: How many titles of each kind the import report names before summarising.
 REPORT_LINES = 20
+
+
+def _echo_rejected(rejected: Iterable[RejectedRow], warnings: Iterable[str]) -> None:
+    """Every warning and rejected row, one line each, written as it goes (10,000 rejected
+    rows are 10,000 short lines, never one big string)."""
+    for w in warnings:
+        click.echo(f"  warning: {w}")
+    for r in rejected:
+        click.echo(f"  rejected line {r.row}: {r.reason_en} / {r.reason_vi}")
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -66,9 +77,10 @@ def kb_import(ctx: Context, package: str, file: Path, name: str | None, platform
               strict: bool, dry_run: bool) -> None:
     """Load PACKAGE from the KBART FILE, replacing its titles in one transaction.
 
-    Prints the titles added, changed and removed, and every rejected row with its reason.
-    A file that is not KBART, has no valid title, or (with --strict) has a rejected row
-    changes nothing and exits 2.
+    Prints the titles added, changed and removed, every rejected row with its line number
+    and reason, then a summary line. A file that is not KBART, has no valid title, or (with
+    --strict) has a rejected row changes nothing, still lists the rejected rows (for a file
+    that is not KBART, the line taken for the header) and exits 2.
     """
     try:
         data = file.read_bytes()
@@ -83,14 +95,9 @@ def kb_import(ctx: Context, package: str, file: Path, name: str | None, platform
             if dry_run:
                 session.rollback()
     except KbError as exc:
+        _echo_rejected(exc.rejected, exc.warnings)
         click.echo(f"{file}: {exc}", err=True)
         sys.exit(2)
-    verb = "would be" if dry_run else "were"
-    click.echo(
-        f"{package}{' (new)' if report.created else ''}: {report.titles} rows from {file}; "
-        f"titles {verb} added: {len(report.added)}, changed: {len(report.changed)}, "
-        f"removed: {len(report.removed)}; rows rejected: {len(report.rejected)}"
-    )
     for label, items in (("added", [t.publication_title for t in report.added]),
                          ("changed", [f"{c.new[0].publication_title} ({', '.join(c.fields)})"
                                       for c in report.changed]),
@@ -99,10 +106,14 @@ def kb_import(ctx: Context, package: str, file: Path, name: str | None, platform
             click.echo(f"  {label}: {text}")
         if len(items) > REPORT_LINES:
             click.echo(f"  ... {len(items) - REPORT_LINES} more {label}")
-    for w in report.warnings:
-        click.echo(f"  warning: {w}")
-    for r in report.rejected:
-        click.echo(f"  rejected row {r.row}: {r.reason_en} / {r.reason_vi}")
+    _echo_rejected(report.rejected, report.warnings)
+    # The summary comes last, where it is seen after a long list of rejected rows.
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{package}{' (new)' if report.created else ''}: {report.titles} rows from {file}; "
+        f"titles {verb} added: {len(report.added)}, changed: {len(report.changed)}, "
+        f"removed: {len(report.removed)}; rows rejected: {len(report.rejected)}"
+    )
 
 
 @kb_group.command("entitle")

@@ -69,7 +69,17 @@ _NO_VALUE = {"n/a", "na", "-", "none", "null", "unknown"}
 
 
 class KbartError(ValueError):
-    """The data has no recognisable KBART header."""
+    """The data has no recognisable KBART header.
+
+    ``rejected`` names the line taken for the header (with the reason in both languages),
+    so a report can point at it like at any rejected row; it is empty for an empty file.
+    """
+
+    def __init__(self, message: str, message_vi: str = "",
+                 rejected: Iterable[RejectedRow] = ()) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi or message
+        self.rejected = list(rejected)
 
 
 @dataclass(slots=True)
@@ -147,6 +157,15 @@ class KbartParse:
     warnings: list[str] = field(default_factory=list)
 
 
+#: How much of a cell a reason quotes: a pasted blob must not make every reason huge.
+_QUOTED = 60
+
+
+def _q(raw: str) -> str:
+    """``raw`` quoted for a reason, cut to its first characters."""
+    return repr(raw if len(raw) <= _QUOTED else raw[:_QUOTED] + "…")
+
+
 class _Reject(Exception):
     def __init__(self, en: str, vi: str) -> None:
         super().__init__(en)
@@ -215,17 +234,18 @@ def _identifier(raw: str | None, col: str, monograph: bool) -> str | None:
     if looks_isbn and len(digits) != 8:
         n = normalize_isbn(s)
         if n is None or re.search(r"[A-WYZa-wyz]", s):
-            raise _Reject(f"{col}: {raw!r} is not an ISBN", f"{col}: {raw!r} không phải ISBN")
+            raise _Reject(f"{col}: {_q(raw)} is not an ISBN",
+                          f"{col}: {_q(raw)} không phải ISBN")
         if not n.valid:
-            raise _Reject(f"{col}: ISBN {raw!r} has a wrong check digit",
-                          f"{col}: ISBN {raw!r} sai số kiểm tra")
+            raise _Reject(f"{col}: ISBN {_q(raw)} has a wrong check digit",
+                          f"{col}: ISBN {_q(raw)} sai số kiểm tra")
         return n.value
     n = normalize_issn(s)
     if n is None or len(digits) != 8:
-        raise _Reject(f"{col}: {raw!r} is not an ISSN", f"{col}: {raw!r} không phải ISSN")
+        raise _Reject(f"{col}: {_q(raw)} is not an ISSN", f"{col}: {_q(raw)} không phải ISSN")
     if not n.valid:
-        raise _Reject(f"{col}: ISSN {raw!r} has a wrong check digit",
-                      f"{col}: ISSN {raw!r} sai số kiểm tra")
+        raise _Reject(f"{col}: ISSN {_q(raw)} has a wrong check digit",
+                      f"{col}: ISSN {_q(raw)} sai số kiểm tra")
     return n.value
 
 
@@ -235,8 +255,8 @@ def _date(raw: str | None, col: str, *, end: bool) -> str | None:
     try:
         parse_kbart_date(raw, end=end)
     except ValueError:
-        raise _Reject(f"{col}: {raw!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
-                      f"{col}: {raw!r} không phải ngày hợp lệ (YYYY, YYYY-MM, YYYY-MM-DD)"
+        raise _Reject(f"{col}: {_q(raw)} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
+                      f"{col}: {_q(raw)} không phải ngày hợp lệ (YYYY, YYYY-MM, YYYY-MM-DD)"
                       ) from None
     return raw.strip()[:10]  # drop a "00:00:00" time part
 
@@ -268,15 +288,16 @@ def _row(values: dict[str, str], rowno: int) -> KbartTitle:
     try:
         parse_embargo(v.get("embargo_info"))
     except EmbargoError:
-        raise _Reject(f"embargo_info {v.get('embargo_info')!r} is not [R|P]<n>[D|M|Y]",
-                      f"embargo_info {v.get('embargo_info')!r} sai cú pháp [R|P]<n>[D|M|Y]"
+        embargo = _q(v.get("embargo_info") or "")
+        raise _Reject(f"embargo_info {embargo} is not [R|P]<n>[D|M|Y]",
+                      f"embargo_info {embargo} sai cú pháp [R|P]<n>[D|M|Y]"
                       ) from None
     t.embargo_info = re.sub(r"\s+", "", v["embargo_info"]).upper() if v.get(
         "embargo_info") else None
     url = v.get("title_url")
     if url and not re.match(r"https?://", url, re.I):
-        raise _Reject(f"title_url {url[:60]!r} is not an http(s) URL",
-                      f"title_url {url[:60]!r} không phải URL http(s)")
+        raise _Reject(f"title_url {_q(url)} is not an http(s) URL",
+                      f"title_url {_q(url)} không phải URL http(s)")
     t.title_url = url
     t.coverage_depth = normalize_depth(v.get("coverage_depth"))
     t.publication_type = ptype
@@ -302,10 +323,15 @@ def parse_kbart(data: bytes) -> KbartParse:
     lines = text.split("\n")
     head_idx = next((i for i, line in enumerate(lines) if line.strip()), None)
     if head_idx is None:
-        raise KbartError("empty KBART file")
+        raise KbartError("empty KBART file", "tệp KBART rỗng")
     cols = _header(_cells(lines[head_idx]), result.warnings)
     if "publication_title" not in cols or len(set(cols) & set(KBART_COLUMNS)) < 3:
-        raise KbartError("no KBART header row (publication_title, print_identifier, …)")
+        line = lines[head_idx]
+        en = "no KBART header row (publication_title, print_identifier, …)"
+        vi = "không có dòng tiêu đề KBART (publication_title, print_identifier, …)"
+        raise KbartError(en, vi, [RejectedRow(head_idx + 1, f"{en}: line starts {_q(line)}",
+                                              f"{vi}: dòng bắt đầu bằng {_q(line)}",
+                                              line[:500])])
     result.columns = cols
     for i in range(head_idx + 1, min(len(lines), head_idx + 1 + MAX_ROWS)):
         line = lines[i]

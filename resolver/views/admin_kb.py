@@ -47,7 +47,8 @@ log = logging.getLogger("lienhop.admin")
 
 #: Titles shown per page of a package.
 PAGE_SIZE = 100
-#: Changed/added/removed titles the import report names before summarising.
+#: Changed/added/removed titles and rejected rows the import report names before
+#: summarising (``lienhop kb import`` lists every rejected row).
 REPORT_LINES = 200
 MAX_UPLOAD = 50 * 1024 * 1024
 #: Matches no institution code (codes have no spaces), for an institution administrator
@@ -205,7 +206,9 @@ def _package_form_values(pkg: Package) -> dict[str, str]:
 def upload():  # type: ignore[no-untyped-def]
     problems: list[str] = []
     report = None
+    refused: KbError | None = None
     dry_run = False
+    lang = ui_lang()
     form: Any = request.form if request.method == "POST" else {
         "code": request.args.get("package", ""), "kind": ""}
     if request.method == "POST":
@@ -229,7 +232,8 @@ def upload():  # type: ignore[no-untyped-def]
                                       strict=request.form.get("strict") == "on")
             except KbError as exc:
                 session.rollback()
-                problems.append(str(exc))
+                refused = exc
+                problems.append(exc.message_vi if lang == "vi" else str(exc))
         if report is not None:
             if dry_run:
                 session.rollback()
@@ -239,9 +243,10 @@ def upload():  # type: ignore[no-untyped-def]
                     "added": len(report.added), "changed": len(report.changed),
                     "removed": len(report.removed), "rejected": len(report.rejected)})
                 session.commit()
+    # A refused file still names its rejected rows (the first REPORT_LINES of them).
     return render_template("admin/kb_upload.html", problems=problems, report=report,
-                           dry_run=dry_run, form=form, kinds=PACKAGE_KINDS,
-                           lines=REPORT_LINES, lang=ui_lang()), (422 if problems else 200)
+                           refused=refused, dry_run=dry_run, form=form, kinds=PACKAGE_KINDS,
+                           lines=REPORT_LINES, lang=lang), (422 if problems else 200)
 
 
 # --- entitlements -------------------------------------------------------------------------------
