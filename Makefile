@@ -32,6 +32,8 @@ system-deps:
 
 # A local trial needs no secret key: development mode keeps a generated one in the instance.
 run demo: export LIENHOP_ENV ?= development
+# The demo repositories are served on 127.0.0.1, which the harvester refuses unless allowed.
+run demo: export LIENHOP_HARVEST_ALLOWED_NETWORKS ?= 127.0.0.0/8
 
 demo: install
 	$(BIN)/lienhop demo load

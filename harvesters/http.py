@@ -9,32 +9,75 @@ all of that behind one call::
     response = transport.get("http://127.0.0.1:8080/oai", {"verb": "Identify"})
     response.status, response.content     # (200, b'<?xml ...'), also for a 422
 
-It retries timeouts, connection errors and the statuses in
+It retries timeouts, connection errors, undecodable (corrupt gzip) bodies and the statuses in
 :attr:`TransportConfig.retry_statuses` with capped exponential backoff, honours
-``Retry-After`` up to :attr:`TransportConfig.max_retry_after`, waits a polite delay between
-two requests to the same host, and returns the body *whatever* the final HTTP status, because
-the caller (:mod:`harvesters.oaipage`) is the one who knows whether a body is an OAI answer.
+``Retry-After`` up to :attr:`TransportConfig.max_retry_after`, and waits a polite delay between
+two requests to the same host.  It returns the body *whatever* the final HTTP status outside
+``retry_statuses`` (a 4xx included), because the caller (:mod:`harvesters.oaipage`) is the one
+who knows whether a body is an OAI answer; a retryable status that persists after every retry
+raises :class:`RetriesExhausted` ("HTTP 503 after 5 retries") instead.
+
+Bounds, for servers that misbehave or are hostile:
+
+- **Body size.**  The body is read streamed and stops at
+  :attr:`TransportConfig.max_response_bytes`, counted both on the wire and after
+  decompression (:class:`ResponseTooLarge`, not retried); a ``Content-Length`` over the cap
+  is refused before reading.  Decompression (``gzip``, ``x-gzip``, ``deflate`` as zlib or raw
+  deflate) is done here with ``zlib``'s ``max_length``, so a gzip bomb stops at the cap
+  without ever holding much more than the cap in memory.  A body starting with the gzip magic
+  bytes ``1f 8b`` is un-gzipped even when no ``Content-Encoding`` says so (``.gz`` files
+  served as they are).  :attr:`HttpResponse.content` is always the decoded body.
+- **Destinations.**  Only ``http`` and ``https`` URLs are fetched, and redirects are followed
+  here (at most :data:`MAX_REDIRECTS` hops).  With :attr:`TransportConfig.refuse_private`,
+  every hop's host is resolved and refused (:class:`AddressRefused`, not retried) when *any*
+  of its addresses is loopback, private, link-local, unspecified, multicast or reserved
+  (:mod:`harvesters.netguard`) unless it lies in :attr:`TransportConfig.allowed_networks`;
+  the address a direct connection actually reached is checked again, so a name that
+  resolves differently the second time (DNS rebinding) is refused too.  (Through an HTTP
+  proxy only the target's resolved addresses can be checked.)  A refusal never quotes a
+  response body.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import ipaddress
 import logging
+import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import SSLError as Urllib3SSLError
+
+from harvesters import netguard
 
 log = logging.getLogger("lienhop.harvest")
 
 DEFAULT_USER_AGENT = "lienhop-harvester/0.1 (+https://github.com/vlc-lienhop/lienhop)"
 
+#: redirects followed for one request (each hop is checked like the first URL)
+MAX_REDIRECTS = 5
 
-#: failures without a usable response: timeouts, resets, a body cut short mid-transfer
+#: the setting that sizes :attr:`TransportConfig.max_response_bytes`, named in errors
+SIZE_SETTING = "LIENHOP_HARVEST_MAX_RESPONSE_MB"
+
+_MB = 1024 * 1024
+_CHUNK = 64 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+
+#: failures without a usable response: timeouts, resets, a body cut short mid-transfer,
+#: a body that does not decompress
 _RETRYABLE_ERRORS = (
     requests.Timeout,
     requests.ConnectionError,
@@ -44,7 +87,28 @@ _RETRYABLE_ERRORS = (
 
 
 class TransportError(Exception):
-    """Raised when a request still fails after every retry (no usable HTTP response)."""
+    """Raised when a request fails for good (no usable HTTP response)."""
+
+
+class ResponseTooLarge(TransportError):
+    """The body, as received or once decompressed, exceeds ``max_response_bytes``."""
+
+
+class AddressRefused(TransportError):
+    """The URL's scheme or host (or a redirect's) is one a harvest may not reach."""
+
+
+class RetriesExhausted(TransportError):
+    """A retryable status (429, 5xx) was still the answer after every retry.
+
+    :ivar response: the last response (its body is *not* part of the message).
+    """
+
+    def __init__(self, message: str, response: HttpResponse, retries: int) -> None:
+        super().__init__(message)
+        self.response = response
+        self.status = response.status
+        self.retries = retries
 
 
 @dataclass(frozen=True)
@@ -64,6 +128,12 @@ class TransportConfig:
     #: seconds between the end of one request and the start of the next to the same host
     delay: float = 1.0
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: cap on one body, both the bytes received and the bytes after decompression
+    max_response_bytes: int = 100 * _MB
+    #: refuse loopback, private, link-local, unspecified, multicast and reserved addresses
+    refuse_private: bool = False
+    #: networks allowed despite ``refuse_private`` (e.g. ``127.0.0.0/8`` for a demo)
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +145,212 @@ class HttpResponse:
     content: bytes
     url: str
     attempts: int = 1
+
+
+def _size(n: int) -> str:
+    """``104857600`` -> ``'100 MB'``; small caps (tests) in bytes."""
+    return f"{n / _MB:g} MB" if n >= _MB else f"{n} bytes"
+
+
+def _too_large(url: str, limit: int, detail: str) -> ResponseTooLarge:
+    return ResponseTooLarge(f"{url}: response body over {_size(limit)} ({SIZE_SETTING}): {detail}")
+
+
+# --- bounded decoding ----------------------------------------------------------------------
+
+
+def _looks_zlib(head: bytes) -> bool:
+    """Whether ``head`` starts a zlib stream (RFC 1950 header) rather than raw deflate."""
+    return len(head) >= 2 and head[0] & 0x0F == 8 and ((head[0] << 8) | head[1]) % 31 == 0
+
+
+class _Inflater:
+    """One gzip or deflate layer; its output is capped at ``limit`` bytes in total.
+
+    ``zlib``'s ``max_length`` keeps every step's output within what is left of the cap, so a
+    bomb is stopped after producing ``limit + 1`` bytes, never more.  Concatenated gzip members
+    are all decoded; garbage after a complete first member is ignored, as other clients do.
+    """
+
+    def __init__(self, kind: str, limit: int, url: str) -> None:
+        self.kind, self.limit, self.url = kind, limit, url
+        self.produced = 0
+        self._obj: zlib._Decompress | None = None
+        self._head = b""
+        self._members = 0  # complete gzip members before the current one
+        self._done = False
+
+    def _fail(self, why: object) -> requests.exceptions.ContentDecodingError:
+        return requests.exceptions.ContentDecodingError(f"corrupt {self.kind} body: {why}")
+
+    def feed(self, data: bytes) -> bytes:
+        if self._done or not data:
+            return b""
+        if self._obj is None:
+            self._head += data
+            if len(self._head) < 2:
+                return b""
+            data, self._head = self._head, b""
+            if self.kind == "gzip":
+                wbits = 16 + zlib.MAX_WBITS
+            else:
+                wbits = zlib.MAX_WBITS if _looks_zlib(data) else -zlib.MAX_WBITS
+            self._obj = zlib.decompressobj(wbits)
+        out: list[bytes] = []
+        while data:
+            room = self.limit - self.produced + 1
+            try:
+                piece = self._obj.decompress(data, room)
+            except zlib.error as exc:
+                if self._members:  # trailing garbage after a complete gzip member
+                    log.warning("event=http_gzip_trailing_garbage url=%s", self.url)
+                    self._done = True
+                    break
+                raise self._fail(exc) from exc
+            self.produced += len(piece)
+            if self.produced > self.limit:
+                raise _too_large(self.url, self.limit, f"{self.kind} body expands beyond it")
+            out.append(piece)
+            if self._obj.eof:
+                self._members += 1
+                if self.kind != "gzip":  # one deflate stream; anything after it is ignored
+                    self._done = True
+                    break
+                # a gzip member ended; another may follow (concatenated members)
+                data = self._obj.unused_data
+                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                continue
+            data = self._obj.unconsumed_tail
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        if self._done:
+            return b""
+        if self._obj is None:
+            if self._head:  # a single byte cannot be a compressed body
+                raise self._fail("body too short")
+            return b""  # an empty body (HEAD, 204, an empty 503)
+        if not self._obj.eof and not self._members:
+            raise self._fail("compressed data ends early")
+        return b""
+
+
+class _GzipSniffer:
+    """Un-gzip a body that starts with the gzip magic bytes; pass anything else through."""
+
+    def __init__(self, limit: int, url: str) -> None:
+        self.limit, self.url = limit, url
+        self._inner: _Inflater | None = None
+        self._plain = False
+        self._head = b""
+
+    def feed(self, data: bytes) -> bytes:
+        if self._plain:
+            return data
+        if self._inner is None:
+            self._head += data
+            if len(self._head) < 2:
+                return b""
+            data, self._head = self._head, b""
+            if data.startswith(_GZIP_MAGIC):
+                self._inner = _Inflater("gzip", self.limit, self.url)
+            else:
+                self._plain = True
+                return data
+        return self._inner.feed(data)
+
+    def flush(self) -> bytes:
+        if self._inner is None:
+            return self._head
+        return self._inner.flush()
+
+
+class _BodyDecoder:
+    """The ``Content-Encoding`` layers (last applied, first undone), then gzip sniffing."""
+
+    def __init__(self, content_encoding: str, limit: int, url: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        self.stages: list[_Inflater | _GzipSniffer] = []
+        for coding in reversed(codings):
+            if coding in ("gzip", "x-gzip"):
+                self.stages.append(_Inflater("gzip", limit, url))
+            elif coding == "deflate":
+                self.stages.append(_Inflater("deflate", limit, url))
+            elif coding != "identity":
+                raise TransportError(
+                    f"{url}: unsupported Content-Encoding {coding!r} (we accept gzip, deflate)"
+                )
+        self.stages.append(_GzipSniffer(limit, url))
+        self._parts: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        for stage in self.stages:
+            data = stage.feed(data)
+        if data:
+            self._parts.append(data)
+
+    def finish(self) -> bytes:
+        for i, stage in enumerate(self.stages):
+            data = stage.flush()
+            for later in self.stages[i + 1:]:
+                data = later.feed(data)
+            if data:
+                self._parts.append(data)
+        return b"".join(self._parts)
+
+
+# --- destination guard at connection time -------------------------------------------------
+
+
+def _guarded_adapter(allowed: Sequence[netguard.Network]) -> HTTPAdapter:
+    """An adapter whose direct connections refuse a peer outside the address policy.
+
+    The pre-check in :meth:`Transport._check_destination` resolved the host itself; this one
+    looks at the address the socket actually reached, which a rebinding DNS server cannot
+    change between the two lookups.
+    """
+
+    def check(conn: HTTPConnection, sock: socket.socket) -> None:
+        try:
+            peer = str(sock.getpeername()[0])
+        except OSError:
+            return
+        why = netguard.address_refusal(peer, allowed)
+        if why is not None:
+            sock.close()
+            addr = netguard.parse_address(peer)
+            raise AddressRefused(
+                f"host {conn.host!r} connected to {netguard.show(addr) if addr else peer}"
+                f" ({why}), which is refused; allow it with {netguard.SETTING}"
+            )
+
+    class GuardedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            check(self, sock)
+            return sock
+
+    class GuardedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            check(self, sock)
+            return sock
+
+    class GuardedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class GuardedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    class GuardedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+            super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+            # only direct connections: proxied ones go through proxy_manager_for's pools
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": GuardedHTTPPool, "https": GuardedHTTPSPool,
+            }
+
+    return GuardedAdapter()
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -111,16 +387,19 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 class Transport:
-    """A polite, retrying HTTP GET client around one :class:`requests.Session`.
+    """A polite, retrying, bounded HTTP GET client around one :class:`requests.Session`.
 
     :param config: the knobs; see :class:`TransportConfig`.
     :param sleep: the sleeping function, injectable so tests run instantly.
     :param clock: a monotonic clock, injectable for the same reason.
-    :param session: an existing session to reuse (e.g. with adapters mounted).
+    :param session: an existing session to reuse (e.g. with adapters mounted); with
+        ``refuse_private`` a guarding adapter is mounted on it for ``http://`` and ``https://``.
+    :param resolve: ``host, port -> addresses``, the lookup behind ``refuse_private``
+        (:func:`harvesters.netguard.resolve`); injectable to test what DNS cannot be made to do.
 
     One transport may be shared by threads harvesting different hosts; the per-host delay is
-    tracked under a lock.  ``requests`` itself sends ``Accept-Encoding: gzip, deflate`` and
-    decodes such bodies, which is exactly OAI-PMH's compression (§3.1.3).
+    tracked under a lock.  It sends ``Accept-Encoding: gzip, deflate``, OAI-PMH's compression
+    (§3.1.3), and decodes such bodies itself, within the size cap.
     """
 
     def __init__(
@@ -130,15 +409,21 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         session: requests.Session | None = None,
+        resolve: Callable[[str, int | None], Sequence[str]] = netguard.resolve,
     ) -> None:
         self.config = config or TransportConfig()
         self.sleep = sleep
         self.clock = clock
+        self.resolve = resolve
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = self.config.user_agent
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session.headers["Accept"] = "text/xml, application/xml;q=0.9, */*;q=0.1"
         self.session.headers.update(self.config.headers)
+        if self.config.refuse_private:
+            adapter = _guarded_adapter(self.config.allowed_networks)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         self._last_request: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -154,8 +439,14 @@ class Transport:
     def get(self, url: str, params: Mapping[str, str] | None = None) -> HttpResponse:
         """GET ``url`` with ``params``; retry as configured; return the final response.
 
-        :raises TransportError: when no HTTP response could be obtained after all retries
-            (timeouts, resets, DNS).  A final 4xx/5xx is *returned*, not raised.
+        A final status outside ``retry_statuses`` (a 4xx with an OAI error, say) is
+        *returned*, not raised.
+
+        :raises RetriesExhausted: a retryable status (429, 5xx) after every retry.
+        :raises ResponseTooLarge: the body exceeds ``max_response_bytes`` (not retried).
+        :raises AddressRefused: the URL or a redirect points where a harvest may not go.
+        :raises TransportError: no response after all retries (timeouts, resets, DNS, corrupt
+            compressed bodies), or a request that cannot succeed (invalid URL, redirect loop).
         """
         cfg = self.config
         attempt = 0
@@ -163,19 +454,17 @@ class Transport:
             attempt += 1
             self._wait_turn(url)
             try:
-                resp = self.session.get(
-                    url, params=params, timeout=(cfg.connect_timeout, cfg.read_timeout)
-                )
-                # Reading the body inside the try: a reset mid-body surfaces here.
-                content = resp.content
+                status, headers, content, final_url = self._fetch(url, params)
             except _RETRYABLE_ERRORS as exc:
-                self._mark_done(url)
                 if attempt > cfg.max_retries:
                     log.error(
                         "event=http_give_up url=%s attempts=%d error=%r", url, attempt, exc
                     )
+                    what = ("undecodable body"
+                            if isinstance(exc, requests.exceptions.ContentDecodingError)
+                            else "no response")
                     raise TransportError(
-                        f"{url}: no response after {attempt} attempts: {exc}"
+                        f"{url}: {what} after {attempt} attempts: {exc}"
                     ) from exc
                 wait = self._backoff(attempt)
                 log.warning(
@@ -184,27 +473,109 @@ class Transport:
                 )
                 self.sleep(wait)
                 continue
-            except requests.RequestException as exc:  # invalid URL, too many redirects...
-                self._mark_done(url)
+            except requests.RequestException as exc:  # invalid URL...
                 raise TransportError(f"{url}: {exc}") from exc
-            self._mark_done(url)
-            if resp.status_code in cfg.retry_statuses and attempt <= cfg.max_retries:
-                advised = parse_retry_after(resp.headers.get("Retry-After"))
-                wait = self._backoff(attempt) if advised is None else advised
-                wait = min(wait, cfg.max_retry_after)
-                log.warning(
-                    "event=http_retry url=%s attempt=%d status=%d retry_after=%s wait=%.1f",
-                    url, attempt, resp.status_code, resp.headers.get("Retry-After"), wait,
-                )
-                self.sleep(wait)
-                continue
-            return HttpResponse(
-                status=resp.status_code,
-                headers=dict(resp.headers),
-                content=content,
-                url=resp.url,
+            except TransportError as exc:
+                log.error("event=http_refused url=%s error_type=%s error=%s",
+                          url, type(exc).__name__, exc)
+                raise
+            finally:
+                self._mark_done(url)
+            response = HttpResponse(
+                status=status, headers=dict(headers), content=content, url=final_url,
                 attempts=attempt,
             )
+            if status not in cfg.retry_statuses:
+                return response
+            retry_after = headers.get("Retry-After")
+            if attempt > cfg.max_retries:
+                advice = f" (Retry-After: {retry_after})" if retry_after else ""
+                log.error("event=http_give_up url=%s attempts=%d status=%d retry_after=%s",
+                          url, attempt, status, retry_after)
+                raise RetriesExhausted(
+                    f"{url}: HTTP {status} after {attempt - 1} retries{advice}",
+                    response, attempt - 1,
+                )
+            advised = parse_retry_after(retry_after)
+            wait = self._backoff(attempt) if advised is None else advised
+            wait = min(wait, cfg.max_retry_after)
+            log.warning(
+                "event=http_retry url=%s attempt=%d status=%d retry_after=%s wait=%.1f",
+                url, attempt, status, retry_after, wait,
+            )
+            self.sleep(wait)
+
+    def _fetch(
+        self, url: str, params: Mapping[str, str] | None
+    ) -> tuple[int, Mapping[str, str], bytes, str]:
+        """One attempt: follow redirects (each hop checked), read the body within bounds."""
+        cfg = self.config
+        current, current_params = url, params
+        for hop in range(MAX_REDIRECTS + 1):
+            self._check_destination(current, url if hop else None)
+            resp = self.session.get(
+                current, params=current_params, stream=True, allow_redirects=False,
+                timeout=(cfg.connect_timeout, cfg.read_timeout),
+            )
+            try:
+                if resp.is_redirect:
+                    current, current_params = _redirect_target(resp), None
+                    continue
+                content = self._read_body(resp)
+                # (the case-insensitive mapping: a Retry-After may come as retry-after)
+                return resp.status_code, resp.headers, content, resp.url
+            finally:
+                resp.close()
+        raise TransportError(f"{url}: more than {MAX_REDIRECTS} redirects (last to {current})")
+
+    def _check_destination(self, url: str, origin: str | None) -> None:
+        """Refuse a non-http(s) URL, and with ``refuse_private`` a host in a refused network.
+
+        :param origin: the URL that redirected here, for the message.
+        """
+        where = f"{origin}: redirect to {url}" if origin else url
+        why = netguard.scheme_refusal(url)
+        if why is not None:
+            raise AddressRefused(f"{where}: {why}")
+        if not self.config.refuse_private:
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise TransportError(f"{where}: invalid URL: {exc}") from exc
+        try:
+            addresses = self.resolve(host, port)
+        except OSError as exc:  # the name does not resolve: retried like a DNS failure
+            raise requests.ConnectionError(f"cannot resolve host {host!r}: {exc}") from exc
+        why = netguard.refusal(host, addresses, self.config.allowed_networks)
+        if why is not None:
+            raise AddressRefused(f"{where}: {why}")
+
+    def _read_body(self, resp: requests.Response) -> bytes:
+        """The decoded body of a streamed response, read within ``max_response_bytes``."""
+        limit = self.config.max_response_bytes
+        url = resp.url
+        declared = (resp.headers.get("Content-Length") or "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(url, limit, f"Content-Length is {int(declared)} bytes")
+        decoder = _BodyDecoder(resp.headers.get("Content-Encoding") or "", limit, url)
+        received = 0
+        try:
+            for chunk in resp.raw.stream(_CHUNK, decode_content=False):
+                received += len(chunk)
+                if received > limit:
+                    raise _too_large(url, limit, f"more than {limit} bytes received")
+                decoder.feed(chunk)
+        # the same translation requests' iter_content does for its own reads
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.ConnectionError(exc) from exc
+        except Urllib3SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        return decoder.finish()
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config
@@ -226,3 +597,11 @@ class Transport:
             return
         with self._lock:
             self._last_request[urlsplit(url).netloc] = self.clock()
+
+
+def _redirect_target(resp: requests.Response) -> str:
+    """The absolute URL a redirect points to (``Location`` may be relative)."""
+    location = resp.headers["Location"]
+    with contextlib.suppress(UnicodeError):  # as requests does: latin-1 in, UTF-8 meant
+        location = location.encode("latin1").decode("utf8")
+    return requests.utils.requote_uri(urljoin(resp.url, location))

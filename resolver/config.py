@@ -38,6 +38,16 @@ class Settings:
     harvest_delay: float = 1.0
     #: retries of a failed request (timeouts, resets, 429/5xx) before a run gives up
     harvest_retries: int = 5
+    #: a --full run refuses to delete more than this share of a repository's records at once
+    harvest_max_delete_share: float = 0.2
+    #: cap on one response body, compressed and decompressed alike (megabytes)
+    harvest_max_response_mb: float = 100.0
+    #: private/loopback/link-local networks a repository's oai_url may point into anyway
+    harvest_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    #: one run stops (status failed, resumable) after this many pages ...
+    harvest_max_pages: int = 100_000
+    #: ... or after this many hours of wall time
+    harvest_max_hours: float = 24.0
     extra: dict[str, str] = field(default_factory=dict)
     #: huey storage for harvest jobs: sqlite:///path (one machine) or redis://host:port/db
     queue_url: str = ""
@@ -57,16 +67,26 @@ class Settings:
         return self.env == "production"
 
 
-def _parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _parse_networks(
+    value: str, name: str = "TRUSTED_PROXIES"
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     nets = []
     for part in value.replace(",", " ").split():
         try:
             nets.append(ipaddress.ip_network(part, strict=False))
         except ValueError as exc:
             raise ConfigError(
-                f"{PREFIX}TRUSTED_PROXIES: {part!r} is not an IP address or CIDR range"
+                f"{PREFIX}{name}: {part!r} is not an IP address or CIDR range"
             ) from exc
     return tuple(nets)
+
+
+
+def _share(value: str | None, name: str) -> float:
+    number = _number(value, name, float)
+    if number > 1:
+        raise ConfigError(f"{PREFIX}{name} is a share between 0 and 1, not {value!r}")
+    return number
 
 
 def _number(value: str | None, name: str, kind: type) -> float:
@@ -132,12 +152,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         index_dir=index_dir,
         archive_dir=archive_dir,
         secret_key=secret,
-        trusted_proxies=_parse_proxies(get("TRUSTED_PROXIES", "") or ""),
+        trusted_proxies=_parse_networks(get("TRUSTED_PROXIES", "") or ""),
         admin_user=get("ADMIN_USER"),
         admin_password=get("ADMIN_PASSWORD"),
         log_level=(get("LOG_LEVEL", "INFO") or "INFO").upper(),
         harvest_delay=_number(get("HARVEST_DELAY", "1.0"), "HARVEST_DELAY", float),
         harvest_retries=int(_number(get("HARVEST_RETRIES", "5"), "HARVEST_RETRIES", int)),
+        harvest_max_delete_share=_share(
+            get("HARVEST_MAX_DELETE_SHARE", "0.2"), "HARVEST_MAX_DELETE_SHARE"),
+        harvest_max_response_mb=_number(
+            get("HARVEST_MAX_RESPONSE_MB", "100"), "HARVEST_MAX_RESPONSE_MB", float),
+        harvest_allowed_networks=_parse_networks(
+            get("HARVEST_ALLOWED_NETWORKS", "") or "", "HARVEST_ALLOWED_NETWORKS"),
+        harvest_max_pages=int(
+            _number(get("HARVEST_MAX_PAGES", "100000"), "HARVEST_MAX_PAGES", int)),
+        harvest_max_hours=_number(get("HARVEST_MAX_HOURS", "24"), "HARVEST_MAX_HOURS", float),
         queue_url=get("QUEUE_URL") or f"sqlite:///{home / 'queue.sqlite3'}",
         job_stale_seconds=_number(get("JOB_STALE_SECONDS", "60"), "JOB_STALE_SECONDS", float),
         login_max_failures=int(

@@ -12,7 +12,7 @@ import datetime as dt
 import ipaddress
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ import tomli_w
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from harvesters import netguard
 from resolver.models import STATUSES, Institution, IpRange, Repository
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -169,8 +170,32 @@ def _network(text: str) -> tuple[Network | None, str | None]:
         return None, f"{text!r} has host bits set; did you mean the network address?"
 
 
-def parse_registry(text: str, source: str = "registry.toml") -> list[InstitutionSpec]:
-    """Parse and validate registry TOML; raise :class:`RegistryError` listing every problem."""
+def oai_url_problem(url: str, allowed_networks: Sequence[Network] = ()) -> str | None:
+    """What is wrong with ``url`` as a repository's ``oai_url``, or ``None``.
+
+    A cheap check at entry, without DNS: an http(s) URL with a host, and when the host is an
+    IP literal or ``localhost``, not a loopback, private, link-local... address outside
+    ``allowed_networks`` (``LIENHOP_HARVEST_ALLOWED_NETWORKS``).  Names that resolve to such
+    addresses are refused by the harvester itself when it connects.
+
+    >>> oai_url_problem("https://dlib.hueuni.edu.vn/oai/request") is None
+    True
+    >>> oai_url_problem("http://127.0.0.1:5000/admin")
+    'address 127.0.0.1 (loopback) is refused; allow it with LIENHOP_HARVEST_ALLOWED_NETWORKS'
+    """
+    return netguard.url_refusal(url, allowed_networks)
+
+
+def parse_registry(
+    text: str, source: str = "registry.toml", *,
+    allowed_networks: Sequence[Network] | None = None,
+) -> list[InstitutionSpec]:
+    """Parse and validate registry TOML; raise :class:`RegistryError` listing every problem.
+
+    :param allowed_networks: when given (the ``LIENHOP_HARVEST_ALLOWED_NETWORKS`` setting),
+        an ``oai_url`` naming a loopback/private/link-local address outside them is an error
+        too (:func:`oai_url_problem`); ``None`` checks the scheme and host only.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -278,10 +303,13 @@ def parse_registry(text: str, source: str = "registry.toml") -> list[Institution
             else:
                 repo_codes[rcode] = code
             url = rr.get("oai_url")
-            if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") \
-                    or not urlsplit(url).netloc:
+            if not isinstance(url, str) or netguard.scheme_refusal(url) is not None:
                 err(f"{rlabel}: 'oai_url' must be an http(s) URL", "oai_url", j)
                 url = ""
+            elif allowed_networks is not None:
+                why = oai_url_problem(url, allowed_networks)
+                if why:
+                    err(f"{rlabel}: 'oai_url': {why}", "oai_url", j)
             prefix = rr.get("metadata_prefix", "oai_dc")
             if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
                 err(f"{rlabel}: 'metadata_prefix' {prefix!r} is not a valid OAI metadataPrefix",

@@ -155,6 +155,8 @@ def lienhop_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
         # Harvests in tests talk to endpoints on 127.0.0.1: no politeness delay, few retries.
         "LIENHOP_HARVEST_DELAY": "0",
         "LIENHOP_HARVEST_RETRIES": "1",
+        # ... which the address guard refuses unless allowed, as the demo allows it.
+        "LIENHOP_HARVEST_ALLOWED_NETWORKS": "127.0.0.0/8",
     }
     for key in [k for k in os.environ if k.startswith("LIENHOP_")]:
         if key != "LIENHOP_TEST_POSTGRES_URL":

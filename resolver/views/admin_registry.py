@@ -13,7 +13,16 @@ import copy
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -29,6 +38,7 @@ from resolver.auth import (
     require_institution,
 )
 from resolver.models import STATUSES, Institution, Repository
+from resolver.registry import oai_url_problem
 from resolver.schedule import schedule_problem
 from resolver.views.admin_common import apply_doc, find_item, jsonable, registry_doc
 
@@ -211,12 +221,19 @@ def _repository_item(form: Any, code: str) -> tuple[dict[str, Any], list[str]]:
     why = schedule_problem(schedule)
     if why:
         problems.append(_("Schedule: %(why)s", why=why))
+    oai_url = form.get("oai_url", "").strip()
+    # A repository pointing at the app itself or the internal network would let an
+    # institution administrator read it through the harvest's errors: refused at entry
+    # unless the consortium allowed the network (the harvester checks again when it connects).
+    why = oai_url_problem(oai_url, current_app.config["LIENHOP"].harvest_allowed_networks)
+    if why:
+        problems.append(f"{_('OAI-PMH base URL')}: {why}")
     item: dict[str, Any] = {"code": code}
     for key in ("name", "platform"):
         value = form.get(key, "").strip()
         if value:
             item[key] = value
-    item.update(oai_url=form.get("oai_url", "").strip(),
+    item.update(oai_url=oai_url,
                 metadata_prefix=form.get("metadata_prefix", "").strip() or "oai_dc",
                 sets=[s for s in re.split(r"[\s,]+", form.get("sets", "")) if s],
                 schedule=schedule, enabled=form.get("enabled") == "on")

@@ -9,6 +9,7 @@ import pytest
 
 from harvesters.http import (
     DEFAULT_USER_AGENT,
+    RetriesExhausted,
     Transport,
     TransportConfig,
     TransportError,
@@ -77,10 +78,15 @@ def test_backoff_is_capped(server):
     assert sleeps == [1.0, 10.0, 30.0, 30.0]
 
 
-def test_gives_up_and_returns_last_status(server, fast_transport):
-    server.inject("unavailable", times=99)
-    resp = fast_transport.get(server.url, {"verb": "Identify"})
-    assert resp.status == 503 and resp.attempts == 5
+def test_gives_up_naming_the_last_status(server, fast_transport):
+    # not the 503's HTML body handed on to be misread as "an HTML page instead of OAI-PMH"
+    server.inject("unavailable", times=99, retry_after="3")
+    with pytest.raises(RetriesExhausted) as info:
+        fast_transport.get(server.url, {"verb": "Identify"})
+    assert "HTTP 503 after 4 retries (Retry-After: 3)" in str(info.value)
+    assert "busy" not in str(info.value)  # the body stays out of the message
+    assert (info.value.status, info.value.retries) == (503, 4)
+    assert info.value.response.attempts == 5 and fast_transport.sleeps == [3.0] * 4
 
 
 def test_oai_error_body_is_returned_on_422():
