@@ -26,7 +26,7 @@ from sickle.iterator import OAIItemIterator
 from sickle.response import OAIResponse
 
 from harvesters.http import HttpResponse, Transport, TransportError
-from harvesters.oaipage import OAIError, Page, PageError, parse_page
+from harvesters.oaipage import OAI_NS, OAIError, Page, PageError, parse_page
 
 log = logging.getLogger("lienhop.harvest")
 
@@ -61,6 +61,17 @@ class TruncatedResponse(HarvestError):
 
 class InvalidResponse(HarvestError):
     """The body is not an OAI-PMH response (HTML page, empty, malformed beyond salvage)."""
+
+
+class WrongAnswer(InvalidResponse):
+    """A well-formed OAI-PMH response that does not answer the request: another verb (a
+    ListSets body to a ListRecords request), another namespace, another metadataPrefix.
+    Taking it as "an empty list" is how a full run wipes a repository, so it is an error."""
+
+
+class TokenLoop(HarvestError):
+    """The provider keeps handing back a resumptionToken it already gave (sickle#25,
+    DOAJ#1396): the rest of the list cannot be reached.  Never taken as the list's end."""
 
 
 @dataclass(frozen=True)
@@ -155,11 +166,13 @@ class OAIClient(Sickle):
         transport: Transport | None = None,
         repository: str = "",
         truncated_retries: int = 3,
+        token_retries: int = 3,
     ) -> None:
         super().__init__(endpoint, iterator=GuardedItemIterator)
         self.transport = transport or Transport()
         self.repository = repository
         self.truncated_retries = truncated_retries
+        self.token_retries = token_retries
 
     # -- the Sickle hook: every verb, ours and Sickle's, comes through here
     def harvest(self, **kwargs: str) -> PageResponse:
@@ -230,9 +243,18 @@ class OAIClient(Sickle):
     ) -> Iterator[Page]:
         """Yield the pages of one list, following resumption tokens.
 
-        ``noRecordsMatch`` yields nothing (an empty list is success).  The list ends on a
-        missing or empty token, and on a token already seen (a loop).  ``cursor`` is never
-        interpreted: DSpace-XOAI counts pages in it.
+        The list ends only on a valid answer of the requested ``verb`` whose token is
+        missing or empty, or on ``noRecordsMatch`` to the first request (an empty list is
+        success).  Everything else raises, so that no caller mistakes a broken list for a
+        short one:
+
+        * an answer of another verb, namespace or metadataPrefix: :class:`WrongAnswer`;
+        * a token already seen in this list: the request is sent again (up to
+          ``token_retries`` times, with backoff), then :class:`TokenLoop`;
+        * ``noRecordsMatch`` to a resumption request, unless the last token's
+          ``completeListSize`` says the list was complete: :class:`WrongAnswer`.
+
+        ``cursor`` is never interpreted: DSpace-XOAI counts pages in it.
 
         :param resumption_token: continue a list interrupted earlier (the other arguments
             are then not sent: the token is exclusive).
@@ -251,26 +273,72 @@ class OAIClient(Sickle):
                 params["until"] = format_datestamp(until, granularity)
         # (a dict, because the `set` argument shadows the builtin here)
         seen: dict[str, None] = {resumption_token: None} if resumption_token else {}
+        listed = 0
+        expected_size: int | None = None
+        loops = 0
         while True:
             page = self.harvest(**params).page
             if page.errors:
                 codes = {e.code for e in page.errors}
                 if codes == {"noRecordsMatch"}:
-                    return
+                    if "resumptionToken" not in params:
+                        return
+                    if expected_size is not None and listed >= expected_size:
+                        return
+                    raise WrongAnswer(
+                        f"{verb}: noRecordsMatch in answer to a resumptionToken after "
+                        f"{listed} records (completeListSize {expected_size})"
+                    )
                 if "badResumptionToken" in codes:
                     raise BadResumptionToken(page.errors, verb=verb)
                 raise OAIProtocolError(page.errors, verb=verb)
-            yield page
+            check_answer(page, verb, metadata_prefix)
             token = page.token.value if page.token else ""
-            if not token:
-                return
-            if token in seen:
+            if token and token in seen:
+                loops += 1
                 log.warning(
-                    "repository=%s event=token_loop token=%r", self.repository or "-", token
+                    "repository=%s event=token_repeated token=%r attempt=%d",
+                    self.repository or "-", token, loops,
                 )
+                if loops > self.token_retries:
+                    raise TokenLoop(
+                        f"{verb}: the provider answered {loops} times with a resumptionToken "
+                        f"it had already sent ({token[:80]!r}) after {listed} records"
+                    )
+                self.transport.sleep(min(60.0, 2.0 ** loops))
+                continue  # the same request again; the page is not used
+            loops = 0
+            yield page
+            listed += len(page.records)
+            if page.token and page.token.complete_list_size is not None:
+                expected_size = page.token.complete_list_size
+            if not token:
                 return
             seen[token] = None
             params = {"verb": verb, "resumptionToken": token}
+
+
+def check_answer(page: Page, verb: str, metadata_prefix: str | None = None) -> None:
+    """Raise :class:`WrongAnswer` unless ``page`` is an OAI-PMH 2.0 answer to ``verb``.
+
+    The provider's echo of the request is checked too, where it gives a metadataPrefix
+    (an echo of a resumption request carries only the token).
+    """
+    if page.namespace != OAI_NS:
+        raise WrongAnswer(
+            f"{verb}: the answer's namespace is {page.namespace or 'none'!r}, "
+            f"not OAI-PMH 2.0's {OAI_NS!r}"
+        )
+    if page.verb != verb:
+        raise WrongAnswer(f"asked {verb}, the answer is {page.verb or 'empty'}")
+    echoed = page.request.get("verb")
+    if echoed and echoed != verb:
+        raise WrongAnswer(f"asked {verb}, the answer says it answered {echoed}")
+    prefix = page.request.get("metadataPrefix")
+    if metadata_prefix and prefix and prefix != metadata_prefix:
+        raise WrongAnswer(
+            f"{verb}: asked metadataPrefix {metadata_prefix!r}, the answer is for {prefix!r}"
+        )
 
 
 def _local(tag: object) -> str:
@@ -287,7 +355,10 @@ __all__ = [
     "OAIProtocolError",
     "RepositoryInfo",
     "TransportError",
+    "TokenLoop",
     "TruncatedResponse",
+    "WrongAnswer",
+    "check_answer",
     "format_datestamp",
     "parse_datestamp",
 ]

@@ -27,6 +27,7 @@ import base64
 import bisect
 import gzip
 import json
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -59,6 +60,12 @@ FAULTS: dict[str, str] = {
     "php_notice": "append a PHP notice after </OAI-PMH>",
     "prefixed": "serve the envelope with an oai: namespace prefix",
     "repeat_token": "hand back the request's own token (an endless loop for naive clients)",
+    "wrong_verb": "answer with a body of verb `as_verb` (default ListSets), status 200",
+    "no_records": "answer noRecordsMatch whatever the request",
+    "wrong_prefix": "echo metadataPrefix `as_prefix` (default marc21) in <request>",
+    "record_attrs": "declare the OAI namespace again on every <record> tag",
+    "gzip_no_header": "gzip the body but send no Content-Encoding header",
+    "gzip_bomb": "send a small gzip body that expands to `size` bytes (default 64 MB)",
     "delay": "sleep `seconds` before answering",
     "hold": "block until release() is called (holding is signalled by server.holding)",
 }
@@ -543,6 +550,14 @@ def _apply_text_faults(text: str, faults: list[_Fault], params: dict[str, str]) 
             text = _in_first_metadata(text, "<dc:title>hỏng</dc:titl>")
         elif f.kind == "php_notice":
             text += _PHP_NOTICE
+        elif f.kind == "record_attrs":
+            text = text.replace("<record>", f'<record xmlns="{OAI_NS}">')
+        elif f.kind == "wrong_prefix":
+            prefix = escape(str(f.options.get("as_prefix", "marc21")))
+            text = re.sub(r'(<request[^>]*?metadataPrefix=)"[^"]*"', rf'\1"{prefix}"', text,
+                          count=1)
+            if "metadataPrefix=" not in text.split("</request>", 1)[0]:
+                text = text.replace("<request", f'<request metadataPrefix="{prefix}"', 1)
         elif f.kind == "prefixed":
             text = text.replace(f'<OAI-PMH xmlns="{OAI_NS}"', f'<oai:OAI-PMH xmlns:oai="{OAI_NS}"')
             text = _prefix_all(text)
@@ -642,7 +657,23 @@ def _make_handler(server: OAIDevServer) -> type[BaseHTTPRequestHandler]:
                     return self._send(200, _HTML.encode(), {}, ctype="text/html; charset=utf-8")
             if "expire_token" in kinds and "resumptionToken" in params:
                 params = dict(params, resumptionToken="expired:" + params["resumptionToken"])
-            status, text, headers = server.respond(params, repeated)
+            for f in faults:
+                if f.kind == "gzip_bomb":
+                    size = int(f.options.get("size", 64 * 1024 * 1024))
+                    bomb = gzip.compress(b"<" + b" " * size, compresslevel=9)
+                    return self._send(200, bomb, {"Content-Encoding": "gzip"}, raw=True)
+            if "no_records" in kinds:
+                body = '<error code="noRecordsMatch">no records match</error>'
+                status = server.error_status
+                text, headers = server._envelope(params.get("verb", ""), params, body), {}
+            elif "wrong_verb" in kinds:
+                as_verb = next(str(f.options.get("as_verb", "ListSets")) for f in faults
+                               if f.kind == "wrong_verb")
+                allowed = set().union(*_ARGS.get(as_verb, (set(), set()))) - {"resumptionToken"}
+                plain = {k: v for k, v in params.items() if k in allowed}
+                status, text, headers = server.respond(dict(plain, verb=as_verb), repeated)
+            else:
+                status, text, headers = server.respond(params, repeated)
             text = _apply_text_faults(text, faults, params)
             body = text.encode("utf-8")
             if "invalid_utf8" in kinds:
@@ -652,11 +683,15 @@ def _make_handler(server: OAIDevServer) -> type[BaseHTTPRequestHandler]:
                     body = body[:inner] + b"\xff" + body[inner:]
             if "truncate" in kinds:
                 body = body[: len(body) // 2]
+            if "gzip_no_header" in kinds:
+                return self._send(status, gzip.compress(body), headers, raw=True,
+                                  drop="drop" in kinds)
             self._send(status, body, headers, drop="drop" in kinds)
 
         def _send(self, status: int, body: bytes, headers: dict, *,
-                  ctype: str = "text/xml; charset=utf-8", drop: bool = False) -> None:
-            if server.gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                  ctype: str = "text/xml; charset=utf-8", drop: bool = False,
+                  raw: bool = False) -> None:
+            if not raw and server.gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):
                 body = gzip.compress(body, compresslevel=5)
                 headers = dict(headers, **{"Content-Encoding": "gzip"})
             self.send_response(status)

@@ -59,7 +59,16 @@ _HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)[\s>]"
 _P = r"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix
 # An OAI <record> always starts with its <header>; MARC/MODS payloads also have "record"
 # elements, so the header is what tells the envelope's records apart.
-_RECORD_START = re.compile(rf"<{_P}record\s*>\s*<{_P}header[\s>/]")
+# Attributes are allowed on both (a default namespace declaration on every <record> is
+# common), and whitespace or comments may stand between them.
+_RECORD_START = re.compile(
+    rf"<{_P}record(?:\s[^>]*)?>(?:\s|<!--.*?-->)*<{_P}header[\s>/]", re.S
+)
+_HEADER_TAG = re.compile(rf"<{_P}header[\s>/]")
+_HEADER_END = re.compile(rf"</{_P}header\s*>")
+#: how many closing tags a salvaged record may be cut at (bounds the work on hostile pages)
+_MAX_CUTS = 8
+_TOKEN_TAG = re.compile(rf"<{_P}resumptionToken[\s>/]")
 _RECORD_END = re.compile(rf"</{_P}record\s*>")
 _TOKEN = re.compile(
     rf"<{_P}resumptionToken((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*"
@@ -112,7 +121,8 @@ class PageRecord:
     """One ``<record>`` (or, for ListIdentifiers, one ``<header>``) of a page.
 
     Either :attr:`problem` is ``None`` and :attr:`header` is set (and :attr:`metadata` holds
-    the child element of ``<metadata>`` unless the record is deleted or headers-only), or
+    the first child element of ``<metadata>`` unless the record is deleted, headers-only or
+    has no payload), or
     :attr:`problem` says what is wrong and :attr:`identifier` is whatever could be read.
     """
 
@@ -140,6 +150,10 @@ class Page:
 
     verb: str = ""
     response_date: str = ""
+    #: the envelope's namespace (OAI-PMH 2.0's, unless the provider is broken)
+    namespace: str = ""
+    #: the attributes of ``<request>``: the arguments the provider says it answered
+    request: dict[str, str] = field(default_factory=dict)
     records: list[PageRecord] = field(default_factory=list)
     errors: list[OAIError] = field(default_factory=list)
     #: ``None`` when the response carries no ``<resumptionToken>`` element at all
@@ -301,7 +315,10 @@ def _from_root(root: etree._Element, ctx: str) -> Page:
         raise NotOAIResponse(f"root element is <{_local(root.tag)}>, not <OAI-PMH>")
     ns = _ns_of(root)
     q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
-    page = Page(root=root)
+    page = Page(root=root, namespace=ns)
+    req = root.find(q("request"))
+    if req is not None:
+        page.request = {str(k): str(v) for k, v in req.attrib.items()}
     rd = root.find(q("responseDate"))
     page.response_date = (rd.text or "").strip() if rd is not None else ""
     for err in root.iterfind(q("error")):
@@ -346,12 +363,9 @@ def _record(el: etree._Element, q, ctx: str) -> PageRecord:
     if not header.deleted:
         md = el.find(q("metadata"))
         children = [c for c in md if isinstance(c.tag, str)] if md is not None else []
-        if not children:
-            return PageRecord(
-                identifier=header.identifier, datestamp=header.datestamp, header=header,
-                element=el, problem="record without metadata",
-            )
-        metadata = children[0]
+        # No payload is not a parse problem: it is what withdrawn items look like in some
+        # repositories; the crosswalk says so (NoUsableMetadata) and the runner removes them.
+        metadata = children[0] if children else None
     return PageRecord(
         identifier=header.identifier, datestamp=header.datestamp, header=header,
         metadata=metadata, element=el,
@@ -418,28 +432,52 @@ def _salvage(text: str, exc: etree.XMLSyntaxError, ctx: str, *, truncated: bool)
             ns = ""
     q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
 
-    page = Page(salvaged=True, truncated=truncated)
+    page = Page(salvaged=True, truncated=truncated, namespace=ns)
+    req = re.search(rf"<{_P}request((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>", text)
+    if req:
+        page.request = {a: v1 or v2 for a, v1, v2 in _ATTR.findall(req.group(1) or "")}
     m = _RESPONSE_DATE.search(text)
     page.response_date = m.group(1) if m else ""
     page.errors = [OAIError(c, (msg or "").strip()) for c, msg in _ERROR.findall(text)]
     verb = re.search(r"<(?:[\w.-]+:)?(ListRecords|GetRecord|ListIdentifiers)[\s>]", text)
     page.verb = verb.group(1) if verb else ""
 
-    starts = [m.start() for m in _RECORD_START.finditer(text)]
+    headers_only = page.verb == "ListIdentifiers"
+    starts = [m.start() for m in (_HEADER_TAG if headers_only else _RECORD_START).finditer(text)]
     tail = len(text)
     for i, start in enumerate(starts):
         stop = starts[i + 1] if i + 1 < len(starts) else tail
         chunk = text[start:stop]
-        ends = list(_RECORD_END.finditer(chunk))
-        if ends:
-            chunk = chunk[: ends[-1].end()]
-        page.records.append(_parse_chunk(chunk, ns_decls, q, ctx))
+        ends = list((_HEADER_END if headers_only else _RECORD_END).finditer(chunk))
+        # The record ends at its last closing tag (payloads such as MARCXML have <record>s
+        # of their own), unless what follows an earlier one is a record whose start tag was
+        # broken: then the earliest end that makes a well-formed record is the right one.
+        cuts = [m.end() for m in reversed(ends[-_MAX_CUTS:])] or [len(chunk)]
+        record = None
+        for cut in cuts:
+            record = _parse_chunk(chunk[:cut], ns_decls, q, ctx, quiet=cut != cuts[-1])
+            if record.problem is None or not record.problem.startswith("not well-formed"):
+                break
+        assert record is not None
+        page.records.append(record)
+    # Every OAI record has one <header>: headers no record start was found for are records
+    # the page lists but we could not even delimit.  They are counted, never dropped silently.
+    missed = len(_HEADER_TAG.findall(text)) - len(starts)
+    if missed > 0 and not headers_only:
+        log.warning("%s event=undelimited_records n=%d", ctx, missed)
+        page.records.extend(
+            PageRecord(identifier="", problem="record could not be delimited in a malformed page")
+            for _ in range(missed)
+        )
 
     tokens = list(_TOKEN.finditer(text))
     if tokens:
         last = tokens[-1]
         attrib = {a: v1 or v2 for a, v1, v2 in _ATTR.findall(last.group(1) or "")}
         page.token = _token(last.group(2), attrib)
+    elif _TOKEN_TAG.search(text):
+        # The list goes on, but we cannot read where: ending it here would lose the rest.
+        raise MalformedPage(f"resumptionToken present but unreadable: {exc}") from exc
     if not page.records and page.token is None and not page.errors:
         raise MalformedPage(f"not well-formed and nothing salvageable: {exc}") from exc
     page.root = _rebuild(page, ns)
@@ -451,7 +489,7 @@ def _salvage(text: str, exc: etree.XMLSyntaxError, ctx: str, *, truncated: bool)
     return page
 
 
-def _parse_chunk(chunk: str, ns_decls: str, q, ctx: str) -> PageRecord:
+def _parse_chunk(chunk: str, ns_decls: str, q, ctx: str, *, quiet: bool = False) -> PageRecord:
     wrapped = f"<salvage {ns_decls}>{chunk}</salvage>".encode()
     try:
         holder = etree.fromstring(wrapped, parser=_PARSER)
@@ -459,10 +497,11 @@ def _parse_chunk(chunk: str, ns_decls: str, q, ctx: str) -> PageRecord:
         ident = _IDENTIFIER.search(chunk)
         stamp = _DATESTAMP.search(chunk)
         ident_s = ident.group(1) if ident else ""
-        log.warning(
-            "%s identifier=%s event=bad_record problem=not_well_formed error=%r",
-            ctx, ident_s or "-", str(exc),
-        )
+        if not quiet:
+            log.warning(
+                "%s identifier=%s event=bad_record problem=not_well_formed error=%r",
+                ctx, ident_s or "-", str(exc),
+            )
         return PageRecord(
             identifier=ident_s, datestamp=stamp.group(1) if stamp else "",
             problem=f"not well-formed: {exc}",
@@ -496,3 +535,24 @@ def _rebuild(page: Page, ns: str) -> etree._Element:
             if page.token.expiration_date:
                 tok.set("expirationDate", page.token.expiration_date)
     return root
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+def parse_archived_record(xml: bytes) -> PageRecord:
+    """Read one ``<record>`` as the raw archive keeps it (:meth:`PageRecord.xml`).
+
+    The same parser settings and the same record reading as a harvested page, so that an
+    index rebuild or an OAI sync sees exactly what the harvest saw: a record the harvest
+    accepted is never dropped by a rebuild (e.g. a payload after a comment, a huge text node).
+
+    :raises etree.XMLSyntaxError: the bytes are not well-formed (the archive is damaged).
+    """
+    root = etree.fromstring(xml, parser=_PARSER)
+    ns = _ns_of(root)
+    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    if _local(root.tag) != "record" or root.find(q("header")) is None:
+        # a bare payload (archives can hold one: kept readable across upgrades)
+        return PageRecord(identifier="", metadata=root, element=root)
+    return _record(root, q, "repository=archive")

@@ -59,11 +59,12 @@ from harvesters.archive import RawArchive, RepositoryArchive
 from harvesters.client import (
     DAY,
     BadResumptionToken,
+    HarvestError,
     OAIClient,
     format_datestamp,
     parse_datestamp,
 )
-from harvesters.crosswalk import Header, crosswalk
+from harvesters.crosswalk import Header, NoUsableMetadata, crosswalk, payload_mismatch
 from harvesters.oaipage import Page
 from index.record import Record, make_record_id
 
@@ -113,6 +114,10 @@ class HarvestState:
     monotone: bool = True
     pages: int = 0
     unknown_failures: int = 0
+    #: earliest datestamp of a record that failed in this run (the next run starts there)
+    failed_from: str | None = None
+    #: a record failed whose datestamp could not be read: the high-water mark stays put
+    failed_undated: bool = False
 
     @property
     def in_progress(self) -> bool:
@@ -259,7 +264,12 @@ class RunReport:
     """What one call of :func:`harvest_repository` did."""
 
     repository: str
-    status: str = "running"  # ok, partial (some records failed), failed (run aborted)
+    #: ``ok``: the whole list was walked with valid answers and every listed record is in
+    #: the sink or deleted; ``partial``: the walk was complete but records failed (they are
+    #: retried next run) or a mass deletion was refused; ``failed``: the run stopped before
+    #: the end of the list (it resumes from its checkpoint); ``interrupted`` (set by the
+    #: caller that finds a run its process never finished)
+    status: str = "running"
     started: str = ""
     finished: str = ""
     full: bool = False
@@ -269,6 +279,10 @@ class RunReport:
     updated: int = 0
     deleted: int = 0
     failed: int = 0
+    #: records whose source version has no usable metadata, removed from search
+    withdrawn: int = 0
+    #: deletions a full run did not make because they were more than the allowed share
+    refused_deletions: int = 0
     restarts: int = 0
     errors: list[str] = field(default_factory=list)
     high_water: str | None = None
@@ -305,6 +319,10 @@ def harvest_repository(
     commit_records: int = 2000,
     commit_seconds: float = 30.0,
     clock: Callable[[], float] = time.monotonic,
+    max_delete_share: float = 0.2,
+    allow_mass_delete: bool = False,
+    max_pages: int = 100_000,
+    max_seconds: float = 24 * 3600.0,
 ) -> RunReport:
     """Harvest ``repo`` into ``sink``; see the module docstring for the guarantees.
 
@@ -318,6 +336,11 @@ def harvest_repository(
         pending; 0 or 1 commits after every page.
     :param commit_seconds: ... or once this many seconds passed since the last commit.
     :param clock: monotonic seconds (tests inject a fake one).
+    :param max_delete_share: a full run's reconciliation deletes at most this share of the
+        repository's live records; more is refused (status ``partial``) ...
+    :param allow_mass_delete: ... unless this is set.
+    :param max_pages: the run stops (``failed``, resumable) after this many pages ...
+    :param max_seconds: ... or after this many seconds of this call.
     :returns: the report; the function does not raise for harvesting problems.
     """
     report = RunReport(repository=repo.code, started=_now(), full=full)
@@ -343,7 +366,8 @@ def harvest_repository(
                 repo.code, st.run_id, full, st.run_from or "-",
             )
         ctx = _Run(repo, st, state, sink, arch, client, report, log, progress,
-                   sink_lock or contextlib.nullcontext(), commit_records, commit_seconds, clock)
+                   sink_lock or contextlib.nullcontext(), commit_records, commit_seconds, clock,
+                   max_pages, max_seconds)
         sets: list[str | None] = list(repo.sets) or [None]
         while st.set_index < len(sets):
             ctx.harvest_list(sets[st.set_index], max_restarts=max_restarts)
@@ -354,14 +378,16 @@ def harvest_repository(
             st.list_from, st.list_complete, st.token = st.run_from, False, None
             st.last_datestamp, st.monotone = None, True
             state.save(st)
+        reconciled = False
         if st.run_full:
-            ctx.reconcile()
-        st.high_water = st.run_started
-        if st.run_full:
+            reconciled = ctx.reconcile(
+                max_share=1.0 if allow_mass_delete else max_delete_share)
+        st.high_water = _next_high_water(st)
+        if reconciled:
             st.last_full = st.run_started
         _clear_run(st)
         state.save(st)
-        report.status = "partial" if report.failed else "ok"
+        report.status = "partial" if report.failed or report.refused_deletions else "ok"
     except Exception as exc:  # a run boundary: report, keep the checkpoint, never crash
         report.status = "failed"
         report.error(f"{type(exc).__name__}: {exc}")
@@ -385,8 +411,27 @@ def harvest_repository(
     return report
 
 
+class RunLimitReached(HarvestError):
+    """A run took more pages or time than allowed; it resumes from its checkpoint."""
+
+
+def _next_high_water(st: HarvestState) -> str | None:
+    """Where the next incremental run starts (before its overlap): this run's start, but
+    never past a record that failed, so that the next run fetches it again; a failure
+    without a readable datestamp keeps the previous mark."""
+    if st.failed_undated:
+        return st.high_water
+    if st.failed_from and st.run_started:
+        return min(st.run_started, _day_floor(st.failed_from), key=_key)
+    return st.run_started
+
+
+def _day_floor(datestamp: str) -> str:
+    # A day-granularity datestamp is the start of its day in seconds granularity.
+    return datestamp if "T" in datestamp else f"{datestamp}T00:00:00Z"
+
+
 def _expected(exc: Exception) -> bool:
-    from harvesters.client import HarvestError
     from harvesters.http import TransportError
 
     return isinstance(exc, HarvestError | TransportError)
@@ -426,6 +471,8 @@ def _clear_run(st: HarvestState) -> None:
     st.set_index = st.pages = st.unknown_failures = 0
     st.list_complete = False
     st.monotone = True
+    st.failed_from = None
+    st.failed_undated = False
 
 
 @dataclass
@@ -443,6 +490,8 @@ class _Run:
     commit_records: int
     commit_seconds: float
     clock: Callable[[], float]
+    max_pages: int = 100_000
+    max_seconds: float = 24 * 3600.0
     #: pages processed (in ``batch`` and the archive's open transaction) since the last commit
     pending_pages: int = 0
     #: record id -> record to upsert, or None to delete
@@ -454,6 +503,18 @@ class _Run:
 
     def __post_init__(self) -> None:
         self.last_commit = self.clock()
+        self.started = self.last_commit
+
+    def check_limits(self) -> None:
+        if self.report.pages >= self.max_pages:
+            raise RunLimitReached(
+                f"stopped after {self.report.pages} pages (the limit of one run, "
+                "LIENHOP_HARVEST_MAX_PAGES); the next run goes on from here")
+        elapsed = self.clock() - self.started
+        if elapsed >= self.max_seconds:
+            raise RunLimitReached(
+                f"stopped after {elapsed / 3600:.1f} hours (the limit of one run, "
+                "LIENHOP_HARVEST_MAX_HOURS); the next run goes on from here")
 
     def harvest_list(self, spec: str | None, *, max_restarts: int) -> None:
         st = self.st
@@ -470,6 +531,8 @@ class _Run:
             try:
                 for page in pages:
                     self.process_page(page)
+                    if page.token and page.token.value:
+                        self.check_limits()
                 st.list_complete = True
             except BadResumptionToken as exc:
                 # Only restarts that did not move the datestamp forward count against the
@@ -502,21 +565,34 @@ class _Run:
         # an exception here leaves the batch made of complete pages only.
         puts: list[tuple[Record, Header, bytes]] = []  # with the raw XML
         deletes: list[Header] = []
+        withdrawn: list[Header] = []
         seen: list[str] = []
         failed = unknown = 0
+        failed_from, failed_undated = st.failed_from, st.failed_undated
         last_datestamp, monotone = st.last_datestamp, st.monotone
+
+        def fail(identifier: str, datestamp: str, reason: str,
+                 event: str = "record_failed") -> None:
+            nonlocal failed, unknown, failed_from, failed_undated
+            failed += 1
+            if identifier:
+                seen.append(identifier)
+            else:
+                unknown += 1
+            if datestamp:
+                if failed_from is None or _key(datestamp) < _key(failed_from):
+                    failed_from = datestamp
+            else:
+                failed_undated = True
+            report.error(f"{identifier or '?'}: {reason}")
+            self.log.warning(
+                "repository=%s identifier=%s event=%s problem=%r",
+                repo.code, identifier or "-", event, reason,
+            )
+
         for pr in page.records:
             if pr.problem or pr.header is None:
-                failed += 1
-                if pr.identifier:
-                    seen.append(pr.identifier)
-                else:
-                    unknown += 1
-                report.error(f"{pr.identifier or '?'}: {pr.problem}")
-                self.log.warning(
-                    "repository=%s identifier=%s event=record_failed problem=%r",
-                    repo.code, pr.identifier or "-", pr.problem,
-                )
+                fail(pr.identifier, pr.datestamp, pr.problem or "no header")
                 continue
             header = pr.header
             last_datestamp, monotone = _track_datestamp(last_datestamp, monotone,
@@ -524,22 +600,32 @@ class _Run:
             if header.deleted:
                 deletes.append(header)
                 continue
+            mismatch = (
+                payload_mismatch(repo.metadata_prefix, pr.metadata)
+                if pr.metadata is not None else None
+            )
+            if mismatch:
+                fail(header.identifier, header.datestamp, mismatch)
+                continue
             try:
                 rec = crosswalk(
                     repo.metadata_prefix, pr.metadata, header,
                     repository=repo.code, institution=repo.institution,
                 )
-            except Exception as exc:  # one bad record must not stop the run
-                failed += 1
-                seen.append(header.identifier)
-                report.error(f"{header.identifier}: {type(exc).__name__}: {exc}")
-                self.log.warning(
-                    "repository=%s identifier=%s event=crosswalk_failed error=%s message=%r",
-                    repo.code, header.identifier, type(exc).__name__, str(exc),
+            except NoUsableMetadata as exc:
+                # Withdrawn at the source: its old version must not stay searchable.
+                withdrawn.append(header)
+                self.log.info(
+                    "repository=%s identifier=%s event=withdrawn reason=%r",
+                    repo.code, header.identifier, str(exc),
                 )
                 continue
+            except Exception as exc:  # one bad record must not stop the run
+                fail(header.identifier, header.datestamp, f"{type(exc).__name__}: {exc}",
+                     "crosswalk_failed")
+                continue
             puts.append((rec, header, pr.xml()))
-        delete_ids = [make_record_id(repo.code, h.identifier) for h in deletes]
+        delete_ids = [make_record_id(repo.code, h.identifier) for h in deletes + withdrawn]
 
         self.torn = True
         added = updated = 0
@@ -549,7 +635,7 @@ class _Run:
                     added += 1
                 else:
                     updated += 1
-            for header in deletes:
+            for header in deletes + withdrawn:
                 arch.mark_deleted(header.identifier, header.datestamp, run_id=st.run_id or "")
             if seen and st.run_id:
                 arch.mark_seen(seen, st.run_id)
@@ -561,6 +647,7 @@ class _Run:
             self.batch[rid] = None
         st.last_datestamp, st.monotone = last_datestamp, monotone
         st.unknown_failures += unknown
+        st.failed_from, st.failed_undated = failed_from, failed_undated
         st.token = page.token.value if page.token and page.token.value else None
         st.pages += 1
         self.torn = False
@@ -570,11 +657,13 @@ class _Run:
         report.added += added
         report.updated += updated
         report.deleted += len(deletes)
+        report.withdrawn += len(withdrawn)
         report.failed += failed
         self.log.info(
-            "repository=%s event=page n=%d records=%d added=%d updated=%d deleted=%d failed=%d"
-            " cursor=%s size=%s",
-            repo.code, st.pages, len(page.records), added, updated, len(deletes), failed,
+            "repository=%s event=page n=%d records=%d added=%d updated=%d deleted=%d"
+            " withdrawn=%d failed=%d cursor=%s size=%s",
+            repo.code, st.pages, len(page.records), added, updated, len(deletes),
+            len(withdrawn), failed,
             page.token.cursor if page.token else "-",
             page.token.complete_list_size if page.token else "-",
         )
@@ -637,20 +726,43 @@ class _Run:
                 self.repo.code, type(exc).__name__, str(exc), exc_info=True,
             )
 
-    def reconcile(self) -> None:
-        """After a complete full run: delete what the archive has and the run did not list."""
+    def reconcile(self, *, max_share: float) -> bool:
+        """After a complete full run: delete what the archive has and the run did not list.
+
+        Refused (nothing deleted, :attr:`RunReport.refused_deletions` set, ``False``
+        returned) when a failed record could not be identified (it may be one of the
+        "unseen"), or when the deletions would be more than ``max_share`` of the live
+        records: a repository that suddenly lists far less is more often broken than
+        emptied, and a deletion also reaches every downstream OAI harvester."""
         st, repo = self.st, self.repo
         if self.arch is None:
             self.log.warning("repository=%s event=reconcile_skipped reason=no_archive", repo.code)
-            return
+            return False
+        gone = self.arch.unseen(st.run_id or "")
         if st.unknown_failures:
-            # A broken record whose identifier could not be read may be one of the "unseen".
+            self.report.refused_deletions = len(gone)
+            self.report.error(
+                f"no record removed: {st.unknown_failures} listed records could not be "
+                f"identified, and {len(gone)} archived records were not listed")
             self.log.warning(
                 "repository=%s event=reconcile_skipped reason=unidentified_failures n=%d",
                 repo.code, st.unknown_failures,
             )
-            return
-        gone = self.arch.unseen(st.run_id or "")
+            return False
+        live = self.arch.count()
+        if gone and len(gone) > max_share * live:
+            self.report.refused_deletions = len(gone)
+            self.report.error(
+                f"refused to remove {len(gone)} of {live} records "
+                f"({len(gone) / live:.0%}, more than the allowed {max_share:.0%}, "
+                "LIENHOP_HARVEST_MAX_DELETE_SHARE): the repository no longer lists them. "
+                "If that is right, run a full harvest allowing it "
+                f"(lienhop harvest --full --allow-mass-delete {repo.code})")
+            self.log.warning(
+                "repository=%s event=reconcile_refused gone=%d live=%d max_share=%.2f",
+                repo.code, len(gone), live, max_share,
+            )
+            return False
         for batch in _batches(gone, 1000):
             with self.sink_lock:
                 self.sink.delete([make_record_id(repo.code, i) for i in batch])
@@ -660,6 +772,7 @@ class _Run:
             self.arch.commit()
         self.report.deleted += len(gone)
         self.log.info("repository=%s event=reconcile deleted=%d", repo.code, len(gone))
+        return True
 
 
 def _track_datestamp(

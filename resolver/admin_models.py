@@ -20,11 +20,16 @@ ROLES = (CONSORTIUM, INSTITUTION)
 
 INCREMENTAL = "incremental"
 FULL = "full"
-JOB_KINDS = (INCREMENTAL, FULL)
+#: a full run that may remove more than LIENHOP_HARVEST_MAX_DELETE_SHARE of the repository
+#: (an administrator confirmed the numbers a refused full run showed)
+FULL_MASS_DELETE = "full_delete"
+JOB_KINDS = (INCREMENTAL, FULL, FULL_MASS_DELETE)
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+#: the list was walked, but records failed (retried next run) or a mass deletion was refused
+PARTIAL = "partial"
 ACTIVE_STATUSES = (QUEUED, RUNNING)
-JOB_STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+JOB_STATUSES = (QUEUED, RUNNING, DONE, PARTIAL, FAILED, CANCELLED)
 
 
 class AdminUser(Base):

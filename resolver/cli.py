@@ -7,6 +7,8 @@ consortium registry in a TOML file, ``lienhop demo load`` loads the demo consort
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
 import sys
 import threading
@@ -117,13 +119,16 @@ def registry_group() -> None:
     """Keep the consortium registry (institutions, IP ranges, repositories) in a TOML file."""
 
 
-def _import_registry(ctx: Context, path: Path, *, prune: bool, dry_run: bool) -> None:
+def _import_registry(ctx: Context, path: Path, *, prune: bool, dry_run: bool,
+                     settings: Settings | None = None) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from exc
     try:
-        specs = parse_registry(text, source=str(path))
+        # a repository may not point into private networks unless the settings allow them
+        specs = parse_registry(text, source=str(path), allowed_networks=(
+            settings or ctx.settings).harvest_allowed_networks)
     except RegistryError as exc:
         for line in exc.lines():
             click.echo(line, err=True)
@@ -217,16 +222,17 @@ class _Progress:
 
 
 def _run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str | None,
-                 workers: int, delay: float | None = None) -> list:  # type: ignore[type-arg]
+                 workers: int, delay: float | None = None, allow_mass_delete: bool = False,
+                 settings: Settings | None = None) -> list:  # type: ignore[type-arg]
     from resolver.harvest_jobs import JobContext, harvest
 
     tty = sys.stderr.isatty()
     if tty:  # the progress line replaces the per-page log lines
         logging.getLogger("lienhop.harvest").setLevel(logging.WARNING)
-    job = JobContext(ctx.settings, ctx.sessions())
+    job = JobContext(settings or ctx.settings, ctx.sessions())
     try:
         return harvest(job, repos, full=full, from_=from_, workers=workers, delay=delay,
-                       progress=_Progress(tty))
+                       progress=_Progress(tty), allow_mass_delete=allow_mass_delete)
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from exc
 
@@ -234,7 +240,8 @@ def _run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str
 def _summarise(reports: list) -> None:  # type: ignore[type-arg]
     for r in reports:
         click.echo(f"{r.repository}: {r.status}: {r.pages} pages, {r.added} added, "
-                   f"{r.updated} updated, {r.deleted} deleted, {r.failed} failed")
+                   f"{r.updated} updated, {r.deleted} deleted, {r.withdrawn} withdrawn, "
+                   f"{r.failed} failed")
         for err in r.errors[:5]:
             click.echo(f"    {err}")
         if len(r.errors) > 5:
@@ -250,13 +257,18 @@ def _summarise(reports: list) -> None:  # type: ignore[type-arg]
               help="Start from this datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) instead of "
                    "the last successful run's high-water mark.")
 @click.option("--workers", default=4, show_default=True, help="Repositories harvested at once.")
+@click.option("--allow-mass-delete", is_flag=True,
+              help="With --full: remove records the repository no longer lists even when they "
+                   "are more than LIENHOP_HARVEST_MAX_DELETE_SHARE of it.")
 @pass_ctx
 def harvest_cmd(ctx: Context, repos: tuple[str, ...], all_: bool, full: bool,
-                from_: str | None, workers: int) -> None:
+                from_: str | None, workers: int, allow_mass_delete: bool) -> None:
     """Harvest REPOS (repository codes), or --all, into the index.
 
     Incremental by default: from the last successful run's high-water mark, with an overlap.
-    A run that was killed resumes from its last page checkpoint. Exits 1 if a run failed.
+    A run that was killed resumes from its last page checkpoint. Exits 1 unless every run
+    ended ok: a failed run (stopped before the end of the list) or a partial one (records
+    failed, retried next run; or a mass deletion refused) says so.
     """
     if not repos and not all_:
         raise click.UsageError("name one or more repositories, or give --all")
@@ -269,12 +281,15 @@ def harvest_cmd(ctx: Context, repos: tuple[str, ...], all_: bool, full: bool,
             dt.datetime.fromisoformat(from_.replace("Z", "+00:00"))
         except ValueError as exc:
             raise click.BadParameter(f"{from_!r} is not a date", param_hint="--from") from exc
-    reports = _run_harvest(ctx, repos, full=full, from_=from_, workers=max(1, workers))
+    if allow_mass_delete and not full:
+        raise click.UsageError("--allow-mass-delete only applies to --full runs")
+    reports = _run_harvest(ctx, repos, full=full, from_=from_, workers=max(1, workers),
+                           allow_mass_delete=allow_mass_delete)
     if not reports:
         click.echo("no enabled repositories to harvest")
         return
     _summarise(reports)
-    if any(r.status == "failed" for r in reports):
+    if any(r.status != "ok" for r in reports):
         sys.exit(1)
 
 
@@ -297,6 +312,10 @@ def index_rebuild(ctx: Context) -> None:
     click.echo(f"rebuilt {ctx.settings.index_dir}: {count} records, {len(errors)} failed")
     for err in errors[:10]:
         click.echo(f"    {err}")
+    if errors:
+        click.echo(f"    ... {len(errors) - 10} more (see the log)" if len(errors) > 10 else "",
+                   nl=len(errors) > 10)
+        sys.exit(1)
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -317,14 +336,21 @@ def demo_load(ctx: Context, no_harvest: bool) -> None:
     """
     from resolver.demo import REGISTRY, demo_repositories, serve_demo_repositories
 
-    _import_registry(ctx, REGISTRY, prune=False, dry_run=False)
+    # The demo endpoints are our own, on this machine's loopback: allowed explicitly for the
+    # demo (the address guard refuses loopback to every other repository).
+    settings = dataclasses.replace(
+        ctx.settings,
+        harvest_allowed_networks=(*ctx.settings.harvest_allowed_networks,
+                                  ipaddress.ip_network("127.0.0.0/8")))
+    _import_registry(ctx, REGISTRY, prune=False, dry_run=False, settings=settings)
     if no_harvest:
         return
     codes = tuple(code for code, _ in demo_repositories())
     try:
         with serve_demo_repositories():
-            # The demo endpoints are our own, on this machine: no politeness delay needed.
-            reports = _run_harvest(ctx, codes, full=True, from_=None, workers=4, delay=0.0)
+            # ... and need no politeness delay.
+            reports = _run_harvest(ctx, codes, full=True, from_=None, workers=4, delay=0.0,
+                                   settings=settings)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     _summarise(reports)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -23,6 +22,7 @@ from harvesters.archive import RawArchive
 from harvesters.client import OAIClient
 from harvesters.crosswalk import crosswalk
 from harvesters.http import Transport, TransportConfig
+from harvesters.oaipage import parse_archived_record
 from harvesters.runner import (
     HarvestState,
     RepositoryConfig,
@@ -107,6 +107,14 @@ class JobContext:
         return cls(settings, db.session_factory(engine))
 
 
+#: the status of a run whose process died before it ended (see :class:`_RunRecorder`)
+INTERRUPTED = "interrupted"
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 def _parse_ts(value: str) -> dt.datetime | None:
     if not value:
         return None
@@ -120,6 +128,17 @@ class _RunRecorder:
         self.sessions = sessions
         with db.transaction(sessions) as session:
             repo_id = session.scalar(select(Repository.id).where(Repository.code == code))
+            # One repository is harvested by one process at a time (one active job), so a
+            # run still "running" now belongs to a process that was killed: say so, with
+            # the counts it had reported after its last page.
+            for stale in session.scalars(select(HarvestRun).where(
+                    HarvestRun.repository_id == repo_id, HarvestRun.status == "running")):
+                stale.status = INTERRUPTED
+                stale.finished_at = stale.finished_at or _utcnow()
+                stale.errors = [*(stale.errors or []),
+                                "interrupted: the harvesting process stopped during the run"]
+                log.warning("repository=%s event=run_interrupted run=%s pages=%d", code,
+                            stale.id, stale.pages)
             run = HarvestRun(repository_id=repo_id, full=full, status="running")
             session.add(run)
             session.flush()
@@ -130,21 +149,25 @@ class _RunRecorder:
             run = session.get(HarvestRun, self.run_id)
             assert run is not None
             run.pages, run.added, run.updated = report.pages, report.added, report.updated
-            run.deleted, run.failed = report.deleted, report.failed
+            # withdrawn records left the index like deleted ones
+            run.deleted, run.failed = report.deleted + report.withdrawn, report.failed
             run.errors = list(report.errors)
             if final:
                 run.status = report.status
-                run.finished_at = _parse_ts(report.finished) or dt.datetime.now(dt.UTC).replace(
-                    tzinfo=None)
+                run.finished_at = _parse_ts(report.finished) or _utcnow()
                 run.high_water = report.high_water or ""
 
 
 def client_factory(settings: Settings, *, delay: float | None = None,
                    ) -> Callable[[RepositoryConfig], OAIClient]:
-    """OAI clients with the instance's politeness delay and retry budget."""
+    """OAI clients with the instance's politeness delay, retry budget, size cap, and the
+    address guard (a repository may not point into private networks unless allowed)."""
     config = TransportConfig(
         delay=settings.harvest_delay if delay is None else delay,
         max_retries=settings.harvest_retries,
+        max_response_bytes=int(settings.harvest_max_response_mb * 1024 * 1024),
+        refuse_private=True,
+        allowed_networks=settings.harvest_allowed_networks,
     )
 
     def make(repo: RepositoryConfig) -> OAIClient:
@@ -155,11 +178,13 @@ def client_factory(settings: Settings, *, delay: float | None = None,
 
 def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
             from_: str | None = None, workers: int = 4, delay: float | None = None,
-            progress: Callable[[RunReport], None] | None = None) -> list[RunReport]:
+            progress: Callable[[RunReport], None] | None = None,
+            allow_mass_delete: bool = False) -> list[RunReport]:
     """Harvest the named repositories (all enabled ones when none are named) into the index.
 
     Repositories run in parallel on a bounded pool; the index has one writer, shared under a
-    lock, a page at a time.
+    lock, a page at a time.  ``allow_mass_delete`` lets a full run remove more than
+    ``LIENHOP_HARVEST_MAX_DELETE_SHARE`` of a repository.
     """
     codes = list(codes)
     with ctx.sessions() as session:
@@ -173,6 +198,7 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
     state = SqlCheckpointStore(ctx.sessions)
     lock = threading.Lock()
     make_client = client_factory(ctx.settings, delay=delay)
+    settings = ctx.settings
 
     def one(repo: RepositoryConfig) -> RunReport:
         recorder = _RunRecorder(ctx.sessions, repo.code, full)
@@ -182,9 +208,12 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
             if progress is not None:
                 progress(report)
 
-        report = harvest_repository(repo, sink=sink, state=state, archive=archive, full=full,
-                                    from_=from_, progress=on_page, sink_lock=lock,
-                                    client_factory=make_client)
+        report = harvest_repository(
+            repo, sink=sink, state=state, archive=archive, full=full, from_=from_,
+            progress=on_page, sink_lock=lock, client_factory=make_client,
+            max_delete_share=settings.harvest_max_delete_share,
+            allow_mass_delete=allow_mass_delete, max_pages=settings.harvest_max_pages,
+            max_seconds=settings.harvest_max_hours * 3600)
         recorder.update(report, final=True)
         if progress is not None:
             progress(report)
@@ -198,26 +227,20 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
         return list(pool.map(one, repos))
 
 
-def _metadata_element(root: etree._Element) -> etree._Element:
-    """The payload of an archived OAI ``<record>`` (the archive keeps the record whole)."""
-    if etree.QName(root).localname != "record":
-        return root
-    for child in root:
-        if etree.QName(child).localname == "metadata" and len(child):
-            return child[0]
-    raise ValueError("archived record has no metadata")
-
-
 def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Iterator[Record]:
-    """Every live record of the raw archive, crosswalked again (no network)."""
+    """Every live record of the raw archive, crosswalked again (no network).
+
+    Read with the harvest's own parser and record reading
+    (:func:`harvesters.oaipage.parse_archived_record`), so a rebuild or an OAI sync keeps
+    every record the harvest accepted."""
     archive = RawArchive(ctx.settings.archive_dir)
     with ctx.sessions() as session:
         repos = repository_configs(session)
     for repo in repos:
         for header, prefix, xml in archive.iter_records(repo.code):
             try:
-                element = _metadata_element(etree.fromstring(xml))
-                yield crosswalk(prefix, element, header, repository=repo.code,
+                page_record = parse_archived_record(xml)
+                yield crosswalk(prefix, page_record.metadata, header, repository=repo.code,
                                 institution=repo.institution)
             except Exception as exc:  # one bad archived record must not stop a rebuild
                 msg = f"{repo.code} {header.identifier}: {type(exc).__name__}: {exc}"

@@ -36,7 +36,9 @@ from resolver.admin_models import (
     DONE,
     FAILED,
     FULL,
+    FULL_MASS_DELETE,
     JOB_KINDS,
+    PARTIAL,
     QUEUED,
     RUNNING,
     HarvestJob,
@@ -238,7 +240,8 @@ def run_job(ctx: Any, job_id: int, *, heartbeat_every: float = 5.0,
     with sessions() as s:
         job = s.get(HarvestJob, job_id)
         assert job is not None
-        code, full, repo_id = job.repository.code, job.kind == FULL, job.repository_id
+        code, repo_id = job.repository.code, job.repository_id
+        full, allow_mass_delete = job.kind in (FULL, FULL_MASS_DELETE), job.kind == FULL_MASS_DELETE
         cancel_first = job.cancel_requested
         last_run = s.scalar(select(func.max(HarvestRun.id))
                             .where(HarvestRun.repository_id == repo_id)) or 0
@@ -272,11 +275,14 @@ def run_job(ctx: Any, job_id: int, *, heartbeat_every: float = 5.0,
         if watch.cancel:
             status = CANCELLED
         else:
-            [report] = harvest(ctx, [code], full=full, workers=1, progress=progress)
+            [report] = harvest(ctx, [code], full=full, workers=1, progress=progress,
+                               allow_mass_delete=allow_mass_delete)
             if watch.cancel:
                 status = CANCELLED
             elif report.status == "failed":
                 error = "\n".join(report.errors) or "failed"
+            elif report.status == "partial":
+                status, error = PARTIAL, "\n".join(report.errors)
             else:
                 status = DONE
     except Exception as exc:  # the job boundary: record it, never crash the worker

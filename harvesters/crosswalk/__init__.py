@@ -17,10 +17,24 @@ from collections.abc import Callable
 from lxml import etree
 
 from harvesters.crosswalk import dim, marcxml, mods, oai_dc, xoai
-from harvesters.crosswalk._common import CrosswalkError, Draft, Header, finish
+from harvesters.crosswalk._common import (
+    CrosswalkError,
+    Draft,
+    Header,
+    NoUsableMetadata,
+    finish,
+)
 from index.record import Record
 
-__all__ = ["SUPPORTED_PREFIXES", "CrosswalkError", "Header", "crosswalk", "format_of"]
+__all__ = [
+    "SUPPORTED_PREFIXES",
+    "CrosswalkError",
+    "Header",
+    "NoUsableMetadata",
+    "crosswalk",
+    "format_of",
+    "payload_mismatch",
+]
 
 _READERS: dict[str, Callable[[etree._Element], Draft]] = {
     "oai_dc": oai_dc.to_draft,
@@ -76,6 +90,24 @@ def format_of(metadata_prefix: str, metadata: etree._Element) -> str | None:
     return None
 
 
+def payload_mismatch(metadata_prefix: str, metadata: etree._Element) -> str | None:
+    """Why the payload is not in the format that was asked for, or ``None`` when it is (or
+    when the asked prefix is one we cannot tell: repositories name formats freely).
+
+    >>> md = etree.fromstring('<mods xmlns="http://www.loc.gov/mods/v3"/>')
+    >>> payload_mismatch("oai_dc", md)
+    "payload is mods, not the requested 'oai_dc'"
+    >>> marc = etree.fromstring('<record xmlns="http://www.loc.gov/MARC21/slim"/>')
+    >>> payload_mismatch("marc21", marc) is None
+    True
+    """
+    wanted = _PREFIX_ALIASES.get(metadata_prefix.strip().lower())
+    got = format_of(metadata_prefix, metadata)
+    if wanted is None or got is None or got == wanted:
+        return None
+    return f"payload is {got}, not the requested {metadata_prefix!r}"
+
+
 def crosswalk(
     metadata_prefix: str,
     metadata: etree._Element | None,
@@ -91,7 +123,7 @@ def crosswalk(
     if header.deleted:
         raise CrosswalkError(f"{header.identifier}: deleted record has no metadata")
     if metadata is None:
-        raise CrosswalkError(f"{header.identifier}: no metadata")
+        raise NoUsableMetadata(f"{header.identifier}: no metadata")
     fmt = format_of(metadata_prefix, metadata)
     if fmt is None:
         tag = metadata.tag if isinstance(metadata.tag, str) else "?"

@@ -38,6 +38,31 @@ class CrosswalkError(Exception):
     """The metadata cannot be turned into a Record (no metadata, unknown format, empty)."""
 
 
+class NoUsableMetadata(CrosswalkError):
+    """The source's current version of the record says nothing a reader could use: no
+    payload at all, nothing to show or link, or a placeholder such as DSpace's and Dryad's
+    "Item is not available".  Such a record is *withdrawn* at the source, not broken: the
+    harvester removes it from search instead of keeping its old version."""
+
+
+#: whole titles that stand for "there is no record here" in real repositories, folded
+WITHDRAWN_TITLES: frozenset[str] = frozenset({
+    "item is not available", "item not available", "this item is not available",
+    "item withdrawn", "withdrawn", "this item has been withdrawn", "withdrawn item",
+    "tài liệu không tồn tại", "tài liệu đã bị rút",
+})
+
+
+def is_placeholder_title(title: str) -> bool:
+    """Whether ``title`` is a repository's stand-in for a withdrawn item.
+
+    >>> is_placeholder_title("Item is not available."), is_placeholder_title("Withdrawn species")
+    (True, False)
+    """
+    folded = " ".join(title.casefold().strip(" .!\t\n[]()").split())
+    return folded in WITHDRAWN_TITLES
+
+
 @dataclass(frozen=True)
 class Header:
     """What the OAI header of the record says."""
@@ -218,5 +243,7 @@ def finish(
         fulltext_links=fulltext,
     )
     if not (record.titles or record.creators or record.doi or record.handle or record.urls):
-        raise CrosswalkError(f"{header.identifier}: metadata carries no title or identifier")
+        raise NoUsableMetadata(f"{header.identifier}: metadata carries no title or identifier")
+    if record.titles and all(is_placeholder_title(t) for t in record.titles):
+        raise NoUsableMetadata(f"{header.identifier}: placeholder title {record.titles[0]!r}")
     return record

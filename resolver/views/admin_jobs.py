@@ -27,7 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from resolver import store
-from resolver.admin_models import ACTIVE_STATUSES, FAILED, JOB_KINDS, HarvestJob
+from resolver.admin_models import (
+    ACTIVE_STATUSES,
+    FAILED,
+    FULL_MASS_DELETE,
+    JOB_KINDS,
+    HarvestJob,
+)
 from resolver.auth import (
     audit,
     current_user,
@@ -118,6 +124,14 @@ def harvest_now(code: str):  # type: ignore[no-untyped-def]
     kind = request.form.get("kind", "incremental")
     if kind not in JOB_KINDS:
         abort(400)
+    if kind == FULL_MASS_DELETE and request.form.get("confirm") != "yes":
+        # a removal beyond the allowed share is never one click: the form asks to tick
+        flash(_("Tick the confirmation to remove the records the repository no longer "
+                "lists."), "error")
+        back = request.form.get("job", "")
+        if back.isdigit():
+            return redirect(url_for("admin_jobs.job", job_id=int(back)))
+        return redirect(url_for("admin_jobs.repositories"))
     session = store.session()
     user = current_user()
     assert user is not None
@@ -161,6 +175,8 @@ def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any
                                                   run.deleted, run.failed)
         errors = list(run.errors or [])
     records = added + updated + deleted + failed
+    # the runner's message when a full run would have removed too much (harvesters.runner)
+    refused = next((e for e in errors if e.startswith("refused to remove ")), "")
     end = job.finished_at or now
     seconds = (end - job.started_at).total_seconds() if job.started_at else 0.0
     return {
@@ -182,6 +198,7 @@ def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any
         "finished": admin_time(job.finished_at),
         "error": job.error,
         "errors": errors,
+        "refused_deletion": refused,
         "log": job.log or "",
     }
 

@@ -13,6 +13,7 @@ from harvesters.client import (
     InvalidResponse,
     OAIClient,
     OAIProtocolError,
+    TokenLoop,
     TruncatedResponse,
     format_datestamp,
 )
@@ -65,11 +66,22 @@ def test_dspace_cursor_counting_pages_is_harmless(fast_transport, records):
     assert len(ids(pages)) == 25
 
 
-def test_repeated_token_stops_the_loop(client, server):
+def test_a_token_repeated_for_good_fails_the_list_instead_of_ending_it(client, server):
     server.inject("repeat_token", times=99, resumption=True)
+    got = []
+    with pytest.raises(TokenLoop, match="already sent"):
+        for page in client.list_records("oai_dc"):
+            got.append(page)
+    # page 1 is good; page 2 handed back its own token: asked again 3 times, then an error,
+    # never an endless loop and never a silent end of the list
+    assert len(got) == 1
+    assert len(server.requests) == 2 + client.token_retries
+
+
+def test_a_token_repeated_once_is_asked_again(client, server, records):
+    server.inject("repeat_token", times=2, resumption=True)
     pages = list(client.list_records("oai_dc"))
-    assert len(pages) == 2  # page 2 handed back page 2's own token: stop, no endless loop
-    assert len(server.requests) == 2
+    assert sorted(ids(pages)) == sorted(r.identifier for r in records)
 
 
 def test_from_until_in_seconds_granularity(client, server):

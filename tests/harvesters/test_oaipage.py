@@ -196,3 +196,81 @@ def test_entities_are_not_resolved():
             b"</responseDate></OAI-PMH>")
     page = parse_page(body)
     assert "root:" not in page.response_date
+
+
+NEXT = '<resumptionToken cursor="0">t2</resumptionToken>'
+
+
+def _body(records: str, resumption: str = NEXT, verb: str = "ListRecords") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        "<responseDate>2024-05-02T03:04:05Z</responseDate>"
+        f'<request verb="{verb}" metadataPrefix="oai_dc">http://x/oai</request>'
+        f"<{verb}>{records}{resumption}</{verb}></OAI-PMH>"
+    ).encode()
+
+
+def _rec(n: int, *, attrs: str = "", title: str | None = None) -> str:
+    title = f"<dc:title>Bài {n}</dc:title>" if title is None else title
+    return (
+        f"<record{attrs}><header><identifier>oai:x:{n}</identifier>"
+        f"<datestamp>2024-05-0{1 + n % 9}</datestamp></header><metadata>"
+        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"'
+        f' xmlns:dc="http://purl.org/dc/elements/1.1/">{title}</oai_dc:dc>'
+        "</metadata></record>"
+    )
+
+
+@pytest.mark.parametrize("attrs", [
+    ' xmlns="http://www.openarchives.org/OAI/2.0/"',
+    " xmlns='http://www.openarchives.org/OAI/2.0/' id=\"r\"",
+])
+def test_salvage_finds_records_whose_tags_carry_attributes(attrs):
+    records = "".join(
+        _rec(n, attrs=attrs, title="<dc:title>hỏng</dc:titl>" if n == 3 else None)
+        for n in range(100))
+    page = parse_page(_body(records))
+    assert page.salvaged
+    good = [r.identifier for r in page.records if not r.problem]
+    bad = [r for r in page.records if r.problem]
+    assert len(good) == 99 and "oai:x:3" not in good
+    assert [r.identifier for r in bad] == ["oai:x:3"] and bad[0].datestamp == "2024-05-04"
+    assert page.token.value == "t2"
+
+
+def test_salvage_counts_records_it_cannot_delimit():
+    # a record whose start tag is itself broken: its header is still counted, never dropped
+    records = _rec(0) + _rec(1).replace("<record>", "<record <") + _rec(2)
+    page = parse_page(_body(records))
+    assert sorted(r.identifier for r in page.records if not r.problem) == ["oai:x:0", "oai:x:2"]
+    assert len([r for r in page.records if r.problem]) >= 1
+
+
+def test_salvage_refuses_a_page_whose_token_it_cannot_read():
+    body = _body(_rec(0) + "<record><header>", resumption="<resumptionToken cursor='0'>t2<")
+    with pytest.raises(MalformedPage, match="resumptionToken"):
+        parse_page(body)
+
+
+def test_salvage_of_a_list_identifiers_page():
+    headers = "".join(
+        f"<header><identifier>oai:x:{n}</identifier><datestamp>2024-05-01</datestamp></header>"
+        for n in range(5)) + "<header><identifier>oai:x:5</identifier><datestamp>2024"
+    page = parse_page(_body(headers, verb="ListIdentifiers"))
+    assert [r.identifier for r in page.records if not r.problem] == [
+        f"oai:x:{n}" for n in range(5)]
+
+
+def test_a_record_without_payload_is_not_a_parse_problem():
+    # what withdrawn items look like in some repositories: the crosswalk decides
+    body = _body('<record><header><identifier>oai:x:1</identifier>'
+                 "<datestamp>2024-05-01</datestamp></header><metadata/></record>", resumption="")
+    [rec] = parse_page(body).records
+    assert rec.problem is None and rec.metadata is None and not rec.deleted
+
+
+def test_the_answer_says_what_it_answers():
+    page = parse_page(_body(_rec(0)))
+    assert page.namespace == "http://www.openarchives.org/OAI/2.0/"
+    assert page.request == {"verb": "ListRecords", "metadataPrefix": "oai_dc"}

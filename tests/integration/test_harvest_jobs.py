@@ -82,7 +82,8 @@ def test_sql_checkpoint_store_round_trip(db_url):
 def test_harvest_indexes_records_and_records_the_run(cli, server):
     res = cli.invoke("harvest", "hue-dspace")
     assert res.exit_code == 0, res.output
-    assert "hue-dspace: ok: 3 pages, 5 added, 0 updated, 1 deleted, 0 failed" in res.output
+    assert ("hue-dspace: ok: 3 pages, 5 added, 0 updated, 1 deleted, 0 withdrawn, 0 failed"
+            in res.output)
     [run] = runs()
     assert (run.status, run.pages, run.added, run.deleted, run.failed) == ("ok", 3, 5, 1, 0)
     assert run.finished_at is not None and run.high_water
