@@ -33,7 +33,9 @@ def admin_site(tmp_path: Path) -> Iterator[str]:
     env.update(LIENHOP_HOME=str(tmp_path / "instance"), LIENHOP_ENV="testing",
                LIENHOP_SECRET_KEY="browser-admin", LIENHOP_HARVEST_DELAY="0",
                LIENHOP_HARVEST_RETRIES="1", LIENHOP_ADMIN_USER="chief",
-               LIENHOP_ADMIN_PASSWORD=PASSWORD)
+               LIENHOP_ADMIN_PASSWORD=PASSWORD,
+               # the test's repository is on loopback, which is refused unless allowed
+               LIENHOP_HARVEST_ALLOWED_NETWORKS="127.0.0.0/8")
     registry = tmp_path / "registry.toml"
     registry.write_text(f"""
 [[institution]]
