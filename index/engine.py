@@ -4,7 +4,8 @@ Layout of an index directory::
 
     <path>/CURRENT        name of the live generation directory (replaced atomically)
     <path>/writer.lock    flock held by the one writer (and by rebuild for its whole run)
-    <path>/g-<ns>/        a Whoosh index
+    <path>/g-<ns>/        a Whoosh index, and beside each segment its spelling tables
+                          (``<segment>.sugg_<field>``, index/suggest.py), written at commit
 
 Readers are thread-local Whoosh searchers; each request checks CURRENT + the Whoosh TOC
 generation (a file read and a listdir) and reopens when either changed, so the web layer
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import heapq
+import logging
 import os
 import shutil
 import threading
@@ -33,14 +35,14 @@ from whoosh.searching import Searcher
 
 from . import fastwrite
 from . import query as qlang
-from .analysis import exact_form, fold, has_diacritics, nfc, syllables
 from .api import SORTS, FacetValue, Hit, IndexLocked, SearchResult
 from .dedup import key_term, match_keys, normalised_title, resolve_clusters
 from .highlight import highlight, snippet
 from .identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from .record import Record
 from .schema import FACET_FIELDS, build_schema, nfc_record, to_document, unpack_record
-from .spelling import osa_distance
+from .suggest import suggest as suggest_spelling
+from .suggest import write_tables
 from .wquery import (
     is_match_all,
     query_terms,
@@ -50,17 +52,21 @@ from .wquery import (
     word_groups,
 )
 
+log = logging.getLogger("lienhop.index")
+
 _CURRENT = "CURRENT"
 _LOCK = "writer.lock"
 _OPEN_RETRIES = 20
 _FACET_LIMIT = 30
 _TERM_CACHE = 4096
+_MAX_DEPTH = 10_000  # results a search may page through
 # Year facet buckets: (label, first year, last year).
 YEAR_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
     ("2020-", 2020, None), ("2010-2019", 2010, 2019), ("2000-2009", 2000, 2009),
     ("1990-1999", 1990, 1999), ("-1989", None, 1989),
 )
 _NO_YEAR = -(2**31)
+_NO_YEARS = (1, 0)  # an empty range
 
 
 # ---------------------------------------------------------------------------- locking
@@ -510,6 +516,7 @@ class WhooshIndex:
                 w.cancel()
                 raise
             w.commit()
+            _write_suggestion_tables(gen_dir, ix)
 
     # -- reading
 
@@ -570,7 +577,7 @@ class WhooshIndex:
     def suggest(self, q: str) -> list[str]:
         """Spelling alternatives built from the index's own vocabulary."""
         snap = self._snapshot()
-        return _suggest(snap.searcher, qlang.parse(q))
+        return suggest_spelling(snap.searcher, qlang.parse(q), self.path / snap.gen_dir)
 
     def search(self, q: str, *, filters: dict[str, list[str]] | None = None,
                year_range: tuple[int | None, int | None] | None = None,
@@ -580,6 +587,9 @@ class WhooshIndex:
         s = snap.searcher
         sort = sort if sort in SORTS else "relevance"
         page, size = max(1, int(page)), max(1, min(int(size), 200))
+        # Ranking costs grow with page * size: past the first _MAX_DEPTH results a reader
+        # refines the search; the page stays the last one that can be reached.
+        page = min(page, max(1, _MAX_DEPTH // size))
         ast = qlang.parse(q)
         if sort == "relevance" and is_match_all(ast):
             sort = "newest"  # nothing to rank by: browsing lists the newest first
@@ -605,7 +615,7 @@ class WhooshIndex:
         if facets:
             result.facets = _facet_counts(cols, docs, multi_docs)
         if total == 0 or (total < 3 and word_groups(ast)):
-            result.suggestions = _suggest(s, ast)
+            result.suggestions = suggest_spelling(s, ast, self.path / snap.gen_dir)
         return result
 
 
@@ -632,13 +642,14 @@ def _filtered_docs(snap: _Snapshot, text_docs: set[int] | frozenset[int],
 
 
 def _bucket(value: str) -> tuple[int | None, int | None]:
+    """The years of a ``year`` filter value; a value that names no years matches none."""
     for label, lo, hi in YEAR_BUCKETS:
         if value == label:
             return lo, hi
-    node = qlang._year_node(value) if value else None
-    if isinstance(node, qlang.YearRange):
-        return node.start, node.end
-    return (None, None)
+    years = qlang.year_range(value)
+    if years is None:
+        return _NO_YEARS
+    return years
 
 
 def _top_features(snap: _Snapshot, ast: qlang.Node, docs: set[int], cl: list[str],
@@ -754,30 +765,15 @@ def _make_hit(s: Searcher, docnum: int, score: float, cluster: str, multi: bool,
                cluster_key=cluster, institutions=institutions, member_ids=member_ids)
 
 
-def _suggest(s: Searcher, ast: qlang.Node) -> list[str]:
-    groups = word_groups(ast)
-    if not groups:
-        return []
-    reader = s.reader()
-    changed = False
-    words_out: list[str] = []
-    for g in groups:
-        for syl in syllables(nfc(g.text)):
-            accented = has_diacritics(syl.text)
-            field_name = "all_x" if accented else "all_f"
-            term = exact_form(syl.text) if accented else fold(syl.text)
-            if reader.doc_frequency(field_name, term) > 0:
-                words_out.append(syl.text)
-                continue
-            cands = list(reader.terms_within(field_name, term, 2 if len(term) >= 4 else 1))
-            if not cands:
-                words_out.append(syl.text)
-                continue
-            best = min(cands, key=lambda t: (osa_distance(term, t),
-                                             -reader.doc_frequency(field_name, t), t))
-            words_out.append(best)
-            changed = True
-    return [" ".join(words_out)] if changed else []
+def _write_suggestion_tables(gen_dir: Path, ix: windex.Index) -> None:
+    """The spelling tables of the segments a commit made, written while the writer still
+    holds the lock, so no reader process has to build them. Only a cache: a failure is
+    logged and readers build what is missing themselves."""
+    try:
+        with ix.reader() as reader:
+            write_tables(gen_dir, reader)
+    except Exception:  # noqa: BLE001 - the commit is done; a cache must not undo it
+        log.warning("event=suggest_tables_failed dir=%s", gen_dir, exc_info=True)
 
 
 # ---------------------------------------------------------------------------- rebuild
@@ -816,6 +812,7 @@ def rebuild_whoosh(path: Path, records: Iterable[Record], *, batch: int = 10000,
                 # merge (measured ~40 % of build time), and set-based search over a few
                 # large segments costs about the same as over one.
                 w.commit(merge=False)
+                _write_suggestion_tables(gen, ix)
                 buf.clear()
 
             for rec in records:

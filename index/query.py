@@ -135,6 +135,17 @@ def _year_node(value: str) -> Node:
     return YearRange(start, end)
 
 
+def year_range(value: str) -> tuple[int | None, int | None] | None:
+    """The years a ``year`` filter value names, as ``year:`` in a query reads them
+    ("2010", "2010-2020", "2010-", "-1989", "2010..2020"); None when it names no years
+    ("abc", "0", "-", "..", a 20-digit number)."""
+    try:
+        node = _year_node(value)
+    except QuerySyntaxError:
+        return None
+    return (node.start, node.end) if isinstance(node, YearRange) else None
+
+
 def _ident_node(kind: str, value: str) -> Node:
     norm = {"doi": normalise_doi, "isbn": normalise_isbn, "issn": normalise_issn}[kind](value)
     return Ident(kind, norm) if norm else NoMatch()
@@ -178,6 +189,7 @@ class _Parser:
         while self.peek() == ("op", "OR"):
             self.take()
             parts.append(self.and_expr())
+        parts = list(dict.fromkeys(parts))  # "a OR a OR a …" asks once
         return parts[0] if len(parts) == 1 else Or(tuple(parts))
 
     def and_expr(self) -> Node:
@@ -198,15 +210,16 @@ class _Parser:
         # Punctuation between two phrases ('"…University" : "Part II"') asks for nothing.
         merged = _merge_words(parts)
         parts = [p for p in merged if not _no_words(p)] or merged
+        parts = list(dict.fromkeys(parts))  # "-a -a -a …" costs one pass, not hundreds
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def unary(self) -> Node:
         kind, val = self.take()
         if (kind, val) == ("op", "NOT"):
-            return Not(self.unary())
+            return _negate(self.unary())
         if kind == "word" and val.startswith("-") and len(val) > 1:
             self.toks.insert(self.i, ("word", val[1:]))
-            return Not(self.unary())
+            return _negate(self.unary())
         return self.primary(kind, val)
 
     def primary(self, kind: str, val: str) -> Node:
@@ -237,6 +250,12 @@ class _Parser:
         if field in ("doi", "isbn", "issn"):
             return _ident_node(field, value)
         return Words(value, field=field, phrase=phrase)
+
+
+def _negate(node: Node) -> Node:
+    """NOT of ``node``; two cancel out. Each NOT costs a pass over every document, and
+    "-----…x" or "NOT NOT … x" would otherwise make hundreds of them."""
+    return node.child if isinstance(node, Not) else Not(node)
 
 
 def _no_words(node: Node) -> bool:

@@ -7,6 +7,8 @@ five formats cannot drift apart.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -32,6 +34,27 @@ from harvesters.normalize import (
     split_values,
 )
 from index.record import Record, make_record_id
+
+log = logging.getLogger("lienhop.harvest")
+
+
+#: The most one harvested value may hold, in characters. A repository that pasted a whole
+#: thesis into dc:description made a 6.5 MB record page; no real title, name or abstract
+#: comes near these. Longer text is cut (and the cut logged).
+TEXT_LIMITS: dict[str, int] = {
+    "titles": 2_000, "creators": 500, "contributors": 500, "subjects": 500,
+    "abstract": 20_000, "publisher": 500, "journal": 500, "volume": 100, "issue": 100,
+    "pages": 100, "dates": 100, "rights": 2_000, "licence": 200, "sets": 500,
+}
+#: Links and identifiers longer than this are dropped, never cut: half a URL leads nowhere.
+LINK_LIMITS: dict[str, int] = {"urls": 2_000, "fulltext_links": 2_000, "doi": 300,
+                               "handle": 300, "isbn": 13, "issn": 9}
+#: The most values one repeated field may hold.
+MAX_VALUES: dict[str, int] = {
+    "titles": 20, "creators": 200, "contributors": 200, "subjects": 200, "dates": 50,
+    "isbn": 200, "issn": 200, "urls": 200, "fulltext_links": 200, "sets": 200,
+}
+_ZWJ = "\u200d"
 
 
 class CrosswalkError(Exception):
@@ -144,6 +167,65 @@ def _pages(draft: Draft) -> str:
     return start
 
 
+def cut_text(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, ending in "…" when shortened.
+
+    Text is NFC, so a Vietnamese letter is one character; where a letter has no composed
+    form (or an emoji is joined), the cut steps back over its marks and joiners rather than
+    leave a mark on the wrong letter.
+
+    >>> cut_text("Nghiên cứu thủy văn", 12)
+    'Nghiên cứu…'
+    >>> cut_text("Q\u0323\u0302 and more", 2)
+    '…'
+    """
+    if len(text) <= limit:
+        return text
+    end = max(0, limit - 1)  # room for the ellipsis
+    while end > 0 and (unicodedata.category(text[end]) in ("Mn", "Mc", "Me")
+                       or text[end] == _ZWJ or text[end - 1] == _ZWJ):
+        end -= 1
+    return text[:end].rstrip() + "…"
+
+
+def _cap_fields(record: Record) -> None:
+    """Hold every field of ``record`` to the limits above, logging each field cut."""
+
+    def cut(name: str, before: int, after: int, unit: str) -> None:
+        log.warning("event=field_cut identifier=%s field=%s from=%d to=%d unit=%s",
+                    record.oai_identifier, name, before, after, unit)
+
+    for name, limit in TEXT_LIMITS.items():
+        value = getattr(record, name)
+        if isinstance(value, str):
+            if len(value) > limit:
+                setattr(record, name, cut_text(value, limit))
+                cut(name, len(value), len(getattr(record, name)), "chars")
+            continue
+        most = MAX_VALUES[name]
+        if len(value) > most:
+            cut(name, len(value), most, "values")
+            value = value[:most]
+        longest = max(map(len, value), default=0)
+        if longest > limit:
+            value = [cut_text(v, limit) for v in value]
+            cut(name, longest, max(map(len, value)), "chars")
+        setattr(record, name, value)
+    for name, limit in LINK_LIMITS.items():
+        value = getattr(record, name)
+        if isinstance(value, str) and len(value) > limit:
+            setattr(record, name, None)
+            cut(name, len(value), 0, "chars")
+        elif isinstance(value, list):
+            kept = [v for v in value if len(v) <= limit]
+            if len(kept) < len(value):
+                cut(name, len(value), len(kept), "values")
+            if len(kept) > MAX_VALUES[name]:
+                cut(name, len(kept), MAX_VALUES[name], "values")
+                kept = kept[:MAX_VALUES[name]]
+            setattr(record, name, kept)
+
+
 def finish(
     draft: Draft,
     *,
@@ -242,6 +324,7 @@ def finish(
         access=access_from_rights(rights_values),
         fulltext_links=fulltext,
     )
+    _cap_fields(record)
     if not (record.titles or record.creators or record.doi or record.handle or record.urls):
         raise NoUsableMetadata(f"{header.identifier}: metadata carries no title or identifier")
     if record.titles and all(is_placeholder_title(t) for t in record.titles):

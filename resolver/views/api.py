@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from index import Hit, Record
 from resolver import export
 from resolver.search_index import get_index
-from resolver.views.discovery import FACETS, parse_params, run_search
+from resolver.views.discovery import FACETS, BadParameter, parse_params, run_search
 from resolver.views.record import _SAFE_ID, cluster_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -49,7 +49,10 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
-    p = parse_params(request.args)
+    try:
+        p = parse_params(request.args)
+    except BadParameter as exc:
+        return jsonify({"error": exc.message, "parameter": exc.name}), 400
     result = run_search(p)
     body: dict[str, Any] = {"query": p.q, "total": 0, "page": p.page, "size": p.size,
                             "sort": p.sort, "filters": p.filters, "results": [],

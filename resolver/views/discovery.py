@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 import index
 from index import Record
+from index.query import year_range
 from resolver import store
 from resolver.export import to_kev
 from resolver.models import Institution
@@ -31,6 +32,9 @@ DEFAULT_SIZE = 20
 MAX_SIZE = 100
 MAX_QUERY = 500  # characters; a longer "query" is a paste accident or an attack
 MAX_VALUES = 20  # per facet
+#: Results one search may page through (page * size): ranking deeper costs more and more,
+#: and a reader that far down refines the search instead.
+MAX_DEPTH = 10_000
 
 _ = lazy_gettext
 FACET_TITLES = {"institution": _("Institution"), "type": _("Type"), "year": _("Year"),
@@ -100,29 +104,62 @@ class SearchParams:
         return [(n, v) for n in FACETS for v in self.filters.get(n, [])]
 
 
+class BadParameter(ValueError):
+    """A search parameter that cannot mean anything: answered with 400, never guessed at.
+
+    Only ``year`` has no sensible default (page, size and sort fall back to theirs)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(f"bad {name}: {value!r}")
+        self.name = name
+        self.value = value
+
+    @property
+    def message(self) -> str:
+        """What was wrong, in the reader's language."""
+        shown = self.value if len(self.value) <= 40 else self.value[:40] + "…"
+        return str(_("“%(value)s” is not a year: use a year such as 2010 or a range such as "
+                     "2010-2020, 2010- or -1989.", value=shown))
+
+
 def _int(value: str | None, default: int, lo: int, hi: int) -> int:
     try:
         return max(lo, min(hi, int(value or default)))
-    except ValueError:
+    except ValueError:  # also a number too long to convert (over 4,300 digits)
         return default
 
 
 def parse_params(args: MultiDict) -> SearchParams:
-    """Search parameters from a request's query string; bad values fall back to defaults."""
+    """Search parameters from a request's query string.
+
+    A bad page, size or sort falls back to its default (documented in docs/api.md); a year
+    filter that names no years raises :class:`BadParameter`, as there is no default that
+    could stand in for what the reader meant."""
     q = " ".join(args.get("q", "").split())[:MAX_QUERY]
     filters = {}
     for name in FACETS:
         values = [v.strip() for v in args.getlist(name) if v.strip()][:MAX_VALUES]
         if values:
             filters[name] = list(dict.fromkeys(values))  # a repeated value counts once
+    for value in filters.get("year", []):
+        if year_range(value) is None:
+            raise BadParameter("year", value)
     sort = args.get("sort", "relevance")
+    size = _int(args.get("size"), DEFAULT_SIZE, 1, MAX_SIZE)
     return SearchParams(
         q=q,
-        page=_int(args.get("page"), 1, 1, 10_000),
-        size=_int(args.get("size"), DEFAULT_SIZE, 1, MAX_SIZE),
+        page=_int(args.get("page"), 1, 1, max(1, MAX_DEPTH // size)),
+        size=size,
         sort=sort if sort in SORTS else "relevance",
         filters=filters,
     )
+
+
+def without(args: MultiDict, name: str) -> MultiDict:
+    """``args`` less every value of ``name``."""
+    out = MultiDict(args)
+    out.poplist(name)
+    return out
 
 
 def run_search(p: SearchParams, *, facets: bool = True) -> index.SearchResult | None:

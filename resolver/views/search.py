@@ -13,7 +13,7 @@ from flask.blueprints import BlueprintSetupState
 
 from index.record import TYPES
 from resolver.views import discovery
-from resolver.views.discovery import SearchParams, parse_params, run_search
+from resolver.views.discovery import BadParameter, SearchParams, parse_params, run_search, without
 
 bp = Blueprint("search", __name__)
 
@@ -41,18 +41,29 @@ def year_value(start: str, end: str) -> str | None:
     return f"{start}-{end}"
 
 
+def _bad_parameter(exc: BadParameter):  # type: ignore[no-untyped-def]
+    """The search page saying what was wrong, with a link to the search without it."""
+    p = parse_params(without(request.args, exc.name))
+    html = render_template("search.html", p=p, result=None, error=exc.message,
+                           facets=discovery.FACETS, sorts=discovery.SORTS)
+    return html, 400
+
+
 @bp.get("/search")
 def results():  # type: ignore[no-untyped-def]
     if "year_from" in request.args or "year_to" in request.args:
         # The year range form: fold it into the one ``year`` parameter and redirect, so
-        # the URL a reader bookmarks is the canonical one the API also takes.
-        p = parse_params(request.args)
+        # the URL a reader bookmarks is the canonical one the API also takes. The form
+        # replaces any ``year`` the URL had, however malformed.
+        p = parse_params(without(request.args, "year"))
         value = year_value(request.args.get("year_from", ""), request.args.get("year_to", ""))
-        p.filters.pop("year", None)
         if value:
             p.filters["year"] = [value]
         return redirect(p.url(page=None))
-    p = parse_params(request.args)
+    try:
+        p = parse_params(request.args)
+    except BadParameter as exc:
+        return _bad_parameter(exc)
     result = run_search(p)
     unfiltered_total = None
     if result is not None and result.total == 0 and p.filters:

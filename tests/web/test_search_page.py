@@ -82,7 +82,7 @@ def test_two_values_of_one_facet_are_or_and_two_facets_are_and(web):
 
 def test_year_facet_histogram_and_range(web):
     html = page(web, "/search")
-    assert 'class="histogram"' in html and 'class="bar" style="width: 100%"' in html
+    assert 'class="histogram"' in html and 'class="bar w100"' in html
     ranged = page(web, "/search?year=2020-2022")
     links = record_links(ranged)
     assert "2 kết quả" in ranged  # the flood article (two copies, one work) and the survey

@@ -1,0 +1,354 @@
+"""Spelling suggestions ("did you mean") at a bounded cost (Whoosh-specific, private).
+
+Whoosh's ``terms_within`` builds a Levenshtein automaton in pure Python for every unknown
+word and walks the vocabulary with it: a query of 25 random 19-letter words took 4.4 s on
+the demo index and 20.6 s at 10k records, so a handful of such clients starved everyone
+else. Here candidates come from a symmetric-delete table built once per segment (segments
+never change, so the table lives as long as the process reads that segment), and one query
+costs at most a fixed number of table probes and distance computations, whatever it holds:
+
+* nothing for identifier searches (``doi:``, ``isbn:``, ``issn:``, a token mixing digits
+  with letters or punctuation) nor for queries longer than :data:`MAX_WORDS` syllables;
+* nothing for a syllable whose own term is in the index, for numbers, for words longer
+  than :data:`MAX_WORD_LEN`;
+* for the others, at most ``1 + P + P(P-1)/2`` probes per segment (``P`` =
+  :data:`PREFIX`); per query at most :data:`MAX_READ` terms read from the tables and
+  :data:`MAX_EXAMINED` candidates compared.
+
+The table holds, for every term of a segment's ``all_f`` / ``all_x`` vocabulary, the first
+:data:`PREFIX` letters of its folded form and each of their one-letter deletions; a query
+word probes with its own folded prefix and up to two deletions of it. That finds every term
+one edit away (substitution, insertion, deletion, transposition), any slip of the marks
+(the keys are folded), and the two-edit slips typing makes most (a doubled letter plus
+another, unconverted Telex such as "vieetj"); each candidate is then checked with the true
+distance, as before: at most 1 edit for words under 4 letters, 2 for longer ones.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import struct
+import sys
+import threading
+import time
+import zlib
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from whoosh.searching import Searcher
+
+from . import query as qlang
+from .analysis import exact_form, fold, has_diacritics, nfc, syllables
+from .spelling import osa_distance
+from .wquery import word_groups
+
+#: Queries with more syllables get no suggestion: a Vietnamese word is one to three of
+#: them, so this is about four words, a title's worth.
+MAX_WORDS = 8
+#: Longer words are kept as typed: hardly a real word is longer.
+MAX_WORD_LEN = 20
+#: Letters of a term that go into the table; Vietnamese syllables are at most 7.
+PREFIX = 8
+#: Terms read from the tables, and candidates compared (edit distance), per query.
+MAX_READ = 5_000
+MAX_EXAMINED = 300
+#: A backstop only: the work bounds above keep a query far below it.
+TIME_BUDGET = 0.1
+
+#: The fields suggestions come from (folded, accent-exact).
+FIELDS = ("all_f", "all_x")
+_MASK = 0xFFFFFFFF
+# Table files: magic (with the byte order of the arrays after it), terms, keys, blob bytes.
+_HEADER = "<8sQQQ"
+_MAGIC = b"LHSUG1" + (b"L\n" if sys.byteorder == "little" else b"B\n")
+_DIGIT = re.compile(r"\d")
+# (segment id, field) → (table, when last used)
+_TABLES: dict[tuple[str, str], tuple[_DeleteTable, float]] = {}
+_KEEP_UNUSED = 60.0  # seconds
+_TABLES_LOCK = threading.Lock()
+_stats = threading.local()
+
+
+def work() -> Counter[str]:
+    """What suggestions cost in this thread since the counter was last cleared:
+    ``probes`` (table lookups), ``read`` (terms they returned), ``examined`` (candidates
+    compared), ``indexed`` (vocabulary terms put into tables, once per segment). For the
+    tests and bench/suggest.py."""
+    counter = getattr(_stats, "counter", None)
+    if counter is None:
+        counter = _stats.counter = Counter()
+    return counter
+
+
+def _key(term: str) -> str:
+    """What the table is keyed by: the folded prefix. An accent-exact term and a query word
+    with a tone on the wrong vowel ("vịen" for "viện") fold alike, so a misplaced mark
+    costs no deletion; the distance check still counts it."""
+    return fold(term)[:PREFIX]
+
+
+def _deletes(word: str, depth: int) -> list[str]:
+    """``word`` and every string made by deleting up to ``depth`` letters, nearest first."""
+    out = [word]
+    seen = {word}
+    level = [word]
+    for _ in range(depth):
+        nxt: list[str] = []
+        for w in level:
+            for i in range(len(w)):
+                d = w[:i] + w[i + 1:]
+                if d not in seen:
+                    seen.add(d)
+                    nxt.append(d)
+        out += nxt
+        level = nxt
+    return out
+
+
+class _DeleteTable:
+    """One segment's vocabulary of one field, keyed by the deletions of each term's prefix.
+
+    Three flat arrays: ``keys``, sorted, each ``crc32(key) << 32 | term number``; ``offsets``
+    of each term in ``blob``, the UTF-8 terms end to end. 8 bytes a key: 150k made-up terms
+    gave 1.1M keys, 9 MB (a dict of lists took ~85 MB). Saved at commit beside the segment
+    and memory-mapped by readers, so every worker process shares one copy and none builds
+    it. A crc32 collision only adds a candidate, which the distance check then drops."""
+
+    def __init__(self, keys, offsets, blob, keep=None):  # type: ignore[no-untyped-def]
+        self.keys, self.offsets, self.blob = keys, offsets, blob
+        self._keep = keep  # the mmap behind the views, open as long as the table lives
+
+    @classmethod
+    def build(cls, terms: list[str], *, folded: bool) -> _DeleteTable:
+        packed: list[int] = []
+        offsets = array("Q", [0])
+        blob = bytearray()
+        for i, t in enumerate(terms):
+            # Folded fields hold folded terms already: fold() would only cost time.
+            key = t[:PREFIX] if folded else _key(t)
+            packed.extend((_hash(k) << 32) | i for k in _deletes(key, 1))
+            blob += t.encode("utf-8")
+            offsets.append(len(blob))
+        packed.sort()
+        work()["indexed"] += len(terms)
+        return cls(array("Q", packed), offsets, bytes(blob))
+
+    def save(self, path: Path) -> None:
+        """Write the table to ``path`` atomically (a torn file is never read: load checks)."""
+        header = struct.pack(_HEADER, _MAGIC, len(self.offsets) - 1, len(self.keys),
+                             len(self.blob))
+        # A dot-name: Whoosh's clean-up leaves it alone while it is being written.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(header)
+            fh.write(self.offsets.tobytes())
+            fh.write(self.keys.tobytes())
+            fh.write(self.blob)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> _DeleteTable | None:
+        """The table saved at ``path``, memory-mapped; None when missing or unreadable."""
+        try:
+            with open(path, "rb") as fh:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, or empty
+            return None
+        size = struct.calcsize(_HEADER)
+        try:
+            magic, n_terms, n_keys, n_blob = struct.unpack_from(_HEADER, mm)
+        except struct.error:
+            magic = None
+        if magic != _MAGIC or len(mm) != size + 8 * (n_terms + 1 + n_keys) + n_blob:
+            mm.close()
+            return None
+        view = memoryview(mm)
+        off_end = size + 8 * (n_terms + 1)
+        keys_end = off_end + 8 * n_keys
+        return cls(view[keys_end - 8 * n_keys:keys_end].cast("Q"),
+                   view[size:off_end].cast("Q"), view[keys_end:], keep=mm)
+
+    def lookup(self, key: str) -> Iterator[str]:
+        h = _hash(key)
+        keys, offsets, blob = self.keys, self.offsets, self.blob
+        i = bisect_left(keys, h << 32)
+        while i < len(keys) and keys[i] >> 32 == h:
+            t = keys[i] & _MASK
+            yield bytes(blob[offsets[t]:offsets[t + 1]]).decode("utf-8")
+            i += 1
+
+
+def _hash(key: str) -> int:
+    # Stable across processes (str hash() is not): tables are written by one, read by all.
+    return zlib.crc32(key.encode("utf-8"))
+
+
+def _vocabulary(reader, fieldname: str) -> list[str]:  # type: ignore[no-untyped-def]
+    terms = []
+    for btext in reader.lexicon(fieldname):
+        t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+        if len(t) <= MAX_WORD_LEN and t.isalpha():
+            terms.append(t)
+    return terms
+
+
+def _table_path(directory: Path, segment_id: str, fieldname: str) -> Path:
+    # "<segment id>.<ext>" is Whoosh's own file pattern: its clean-up deletes the table
+    # with the segment when a merge or a deletion retires it.
+    return directory / f"{segment_id}.sugg_{fieldname}"
+
+
+def write_tables(directory: Path, reader) -> int:  # type: ignore[no-untyped-def]
+    """Save the table of every segment of ``reader`` that has none yet (after a commit,
+    by the writer, which holds the index lock); returns how many were written."""
+    written = 0
+    for leaf, _base in reader.leaf_readers():
+        seg = leaf.segment()
+        if seg is None:
+            continue
+        for fieldname in FIELDS:
+            path = _table_path(directory, seg.segment_id(), fieldname)
+            if path.exists() or fieldname not in leaf.indexed_field_names():
+                continue
+            table = _DeleteTable.build(_vocabulary(leaf, fieldname),
+                                       folded=fieldname.endswith("_f"))
+            table.save(path)
+            written += 1
+    return written
+
+
+def _tables(directory: Path, leaves: list, fieldname: str) -> list[_DeleteTable]:
+    """The table of every segment of a snapshot: mapped from its file, or built here for a
+    segment that has none (an index written before tables were, a commit cut short)."""
+    segments = {r.segment().segment_id(): r for r in leaves if r.segment() is not None}
+    wanted = [sid for sid, r in segments.items() if fieldname in r.indexed_field_names()]
+    now = time.monotonic()
+    with _TABLES_LOCK:  # one load or build per segment, even when threads ask at once
+        missing = [sid for sid in wanted if (sid, fieldname) not in _TABLES]
+        if missing:
+            # Segments merged away leave every snapshot soon: drop their tables once no
+            # thread has asked for them for a while (one still on an older snapshot might).
+            for key, (_t, used) in list(_TABLES.items()):
+                if key[0] not in segments and now - used > _KEEP_UNUSED:
+                    del _TABLES[key]
+            for sid in missing:
+                table = _DeleteTable.load(_table_path(directory, sid, fieldname))
+                if table is None:
+                    table = _DeleteTable.build(_vocabulary(segments[sid], fieldname),
+                                               folded=fieldname.endswith("_f"))
+                _TABLES[(sid, fieldname)] = (table, now)
+        out = []
+        for sid in wanted:
+            table, _used = _TABLES[(sid, fieldname)]
+            _TABLES[(sid, fieldname)] = (table, now)
+            out.append(table)
+    return out
+
+
+def _has_identifier(node: qlang.Node) -> bool:
+    if isinstance(node, (qlang.Ident, qlang.NoMatch)):
+        return True
+    if isinstance(node, (qlang.And, qlang.Or)):
+        return any(_has_identifier(c) for c in node.children)
+    if isinstance(node, qlang.Not):
+        return _has_identifier(node.child)
+    return False
+
+
+def _looks_like_identifier(token: str) -> bool:
+    """A token with a digit and anything else in it: "10.1234/x", "B2019", "978-604-…"."""
+    return bool(_DIGIT.search(token)) and not token.isdigit()
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.reads = MAX_READ
+        self.comparisons = MAX_EXAMINED
+        self.deadline = time.monotonic() + TIME_BUDGET
+
+    def read(self) -> bool:
+        """Take one term from a table; False once the query has used its share."""
+        self.reads -= 1
+        work()["read"] += 1
+        return self.reads >= 0
+
+    def compare(self) -> bool:
+        """Take one distance computation; False once the query has used its share."""
+        if self.comparisons <= 0 or time.monotonic() > self.deadline:
+            return False
+        self.comparisons -= 1
+        work()["examined"] += 1
+        return True
+
+
+def _best(reader, tables: list[_DeleteTable], fieldname: str, term: str,
+          budget: _Budget) -> str | None:
+    maxdist = 2 if len(term) >= 4 else 1
+    found: dict[str, int] = {}
+    seen: set[str] = set()
+    counter = work()
+    for key in _deletes(_key(term), maxdist):
+        for table in tables:
+            counter["probes"] += 1
+            for cand in table.lookup(key):
+                if not budget.read():
+                    return _pick(reader, fieldname, found)
+                if cand in seen:
+                    continue
+                seen.add(cand)
+                if abs(len(cand) - len(term)) > maxdist:
+                    continue
+                if not budget.compare():
+                    return _pick(reader, fieldname, found)
+                dist = osa_distance(term, cand)
+                if 0 < dist <= maxdist:
+                    found[cand] = dist
+    return _pick(reader, fieldname, found)
+
+
+def _pick(reader, fieldname: str, found: dict[str, int]) -> str | None:
+    if not found:
+        return None
+    return min(found, key=lambda t: (found[t], -reader.doc_frequency(fieldname, t), t))
+
+
+def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
+    """The query with each unknown syllable replaced by its nearest indexed term, or [].
+
+    ``directory`` holds the searcher's segments (and their tables)."""
+    groups = word_groups(ast)
+    if not groups or _has_identifier(ast):
+        return []
+    if any(_looks_like_identifier(tok) for g in groups for tok in g.text.split()):
+        return []
+    sylls = [s.text for g in groups for s in syllables(nfc(g.text))]
+    if not sylls or len(sylls) > MAX_WORDS:
+        return []
+    reader = searcher.reader()
+    # (syllable as typed, field, index term or None when it needs no suggestion)
+    plan: list[tuple[str, str, str | None]] = []
+    for syl in sylls:
+        accented = has_diacritics(syl)
+        fieldname = "all_x" if accented else "all_f"
+        term = exact_form(syl) if accented else fold(syl)
+        known = (len(term) < 2 or len(term) > MAX_WORD_LEN or not term.isalpha()
+                 or reader.doc_frequency(fieldname, term) > 0)
+        plan.append((syl, fieldname, None if known else term))
+    if all(term is None for _, _, term in plan):
+        return []
+    leaves = [r for r, _base in reader.leaf_readers()]
+    tables = {f: _tables(directory, leaves, f)
+              for f in {f for _, f, term in plan if term is not None}}
+    budget = _Budget()  # the clock starts once the tables exist: building is not searching
+    changed = False
+    words_out: list[str] = []
+    for syl, fieldname, term in plan:
+        best = _best(reader, tables[fieldname], fieldname, term, budget) if term else None
+        words_out.append(best or syl)
+        changed = changed or best is not None
+    return [" ".join(words_out)] if changed else []
