@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
-from resolver import db
+from resolver import db, security
 from resolver.config import Settings, load_settings
 from resolver.logs import configure_logging
 
@@ -27,11 +28,20 @@ log = logging.getLogger("lienhop.app")
 csrf = CSRFProtect()
 
 
+class BoundedIntConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter, with the range of a signed 32-bit column by default
+    (ids are ``INTEGER`` on PostgreSQL; SQLite overflows past 64 bits)."""
+
+    def __init__(self, map: Map, *args: Any, max: int = 2**31 - 1, **kwargs: Any  # noqa: A002
+                 ) -> None:
+        super().__init__(map, *args, max=max, **kwargs)
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the app. ``settings`` defaults to :func:`resolver.config.load_settings`."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    app = Flask(
+    app = security.PublicURLFlask(
         __name__,
         instance_path=str(settings.home),
         instance_relative_config=True,
@@ -47,6 +57,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(overrides)
+    # First: a bad LIENHOP_BASE_URL stops start-up before the database is touched, and the
+    # body limit is in place before any other hook (CSRFProtect) reads a form.
+    security.init_app(app, settings, TEMPLATES)
     settings.home.mkdir(parents=True, exist_ok=True)
 
     engine = db.make_engine(settings.database_url)
@@ -60,6 +73,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     store.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
+    # Before any rule is added: an <int:...> path segment beyond the database's integer
+    # range is a 404 at routing, not an overflow inside a query (a 500).
+    app.url_map.converters["int"] = BoundedIntConverter
     for bp in blueprints():
         app.register_blueprint(bp)
 

@@ -48,6 +48,19 @@ class Settings:
     harvest_max_pages: int = 100_000
     #: ... or after this many hours of wall time
     harvest_max_hours: float = 24.0
+    #: the public base URL (scheme://host[:port][/prefix]) absolute links are built on;
+    #: empty: built from the request, but only for hosts in ``trusted_hosts``
+    base_url: str = ""
+    #: host names the app answers to (empty: any, as in development)
+    trusted_hosts: tuple[str, ...] = ()
+    #: cap on a request body (megabytes), for every route but the uploads ...
+    max_request_mb: float = 1.0
+    #: ... which take up to this much (KBART, COUNTER, registry files)
+    max_upload_mb: float = 200.0
+    #: an admin session ends after this many minutes without a request ...
+    session_idle_minutes: float = 60.0
+    #: ... and this many hours after its login, whatever
+    session_max_hours: float = 12.0
     extra: dict[str, str] = field(default_factory=dict)
     #: huey storage for harvest jobs: sqlite:///path (one machine) or redis://host:port/db
     queue_url: str = ""
@@ -167,6 +180,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         harvest_max_pages=int(
             _number(get("HARVEST_MAX_PAGES", "100000"), "HARVEST_MAX_PAGES", int)),
         harvest_max_hours=_number(get("HARVEST_MAX_HOURS", "24"), "HARVEST_MAX_HOURS", float),
+        base_url=(get("BASE_URL", "") or "").rstrip("/"),
+        trusted_hosts=tuple(h for h in (get("TRUSTED_HOSTS", "") or "").replace(",", " ").split()),
+        max_request_mb=_number(get("MAX_REQUEST_MB", "1"), "MAX_REQUEST_MB", float),
+        max_upload_mb=_number(get("MAX_UPLOAD_MB", "200"), "MAX_UPLOAD_MB", float),
+        session_idle_minutes=_number(
+            get("SESSION_IDLE_MINUTES", "60"), "SESSION_IDLE_MINUTES", float),
+        session_max_hours=_number(get("SESSION_MAX_HOURS", "12"), "SESSION_MAX_HOURS", float),
         queue_url=get("QUEUE_URL") or f"sqlite:///{home / 'queue.sqlite3'}",
         job_stale_seconds=_number(get("JOB_STALE_SECONDS", "60"), "JOB_STALE_SECONDS", float),
         login_max_failures=int(

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,8 @@ def oai() -> Response:
     now = now_seconds()
     params = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
     settings = _settings()
-    base_url = request.base_url
+    # url_for, not request.base_url: with LIENHOP_BASE_URL set, the Host header has no say
+    base_url = url_for("oai.oai", _external=True)
     try:
         q = P.validate(params, secret=current_app.config["SECRET_KEY"], now=now,
                        identifier_prefix=settings.oai_repository_id)

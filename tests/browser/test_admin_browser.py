@@ -85,9 +85,10 @@ def test_admin_harvests_the_demo_repository_and_sees_the_counts(browser_or_skip,
         page.get_by_role("button", name="Harvest hue-dspace now").click()
         page.wait_for_url("**/admin/jobs/*")
         # the page polls its JSON and reloads when the job is over
-        page.wait_for_function(
-            "document.getElementById('job-status').textContent.trim() === 'done'",
-            timeout=60_000)
+        # (not wait_for_function: it evaluates a string, which the CSP rightly forbids)
+        from playwright.sync_api import expect
+
+        expect(page.locator("#job-status")).to_have_text("done", timeout=60_000)
         assert page.locator("#job-pages").inner_text().strip() == "3"
         assert page.locator("#job-records").inner_text().strip() == "6"
         assert "event=finish status=ok" in page.locator("#job-log").inner_text()
