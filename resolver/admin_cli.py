@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from resolver import db
 from resolver.admin_models import CONSORTIUM, INSTITUTION, AdminUser
-from resolver.auth import audit_entry, create_user, set_password
+from resolver.auth import audit_entry, create_user, forget_failures, set_password
 from resolver.cli import Context, pass_ctx
 from resolver.models import Institution
 
@@ -70,6 +70,7 @@ def admin_passwd(ctx: Context, username: str, password: str | None) -> None:
             set_password(user, secret)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
+        forget_failures(session, user)  # "also unlocks it": from every address, too
         audit_entry(session, None, "user.password", f"user:{user.username}", {},
                     username="(command line)", institution_id=user.institution_id)
     click.echo(f"password of {username!r} changed")

@@ -14,30 +14,35 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from resolver import db, store
 from resolver.admin_models import CONSORTIUM, INSTITUTION, ROLES, AdminUser, AuditEntry
 from resolver.auth import (
+    MAX_USERNAME_LENGTH,
     audit,
     audit_entry,
     bootstrap_admin,
     check_password,
+    clip,
     consortium_required,
     create_user,
     current_user,
+    dummy_hash,
+    forget_failures,
     institution_scope,
-    ip_locked,
-    is_locked,
     log_in,
     log_out,
+    login_refusal,
     login_required,
     normalise_username,
-    record_failure,
-    record_ip_failure,
-    record_success,
+    password_check,
+    prune_login_state,
+    record_login_failure,
+    record_login_success,
     request_ip,
     set_password,
+    verify_login,
 )
 from resolver.models import Institution, utcnow
 from resolver.views.admin_common import init_admin_templates, safe_next
@@ -51,6 +56,7 @@ def _setup(state: BlueprintSetupState) -> None:
     app = state.app
     init_admin_templates(app)
     app.jinja_env.globals["admin_user"] = current_user
+    dummy_hash()  # made now, so the first login with an unknown name takes no longer either
     settings = app.config["LIENHOP"]
     if settings.admin_user and settings.admin_password:
         try:
@@ -74,55 +80,78 @@ def _no_store(response):  # type: ignore[no-untyped-def]
 
 # --- log in and out -------------------------------------------------------------------------
 
+#: a ``next`` longer than this is ignored rather than echoed into the login form
+MAX_NEXT_LENGTH = 2000
+
+
+def _refused(target: str, username: str):  # type: ignore[no-untyped-def]
+    # One answer for every refusal: unknown name, wrong password, any lock, inactive account.
+    message = _("Wrong username or password, or too many failed attempts: "
+                "wait a few minutes and try again.")
+    return render_template("admin/login.html", next=target, error=message,
+                           username=username, max_username=MAX_USERNAME_LENGTH), 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     settings = current_app.config["LIENHOP"]
-    target = safe_next(request.values.get("next"), url_for("admin_jobs.repositories"))
+    asked = request.values.get("next") or ""
+    target = safe_next(asked if len(asked) <= MAX_NEXT_LENGTH else "",
+                       url_for("admin_jobs.repositories"))
     if request.method == "GET":
         if current_user() is not None:
             return redirect(target)
-        return render_template("admin/login.html", next=target, error=None, username="")
+        return render_template("admin/login.html", next=target, error=None, username="",
+                               max_username=MAX_USERNAME_LENGTH)
 
     username = normalise_username(request.form.get("username", ""))
+    shown = clip(username, MAX_USERNAME_LENGTH)  # what is echoed, logged and audited
     password = request.form.get("password", "")
     ip = request_ip()
-    now = utcnow()
     session = store.session()
-
-    def refuse(message: str, status: int):  # type: ignore[no-untyped-def]
-        session.commit()
-        return render_template("admin/login.html", next=target, error=message,
-                               username=username), status
-
-    if ip_locked(session, ip, now):
-        audit_entry(session, None, "login.refused", f"user:{username}", {"reason": "ip locked"},
-                    ip=ip or "", username=username)
-        return refuse(_("Too many failed logins from your network. Try again later."), 429)
-    user = session.scalar(select(AdminUser).where(AdminUser.username == username))
-    if user is not None and is_locked(user.locked_until, now):
-        record_ip_failure(session, ip, now, settings.login_max_failures,
-                          settings.login_lock_minutes)
-        audit_entry(session, user, "login.refused", f"user:{username}",
-                    {"reason": "account locked"}, ip=ip or "")
-        return refuse(_("This account is locked after too many failed logins. "
-                        "Try again later."), 429)
-    if not check_password(user, password) or user is None or not user.active:
-        details: dict[str, Any] = {"reason": "wrong password"}
-        if user is not None and record_failure(user, now, settings.login_max_failures,
-                                                settings.login_lock_minutes):
-            details["locked_until"] = user.locked_until.isoformat() if user.locked_until else ""
-        record_ip_failure(session, ip, now, settings.login_max_failures,
-                          settings.login_lock_minutes)
-        audit_entry(session, user, "login.failed", f"user:{username}", details, ip=ip or "",
-                    username=username)
-        return refuse(_("Wrong username or password."), 401)
-    record_success(user, now)
-    if not user.session_nonce:
-        user.session_nonce = secrets.token_hex(16)
-    audit_entry(session, user, "login", f"user:{username}", {}, ip=ip or "")
-    session.commit()
+    user, right = verify_login(session, username, password, password_check())
+    # A concurrent login may create the same throttle row, or hold row locks in the other
+    # order (PostgreSQL): the database work is tried once more; the hash check is not.
+    for attempt in (1, 2):
+        try:
+            logged_in = _settle_login(session, ip, username, user, right, settings)
+            session.commit()
+            break
+        except (IntegrityError, OperationalError):
+            session.rollback()
+            if attempt == 2:
+                raise
+    if not logged_in or user is None:
+        return _refused(target, shown)
     log_in(user)
     return redirect(target)
+
+
+def _settle_login(session: Any, ip: str | None, username: str, user: AdminUser | None,
+                  right: bool, settings: Any) -> bool:
+    """Apply the locks and counters to a checked login and audit it; True: it goes through."""
+    now = utcnow()
+    shown = clip(username, MAX_USERNAME_LENGTH)
+    why = login_refusal(session, ip, username, user, now)
+    if why is None and right and user is not None:
+        record_login_success(session, ip, user, now)
+        if not user.session_nonce:
+            user.session_nonce = secrets.token_hex(16)
+        prune_login_state(session, now, settings)
+        audit_entry(session, user, "login", f"user:{user.username}", {}, ip=ip or "")
+        return True
+    if why is not None:
+        details: dict[str, Any] = {"reason": why}
+        action = "login.refused"
+    else:
+        details = {"reason": "unknown user" if user is None else
+                   "wrong password" if user.active else "inactive account"}
+        locks = record_login_failure(session, ip, username, user, now, settings)
+        if locks:
+            details["locked"] = sorted(locks)
+        action = "login.failed"
+    audit_entry(session, user, action, f"user:{shown}", details, ip=ip or "", username=shown)
+    return False
 
 
 @bp.post("/logout")
@@ -130,8 +159,11 @@ def logout():  # type: ignore[no-untyped-def]
     user = current_user()
     if user is not None:
         audit("logout", f"user:{user.username}")
-        store.session().commit()
     log_out()
+    try:
+        store.session().commit()
+    except IntegrityError:  # another copy of this session logged out at the same moment
+        store.session().rollback()
     return redirect(url_for("admin.login"))
 
 
@@ -181,6 +213,12 @@ def users():  # type: ignore[no-untyped-def]
     return render_template("admin/users.html", users=rows, now=utcnow())
 
 
+def _echo(form: Any) -> dict[str, str]:
+    """The submitted account form for showing again: no password, every value bounded."""
+    return {key: clip(value, MAX_USERNAME_LENGTH) for key, value in form.items()
+            if key not in ("password", "csrf_token")}
+
+
 def _user_form(form: Any) -> tuple[str, int | None, list[str]]:
     role = form.get("role", "")
     errors = []
@@ -216,7 +254,7 @@ def user_new():  # type: ignore[no-untyped-def]
                 flash(_("Account %(name)s created.", name=user.username))
                 return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", user=None, errors=errors,
-                           institutions=_institutions(), form=request.form), \
+                           institutions=_institutions(), form=_echo(request.form)), \
         (422 if errors else 200)
 
 
@@ -245,7 +283,7 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
                       "active": user.active}
             user.role, user.institution_id, user.active = role, inst_id, active
             if request.form.get("unlock") == "on":
-                user.locked_until, user.failed_logins = None, 0
+                forget_failures(session, user)
             if not active:
                 user.session_nonce = ""  # a deactivated account's sessions end now
             elif not user.session_nonce:
@@ -260,7 +298,7 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("admin.users"))
         session.rollback()
     return render_template("admin/user_form.html", user=user, errors=errors,
-                           institutions=_institutions(), form=request.form), \
+                           institutions=_institutions(), form=_echo(request.form)), \
         (422 if errors else 200)
 
 
