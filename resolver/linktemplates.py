@@ -20,9 +20,13 @@ __all__ = [
     "citation_values",
     "fill_template",
     "is_http_url",
+    "url_host",
 ]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+#: host[:port] with nothing a browser could read differently from Python (user info,
+#: backslashes, escapes, non-ASCII): a DNS name or a bracketed IPv6 address.
+_AUTHORITY = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 def is_http_url(url: str | None) -> bool:
@@ -34,6 +38,21 @@ def is_http_url(url: str | None) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def url_host(url: str | None) -> str | None:
+    """The lower-case host an http(s) URL leads to; None when that is in any doubt.
+
+    ``https://good.example@evil.example/`` and ``https://evil.example\\@good.example/``
+    reach evil.example in a browser, while a careless parse sees good.example; such
+    authorities, and any that are not a plain host and port, have no host here.
+    """
+    if not is_http_url(url):
+        return None
+    m = _AUTHORITY.fullmatch(urlsplit(url or "").netloc)
+    if m is None:
+        return None
+    return m.group(1).lower().rstrip(".") or None
 
 
 def citation_values(citation, **extra: str | None) -> dict[str, str]:

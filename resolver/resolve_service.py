@@ -5,6 +5,11 @@ knowledge base, the registry and the index and hands everything to the pure rank
 :mod:`resolver.ranking`. Every URL a target carries is built here from KB, registry or
 index data (templates filled with percent-encoded citation values), never copied from the
 request, which is what keeps ``redirect=1`` and ``/go`` from being open redirects.
+
+Harvested metadata is the one source no one at the consortium vouches for: a member
+repository's record may name any URL as its open copy. Such a copy is offered on the menu
+(the reader chooses it), but ``redirect=1`` follows it only to the host of the repository
+the record came from or to a host the consortium lists (:func:`may_redirect_to`).
 """
 
 from __future__ import annotations
@@ -32,13 +37,20 @@ from resolver.kb import (
     kb_titles_mark,
     load_kb_snapshot,
 )
-from resolver.linktemplates import build_links, citation_values, fill_template, is_http_url
+from resolver.linktemplates import (
+    build_links,
+    citation_values,
+    fill_template,
+    is_http_url,
+    url_host,
+)
 from resolver.models import (
     OPEN_ACCESS,
     Entitlement,
     Institution,
     IpRange,
     OpenPlatform,
+    Repository,
     ResolverSettings,
 )
 from resolver.openurl import Citation
@@ -60,6 +72,7 @@ __all__ = [
     "Resolution",
     "identify",
     "load_registry",
+    "may_redirect_to",
     "open_copies_from_index",
     "resolve",
 ]
@@ -121,6 +134,10 @@ class Registry:
     loaded_at: float = field(default_factory=time.monotonic)
     ip_index: _IpIndex = ()
     folded_codes: dict[str, str] = field(default_factory=dict)
+    #: repository code -> the host of its OAI-PMH endpoint (its own site)
+    repository_hosts: dict[str, str] = field(default_factory=dict)
+    #: hosts the consortium itself lists (its open platforms)
+    listed_hosts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.ip_index and self.ranges:
@@ -180,11 +197,12 @@ def _registry_rows(session: Session) -> tuple[Any, ...]:
              .order_by(OpenPlatform.position, OpenPlatform.code)),
         rows(select(Entitlement.package_id, Entitlement.institution_id, Entitlement.start,
                     Entitlement.end).order_by(Entitlement.id)),
+        rows(select(Repository.code, Repository.oai_url).order_by(Repository.code)),
     )
 
 
 def _build_registry(rows: tuple[Any, ...], kb: KbSnapshot) -> Registry:
-    inst_rows, settings_rows, range_rows, platform_rows, grant_rows = rows
+    inst_rows, settings_rows, range_rows, platform_rows, grant_rows, repo_rows = rows
     settings = {r[0]: r for r in settings_rows}
     insts: dict[str, InstitutionInfo] = {}
     ids: dict[int, str] = {}
@@ -208,8 +226,11 @@ def _build_registry(rows: tuple[Any, ...], kb: KbSnapshot) -> Registry:
     for pid, iid, start, end in grant_rows:
         if iid in ids:
             grants.setdefault(pid, []).append(Grant(ids[iid], start, end))
+    repo_hosts = {code: host for code, oai_url in repo_rows if (host := url_host(oai_url))}
+    listed = frozenset(host for _c, _n, template in platform_rows
+                       if (host := url_host(template)))
     return Registry(insts, tuple(ranges), tuple(platform_rows), grants, dict(kb.packages),
-                    kb=kb, rows=rows)
+                    kb=kb, rows=rows, repository_hosts=repo_hosts, listed_hosts=listed)
 
 
 def load_registry(session: Session) -> Registry:
@@ -300,10 +321,14 @@ class Resolution:
     package_codes: dict[str, str] = field(default_factory=dict)
     #: URLs of open-platform *searches*: offered on the menu, never a direct redirect
     search_urls: frozenset[str] = frozenset()
+    #: the URLs a direct redirect may go to: built from the KB, or harvested copies on a
+    #: host the registry vouches for; anything else is only offered (empty: never redirect)
+    redirectable: frozenset[str] = frozenset()
 
     def redirect_target(self) -> Target | None:
         """The target ``redirect=1`` sends the user to, or None (show the menu)."""
-        return best_redirect([t for t in self.targets if t.url not in self.search_urls])
+        return best_redirect([t for t in self.targets if t.url in self.redirectable
+                              and t.url not in self.search_urls])
 
     def package_code(self, target: Target) -> str | None:
         if target.package is None:
@@ -326,6 +351,19 @@ def _record_url(record) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
+def may_redirect_to(url: str, *, owner_host: str | None, listed_hosts: Collection[str]) -> bool:
+    """Whether ``redirect=1`` may send a reader to ``url``, a copy named by harvested metadata.
+
+    Only to the host of the repository the record came from (``owner_host``) or to a host
+    the consortium lists: a record can name any URL, and a redirect the reader did not
+    choose must not take them wherever a repository's metadata says. Hosts are compared
+    whole (``repo.example.evil.example`` is not ``repo.example``) and only when the URL's
+    host is beyond doubt (see :func:`resolver.linktemplates.url_host`).
+    """
+    host = url_host(url)
+    return host is not None and (host == owner_host or host in listed_hosts)
+
+
 def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: ignore[no-untyped-def]
     """Open records of our own index that are this work: same DOI/ISBN/handle, or the same
     title (exactly, after folding) and year.
@@ -333,6 +371,11 @@ def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: i
     A title-only search returns namesakes; offering a namesake as "the open copy" is the
     OA false positive users complain about most, hence the exact-title check.
     """
+    return [copy for copy, _repository in _index_copies(ix, citation)]
+
+
+def _index_copies(ix, citation: Citation) -> list[tuple[OpenCopy, str]]:  # type: ignore[no-untyped-def]
+    """:func:`open_copies_from_index`, each copy with the code of its record's repository."""
     if ix is None:
         return []
     part_title = citation.atitle or (citation.title if citation.format != "journal" else None)
@@ -347,7 +390,7 @@ def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: i
         log.exception("index lookup failed")
         return []
     want = fold_title(part_title) if part_title else None
-    copies: list[OpenCopy] = []
+    copies: list[tuple[OpenCopy, str]] = []
     for rec in records:
         if rec.access != "open":
             continue
@@ -359,8 +402,9 @@ def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: i
         same_title = want and fold_title(rec.title) == want and (
             citation.year is None or rec.year is None or rec.year == citation.year)
         url = _record_url(rec)
-        if url and (same_id or same_title) and all(c.url != url for c in copies):
-            copies.append(OpenCopy(url, rec.repository or rec.institution, source="index"))
+        if url and (same_id or same_title) and all(c.url != url for c, _r in copies):
+            copies.append((OpenCopy(url, rec.repository or rec.institution, source="index"),
+                           rec.repository))
         if len(copies) >= MAX_INDEX_COPIES:
             break
     return copies
@@ -423,7 +467,16 @@ def resolve(
         holdings.append(Holding(display, grants.get(pkg.id, []), decision,
                                 article_url=links.article, title_url=links.title))
 
-    opens = open_copies_from_index(index, citation) + kb_open
+    index_copies = _index_copies(index, citation)
+    # Everything the KB built may be a direct redirect; harvested copies only on the
+    # owning repository's host or a listed one.
+    redirectable = {u for h in holdings for u in (h.article_url, h.title_url) if u}
+    redirectable.update(o.url for o in kb_open)
+    redirectable.update(
+        copy.url for copy, repo in index_copies
+        if may_redirect_to(copy.url, owner_host=registry.repository_hosts.get(repo),
+                           listed_hosts=registry.listed_hosts))
+    opens = [copy for copy, _repo in index_copies] + kb_open
     values = citation_values(citation)
     searches = set()
     for _pcode, pname, template in registry.platforms:
@@ -448,4 +501,5 @@ def resolve(
         if t.kind == "open" and t.package is None and t.url in kb_urls else t
         for t in targets
     ]
-    return Resolution(citation, institution, targets, names, frozenset(searches))
+    return Resolution(citation, institution, targets, names, frozenset(searches),
+                      frozenset(redirectable))

@@ -2,12 +2,18 @@
 
 :func:`classify` is pure (a resolution -> its outcome); :func:`record` writes one
 :class:`~resolver.usage_models.ResolveLog` row and never lets a logging failure reach the
-user, as the click log does.
+user, as the click log does. :class:`RecentClicks` remembers which ``/go/`` tokens were
+just counted, so that replaying one link counts one click.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -77,3 +83,45 @@ def record(session: Session, res) -> None:  # type: ignore[no-untyped-def]
     except Exception:  # a lost log line must not cost the user their article
         session.rollback()
         log.exception("could not log a resolution")
+
+
+class RecentClicks:
+    """The clicks counted in the last ``window`` seconds, so that a replay counts once.
+
+    Kept in the process and bounded (``size`` keys, the oldest forgotten first): the click
+    table has no column for a token and may not change without a migration. A replay that
+    reaches another worker of the same server therefore counts again, at most once per
+    worker and window; what this stops is a reload, a back button, a link checker or a
+    script replaying one link hundreds of times.
+    """
+
+    def __init__(self, window: float = 600.0, size: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.size = size
+        self._clock = clock
+        self._lock = threading.Lock()
+        #: digest of a key -> when it was counted, oldest first
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+
+    def first(self, key: str) -> bool:
+        """True (and remember ``key``) unless ``key`` was counted within the window."""
+        # A digest, not the key: tokens run to kilobytes, and this holds 100k of them.
+        digest = hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).digest()
+        now = self._clock()
+        with self._lock:
+            seen = self._seen
+            while seen:
+                oldest, at = next(iter(seen.items()))
+                if now - at < self.window:
+                    break
+                del seen[oldest]
+            if digest in seen:
+                return False
+            seen[digest] = now
+            if len(seen) > self.size:
+                seen.popitem(last=False)
+            return True
+
+    def __len__(self) -> int:
+        return len(self._seen)

@@ -3,17 +3,22 @@
 ``/resolve?<openurl>`` shows the ranked menu (or, with ``redirect=1`` or the institution's
 default, 302s to the best full text); ``/resolve/api`` returns the same as JSON. Every
 target link is ``/go/<token>``: the token is the server-built destination signed with the
-app's secret, so the click can be logged and redirected without ever trusting a URL from
-the request.
+app's secret and the time, so the click can be logged and redirected without ever trusting
+a URL from the request. A token works for a day (then the reader is offered the menu
+again), and replaying one within :data:`CLICK_WINDOW` seconds counts one click.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
+import secrets
 import threading
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -30,7 +35,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from resolver import csrf, store, usage_log
 from resolver.institution import client_ip
@@ -46,6 +51,7 @@ from resolver.openurl import (
 from resolver.ranking import Target
 from resolver.resolve_service import Registry, RegistryCache, Resolution, identify, resolve
 from resolver.search_index import get_index
+from resolver.usage_log import RecentClicks
 
 bp = Blueprint("resolve", __name__)
 log = logging.getLogger("lienhop.resolve")
@@ -55,6 +61,20 @@ MAX_OPENURL_BYTES = 16_384
 COOKIE = "lienhop_inst"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 _EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,100}@[^@\s<>\"']{1,100}\.[^@\s<>\"']{2,}$")
+
+#: Salt of the timed ``/go/`` tokens. Not the untimed tokens' salt: with a shared salt an
+#: old token's signature would also verify as a timed one, its timestamp read from its data.
+GO_SALT = "lienhop.go.v2"
+_UNTIMED_GO_SALT = "lienhop.go"
+#: Seconds a ``/go/`` link works (``app.config["LIENHOP_GO_TOKEN_MAX_AGE"]`` overrides):
+#: long enough for a menu left open over lunch, short enough that a link copied into a
+#: page or a script stops counting clicks.
+GO_TOKEN_MAX_AGE = 24 * 3600
+#: A token signed this far in the future is still fresh: servers' clocks drift apart.
+CLOCK_SKEW = 300
+#: Replays of one token within this many seconds count one click
+#: (``app.config["LIENHOP_CLICK_WINDOW_SECONDS"]`` overrides).
+CLICK_WINDOW = 600
 
 
 class _TooLong(Exception):
@@ -132,13 +152,28 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
 
 # --- click-through tokens -------------------------------------------------------------
 
-def _serializer() -> URLSafeSerializer:
+def _serializers() -> tuple[URLSafeTimedSerializer, URLSafeSerializer]:
+    """(the timed signer of new tokens, the untimed one of tokens from before expiry)."""
     key = current_app.secret_key
     cached = current_app.extensions.get("lienhop.go_serializer")
     if cached is None or cached[0] != key:
         cached = current_app.extensions["lienhop.go_serializer"] = (
-            key, URLSafeSerializer(key, salt="lienhop.go"))
-    return cached[1]
+            key, URLSafeTimedSerializer(key, salt=GO_SALT),
+            URLSafeSerializer(key, salt=_UNTIMED_GO_SALT))
+    return cached[1], cached[2]
+
+
+def _recent_clicks() -> RecentClicks:
+    ext = current_app.extensions
+    recent: RecentClicks | None = ext.get("lienhop.recent_clicks")
+    if recent is None:
+        with _setup_lock:
+            recent = ext.get("lienhop.recent_clicks")
+            if recent is None:
+                window = float(current_app.config.get("LIENHOP_CLICK_WINDOW_SECONDS",
+                                                      CLICK_WINDOW))
+                recent = ext["lienhop.recent_clicks"] = RecentClicks(window)
+    return recent
 
 
 _SLOT = "x"
@@ -162,15 +197,18 @@ def _go_prefix(external: bool) -> str:
 def _click_payload(res: Resolution, t: Target) -> list[Any]:
     c = res.citation
     title = c.atitle or c.title
+    # The last item is random: two readers opening the same menu in the same second get
+    # two tokens, so the replay filter does not merge their clicks.
     return [t.url, t.kind, res.package_code(t), res.institution.code if res.institution else None,
-            c.doi, c.issn or c.eissn, c.isbn, title[:200] if title else None]
+            c.doi, c.issn or c.eissn, c.isbn, title[:200] if title else None,
+            secrets.randbits(32)]
 
 
 def go_url(res: Resolution, t: Target, *, external: bool = False) -> str | None:
     """The lienhop link for a target (None for a target that cannot be followed)."""
     if not t.available or not t.url:
         return None
-    token = _serializer().dumps(_click_payload(res, t))
+    token = _serializers()[0].dumps(_click_payload(res, t))
     return _go_prefix(external) + token
 
 
@@ -195,12 +233,63 @@ def _log_click(payload: list[Any]) -> None:
         log.exception("could not log a click")
 
 
-def _follow(payload: list[Any]) -> Response:
+def _follow(payload: list[Any], *, count: bool = True) -> Response:
     url = payload[0] if payload else None
     if not isinstance(url, str) or not _safe_destination(url):
         abort(400)
-    _log_click(payload)
+    if count:
+        _log_click(payload)
     return redirect(url, code=302)
+
+
+def _menu_again(payload: Any) -> str | None:
+    """The menu of the item a click token was for, rebuilt from the token's fields."""
+    if not isinstance(payload, list):
+        return None
+    _url, _kind, _package, inst, doi, issn, isbn, title = (
+        [v.strip()[:300] if isinstance(v, str) and v.strip() else None for v in payload[:8]]
+        + [None] * 8)[:8]
+    params = [("url_ver", "Z39.88-2004"), ("ctx_ver", "Z39.88-2004")]
+    if doi:
+        params.append(("rft_id", f"info:doi/{doi}"))
+    if issn:
+        params.append(("rft.issn", issn))
+    if isbn:
+        params.append(("rft.isbn", isbn))
+    if title:  # the token keeps the article title, else the title of the whole work
+        params.append(("rft.atitle" if doi or issn else "rft.title", title))
+    if len(params) == 2:
+        return None
+    if inst:
+        params.append(("inst", inst))
+    return url_for("resolve.menu") + "?" + urlencode(params)
+
+
+def _expired(payload: Any) -> Response:
+    resp = make_response(render_template("resolve/expired.html",
+                                         menu_url=_menu_again(payload)))
+    resp.status_code = 410
+    return resp
+
+
+def _open_token(token: str) -> tuple[str, Any, float | None]:
+    """("ok" | "expired" | "damaged", payload, when signed) for a ``/go/`` token."""
+    timed, untimed = _serializers()
+    try:
+        payload, signed = timed.loads(token, return_timestamp=True)
+    except BadSignature:
+        try:
+            # Tokens from before expiry carry no time: there is no telling a fresh one from
+            # one copied years ago, so each is expired (its item's menu is one click away).
+            return "expired", untimed.loads(token), None
+        except BadSignature:
+            return "damaged", None, None
+    at = signed.timestamp()
+    age = time.time() - at
+    max_age = float(current_app.config.get("LIENHOP_GO_TOKEN_MAX_AGE", GO_TOKEN_MAX_AGE))
+    if age > max_age or age < -CLOCK_SKEW:
+        return "expired", payload, at
+    return "ok", payload, at
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -304,14 +393,18 @@ def api():  # type: ignore[no-untyped-def]
 def go(token: str):  # type: ignore[no-untyped-def]
     if len(token) > 8192:
         abort(400)
-    try:
-        payload = _serializer().loads(token)
-    except BadSignature:
+    state, payload, signed_at = _open_token(token)
+    url = payload[0] if isinstance(payload, list) and payload else None
+    # A destination the server never builds makes a token damaged, expired or not.
+    if state == "damaged" or not isinstance(url, str) or not _safe_destination(url):
         return _error_page(400, _("This link is damaged or was not made by this service."),
                            api=False)
-    if not isinstance(payload, list):
-        abort(400)
-    return _follow(payload)
+    if state == "expired":
+        return _expired(payload)
+    # The verified content is the key, not the token's text: base64 lets one token be
+    # spelt several ways, each of which verifies.
+    key = json.dumps([payload, signed_at], separators=(",", ":"), default=str)
+    return _follow(payload, count=_recent_clicks().first(key))
 
 
 @bp.post("/resolve/institution")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from index import Record, open_index
 from resolver import create_app, db
 from resolver.config import load_settings
-from resolver.models import ClickLog
+from resolver.models import ClickLog, Institution, Repository
 from tests.resolver_web.conftest import HYDROLOGY, seed
 
 OA_URL = "https://repository.hueuni.edu.vn/bitstream/123/45/groundwater.pdf"
@@ -42,6 +42,11 @@ def both_client(kb_env, db_url, monkeypatch, tmp_path):  # type: ignore[no-untyp
     _index(tmp_path / "index")
     app = create_app(load_settings())
     seed(app.extensions["lienhop.sessions"])
+    # The repository the records came from: redirect=1 may follow copies on its own host.
+    with db.transaction(app.extensions["lienhop.sessions"]) as s:
+        hue = s.scalar(select(Institution).where(Institution.code == "hue"))
+        s.add(Repository(code="hue-dspace", institution_id=hue.id,
+                         oai_url="https://repository.hueuni.edu.vn/oai/request"))
     return app, app.test_client()
 
 
