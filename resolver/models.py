@@ -87,6 +87,28 @@ class IpRange(Base):
     institution: Mapped[Institution] = relationship(back_populates="ip_ranges")
 
 
+class PendingIpRange(Base):
+    """A campus range an institution administrator asked for, not yet approved.
+
+    Kept out of ``ip_range`` on purpose: every reader of that table (the resolver's registry
+    snapshot, the TOML export, ``lienhop registry list``) sees only ranges in force, so a
+    request cannot be honoured by a reader that forgot to filter. Approval moves the range
+    into ``ip_range``; rejection deletes the request.
+    """
+
+    __tablename__ = "pending_ip_range"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    cidr: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship()
+
+
 class Repository(Base):
     """An OAI-PMH endpoint of a member institution (DSpace, Koha, OJS...)."""
 

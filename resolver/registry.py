@@ -4,6 +4,12 @@ Administrators keep the registry under version control; ``lienhop registry impor
 applies it. A file with any error changes nothing, and every error names its line::
 
     registry.toml:14: institution 'hue': ip_ranges: '203.0.113.7/24' has host bits set
+
+Campus ranges decide who is detected as which institution, so they are judged beyond their
+syntax: no overlap between any two (checked by one sort, so 100k institutions take seconds),
+at most :data:`MAX_RANGES_PER_INSTITUTION` per institution, nothing wider than
+:data:`CONSORTIUM_RULE` allows and nothing in :data:`SPECIAL_BLOCKS`. Institution
+administrators are held to the narrower :data:`INSTITUTION_ADMIN_RULE` by the admin pages.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import datetime as dt
 import ipaddress
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from harvesters import netguard
-from resolver.models import STATUSES, Institution, IpRange, Repository
+from resolver.models import STATUSES, Institution, IpRange, PendingIpRange, Repository
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
@@ -41,6 +47,57 @@ REPOSITORY_KEYS = {
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Enough for a university with many campuses and both IP versions; a cap keeps one
+#: institution from filling the registry (and every validation of it) with ranges.
+MAX_RANGES_PER_INSTITUTION = 64
+
+
+@dataclass(frozen=True)
+class RangeRule:
+    """The widest campus range (the smallest prefix length) one kind of editor may enter."""
+
+    min_prefix_v4: int
+    min_prefix_v6: int
+
+    def floor(self, version: int) -> int:
+        return self.min_prefix_v4 if version == 4 else self.min_prefix_v6
+
+
+#: Institution administrators: a /16 (65,536 addresses) is a very large campus, a /32 is what
+#: a regional registry gives a whole provider. Wider ranges are the consortium's decision.
+INSTITUTION_ADMIN_RULE = RangeRule(16, 32)
+#: The registry file and consortium administrators: a /8 was given to single universities in
+#: the early Internet; anything wider (0.0.0.0/1 in one attack) claims other people's
+#: addresses whoever enters it.
+CONSORTIUM_RULE = RangeRule(8, 24)
+
+#: No campus range may touch these. Nobody's client comes from them, and the loopback
+#: block is worse than useless: behind a reverse proxy missing from LIENHOP_TRUSTED_PROXIES
+#: every request arrives from 127.0.0.1, so claiming it claims every user.
+#: Deliberately absent:
+#: - private ranges (10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT, fc00::/7): behind a
+#:   trusted proxy or on the consortium's own network, a campus's private addresses are what
+#:   lienhop sees, and nobody on the Internet can appear with one (a TCP handshake needs the
+#:   answer routed back). Two institutions still cannot claim the same one (overlap check),
+#:   and the admin pages refuse a range holding one of our own trusted proxies;
+#: - documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32): the
+#:   demo registry and the tests use them, and as they are never routed no real client can
+#:   be claimed through them.
+SPECIAL_BLOCKS: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(block), kind) for block, kind in (
+        ("0.0.0.0/8", "'this network'"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved"),  # with the 255.255.255.255 broadcast address
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("::ffff:0:0/96", "IPv4-mapped"),  # clients are matched as IPv4 (parse_ip)
+        ("fe80::/10", "link-local"),
+        ("ff00::/8", "multicast"),
+    )
+)
 
 
 class RegistryError(ValueError):
@@ -170,6 +227,87 @@ def _network(text: str) -> tuple[Network | None, str | None]:
         return None, f"{text!r} has host bits set; did you mean the network address?"
 
 
+def _span(net: Network) -> tuple[int, int]:
+    """First and last address as integers (broadcast_address is a slow cached property)."""
+    start = int(net.network_address)
+    return start, start + (1 << (net.max_prefixlen - net.prefixlen)) - 1
+
+
+# as integers: Network.overlaps costs ~20 µs a call, too much for 10 blocks x 200k ranges
+_SPECIAL_SPANS = tuple((block.version, int(block.network_address), int(block.broadcast_address),
+                        block, kind) for block, kind in SPECIAL_BLOCKS)
+
+
+def special_block(net: Network) -> tuple[Network, str] | None:
+    """The block of :data:`SPECIAL_BLOCKS` that ``net`` overlaps, with its kind, or None.
+
+    >>> special_block(ipaddress.ip_network("0.0.0.0/1"))
+    (IPv4Network('0.0.0.0/8'), "'this network'")
+    >>> special_block(ipaddress.ip_network("10.20.0.0/16")) is None
+    True
+    """
+    start, end = _span(net)
+    for version, block_start, block_end, block, kind in _SPECIAL_SPANS:
+        if version == net.version and block_start <= end and start <= block_end:
+            return block, kind
+    return None
+
+
+def range_problem(net: Network, rule: RangeRule = CONSORTIUM_RULE) -> str | None:
+    """What forbids ``net`` as a campus range under ``rule``, or None.
+
+    >>> range_problem(ipaddress.ip_network("10.0.0.0/7"))
+    '10.0.0.0/7 is wider than /8, the widest campus range allowed'
+    >>> range_problem(ipaddress.ip_network("10.20.0.0/15"), INSTITUTION_ADMIN_RULE)
+    '10.20.0.0/15 is wider than /16, the widest campus range allowed'
+    """
+    hit = special_block(net)
+    if hit is not None:
+        return f"{net} overlaps {hit[0]} ({hit[1]} addresses), which no campus may claim"
+    floor = rule.floor(net.version)
+    if net.prefixlen < floor:
+        return f"{net} is wider than /{floor}, the widest campus range allowed"
+    return None
+
+
+def overlapping_pairs(nets: Sequence[Network]) -> list[tuple[int, int]]:
+    """Index pairs ``(later, earlier)`` of the networks in ``nets`` that overlap.
+
+    Two CIDR ranges overlap only when one holds the other, so after sorting by start
+    address (then prefix length) a single sweep with a stack of the ranges still open
+    finds every pair: O(n log n) plus one step per pair, where comparing every range
+    with every other took 45 s for 10k institutions. The open ranges are strictly nested,
+    so at most 33 (IPv4) or 129 (IPv6) deep, and the pairs stay linear in n. Of equal
+    ranges only the first listed stays open: a range equal to or inside k copies of one
+    network is paired with the first copy only (the pairwise check paired it with all k).
+
+    >>> nets = [ipaddress.ip_network(n) for n in ("10.0.1.0/24", "10.0.0.0/16", "10.1.0.0/16")]
+    >>> overlapping_pairs(nets)
+    [(1, 0)]
+    """
+    pairs: list[tuple[int, int]] = []
+    for version in (4, 6):
+        items = []
+        for idx, net in enumerate(nets):
+            if net.version == version:
+                start, end = _span(net)
+                items.append((start, net.prefixlen, idx, end))
+        items.sort()
+        # (start, prefix length, index, end) of the ranges holding the current one,
+        # outermost first: each holds the next, since CIDR ranges never partly overlap
+        open_ranges: list[tuple[int, int, int, int]] = []
+        for item in items:
+            start, plen, idx, _end = item
+            while open_ranges and open_ranges[-1][3] < start:
+                open_ranges.pop()
+            for _s, _p, other, _e in open_ranges:
+                pairs.append((max(idx, other), min(idx, other)))
+            if not (open_ranges and open_ranges[-1][:2] == (start, plen)):
+                open_ranges.append(item)
+    pairs.sort()
+    return pairs
+
+
 def oai_url_problem(url: str, allowed_networks: Sequence[Network] = ()) -> str | None:
     """What is wrong with ``url`` as a repository's ``oai_url``, or ``None``.
 
@@ -189,12 +327,18 @@ def oai_url_problem(url: str, allowed_networks: Sequence[Network] = ()) -> str |
 def parse_registry(
     text: str, source: str = "registry.toml", *,
     allowed_networks: Sequence[Network] | None = None,
+    ranges_in_force: Collection[str] = (),
 ) -> list[InstitutionSpec]:
     """Parse and validate registry TOML; raise :class:`RegistryError` listing every problem.
 
     :param allowed_networks: when given (the ``LIENHOP_HARVEST_ALLOWED_NETWORKS`` setting),
         an ``oai_url`` naming a loopback/private/link-local address outside them is an error
         too (:func:`oai_url_problem`); ``None`` checks the scheme and host only.
+    :param ranges_in_force: CIDRs already stored, which :data:`CONSORTIUM_RULE`,
+        :data:`SPECIAL_BLOCKS` and the per-institution cap do not judge again. The admin
+        pages validate the whole registry for every edit; a range stored before these
+        rules existed must not block every other institution's edits (the TOML import
+        still judges everything in its file).
     """
     try:
         data = tomllib.loads(text)
@@ -214,7 +358,11 @@ def parse_registry(
     specs: list[InstitutionSpec] = []
     inst_codes: dict[str, int] = {}
     repo_codes: dict[str, str] = {}
-    networks: list[tuple[Network, str, int | None]] = []
+    # every valid range in file order, with what its overlap message needs: the label and
+    # code of its institution, the line, and where its messages go among the others
+    networks: list[Network] = []
+    in_force = set(ranges_in_force)
+    owners: list[tuple[str, str, int | None, int]] = []
 
     for i, raw in enumerate(raw_insts):
         def err(msg: str, key: str | None = None, repo: int | None = None, _i: int = i) -> None:
@@ -269,17 +417,23 @@ def parse_registry(
         if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
             err(f"{label}: 'ip_ranges' must be a list of CIDR strings", "ip_ranges")
             ranges = []
+        if len(ranges) > MAX_RANGES_PER_INSTITUTION and not set(ranges) <= in_force:
+            err(f"{label}: ip_ranges: {len(ranges)} ranges, but an institution may have at "
+                f"most {MAX_RANGES_PER_INSTITUTION}", "ip_ranges")
+            ranges = []
         clean_ranges: list[str] = []
         for text_range in ranges:
             net, why = _network(text_range.strip())
             if net is None:
                 err(f"{label}: ip_ranges: {why}", "ip_ranges")
                 continue
-            for other, other_code, _ in networks:
-                if net.version == other.version and net.overlaps(other):
-                    who = "itself" if other_code == code else f"institution {other_code!r}"
-                    err(f"{label}: ip_ranges: {net} overlaps {other} of {who}", "ip_ranges")
-            networks.append((net, code, loc.line(i, None, "ip_ranges")))
+            if str(net) not in in_force:
+                why = range_problem(net)
+                if why:
+                    err(f"{label}: ip_ranges: {why}", "ip_ranges")
+                    continue
+            networks.append(net)
+            owners.append((label, code, loc.line(i, None, "ip_ranges"), len(problems)))
             clean_ranges.append(str(net))
 
         repos: list[RepositorySpec] = []
@@ -341,10 +495,27 @@ def parse_registry(
             repositories=repos,
         ))
 
-    if problems:
-        problems.sort(key=lambda p: (p[0] is None, p[0] or 0))
-        raise RegistryError(source, problems)
+    pairs = overlapping_pairs(networks)
+    if problems or pairs:
+        raise RegistryError(source, _with_overlaps(problems, pairs, networks, owners))
     return specs
+
+
+def _with_overlaps(problems: list[tuple[int | None, str]], pairs: list[tuple[int, int]],
+                   networks: list[Network], owners: list[tuple[str, str, int | None, int]]
+                   ) -> list[tuple[int | None, str]]:
+    """All problems by line; each overlap named at the later range of its pair, right after
+    the problems found before that range, as when every range was compared on arrival."""
+    keyed = [((line is None, line or 0), (pos, 1, 0, 0), (line, msg))
+             for pos, (line, msg) in enumerate(problems)]
+    for later, earlier in pairs:
+        label, code, line, slot = owners[later]
+        other_code = owners[earlier][1]
+        who = "itself" if other_code == code else f"institution {other_code!r}"
+        msg = f"{label}: ip_ranges: {networks[later]} overlaps {networks[earlier]} of {who}"
+        keyed.append(((line is None, line or 0), (slot, 0, later, earlier), (line, msg)))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [problem for _line, _order, problem in keyed]
 
 
 @dataclass
@@ -375,6 +546,7 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
     }
     all_repos = {r.code: r for r in session.scalars(select(Repository))}
     seen: set[str] = set()
+    approved: set[tuple[str, str]] = set()
     for spec in specs:
         seen.add(spec.code)
         inst = existing.get(spec.code)
@@ -390,6 +562,7 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
 
         current = {r.cidr: r for r in inst.ip_ranges}
         inst.ip_ranges = [current.get(c) or IpRange(cidr=c) for c in spec.ip_ranges]
+        approved.update((spec.code, c) for c in spec.ip_ranges)
 
         repos = []
         for rs in spec.repositories:
@@ -415,6 +588,12 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
                 report.removed.append(code)
             else:
                 report.absent.append(code)
+    session.flush()
+    # a request the file (or a consortium administrator) granted is no longer waiting
+    for pending in session.scalars(select(PendingIpRange).options(
+            selectinload(PendingIpRange.institution))):
+        if (pending.institution.code, pending.cidr) in approved:
+            session.delete(pending)
     session.flush()
     return report
 
@@ -469,5 +648,6 @@ def export_registry(session: Session) -> str:
     header = (
         "# lienhop consortium registry: institutions, their campus IP ranges and repositories.\n"
         "# Apply with `lienhop registry import FILE`; write with `lienhop registry export FILE`.\n"
+        "# Ranges waiting for a consortium administrator's approval are not in this file.\n"
     )
     return header + tomli_w.dumps({"institution": out}, multiline_strings=False)

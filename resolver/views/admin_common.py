@@ -14,9 +14,17 @@ from urllib.parse import urlsplit
 import tomli_w
 from flask import Flask, current_app
 from flask_babel import format_datetime
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resolver.registry import RegistryError, apply_registry, export_registry, parse_registry
+from resolver.models import IpRange
+from resolver.registry import (
+    InstitutionSpec,
+    RegistryError,
+    apply_registry,
+    export_registry,
+    parse_registry,
+)
 
 
 def job_queue() -> Any:
@@ -66,17 +74,33 @@ def registry_doc(session: Session) -> list[dict[str, Any]]:
     return tomllib.loads(export_registry(session)).get("institution", [])
 
 
+def _parse_doc(session: Session, doc: list[dict[str, Any]]
+               ) -> tuple[list[InstitutionSpec], list[str]]:
+    text = tomli_w.dumps({"institution": doc})
+    try:
+        # ranges stored before today's range rules are judged by the TOML import, not here:
+        # one such range must not block every other institution's edits
+        in_force = set(session.scalars(select(IpRange.cidr)))
+        return parse_registry(text, source="form", ranges_in_force=in_force), []
+    except RegistryError as exc:
+        return [], [msg for _line, msg in exc.problems]
+
+
+def check_doc(session: Session, doc: list[dict[str, Any]]) -> list[str]:
+    """The problems ``lienhop registry import`` would find in the edited registry ``doc``;
+    changes nothing (for a range that will wait for approval)."""
+    return _parse_doc(session, doc)[1]
+
+
 def apply_doc(session: Session, doc: list[dict[str, Any]]) -> list[str]:
     """Validate the whole edited registry exactly as ``lienhop registry import`` does and
     apply it; returns the problems (nothing changed) or an empty list (applied, uncommitted).
 
     Whole-registry validation is what catches an IP range overlapping another institution's.
     """
-    text = tomli_w.dumps({"institution": doc})
-    try:
-        specs = parse_registry(text, source="form")
-    except RegistryError as exc:
-        return [msg for _line, msg in exc.problems]
+    specs, problems = _parse_doc(session, doc)
+    if problems:
+        return problems
     apply_registry(session, specs, prune=False)
     return []
 

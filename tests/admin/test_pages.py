@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from resolver import db
 from resolver.admin_models import AuditEntry, HarvestJob
-from resolver.models import HarvestRun, IpRange, Repository
+from resolver.models import HarvestRun, IpRange, PendingIpRange, Repository
 
 
 def audit_rows(app):  # type: ignore[no-untyped-def]
@@ -105,14 +105,17 @@ def test_institution_admin_adds_and_removes_their_own_range_audited(admin_app, h
     res = hue_admin.post("/admin/institutions/hue/ranges", {"cidr": "2001:db8:10::/48"})
     assert res.status_code == 302
     with admin_app.extensions["lienhop.sessions"]() as s:
-        assert s.scalar(select(IpRange).where(IpRange.cidr == "2001:db8:10::/48")) is not None
+        # an institution administrator's new range waits for a consortium administrator
+        assert s.scalar(select(IpRange).where(IpRange.cidr == "2001:db8:10::/48")) is None
+        assert s.scalar(select(PendingIpRange).where(
+            PendingIpRange.cidr == "2001:db8:10::/48")) is not None
     res = hue_admin.post("/admin/institutions/hue/ranges/delete", {"cidr": "203.0.113.0/24"})
     assert res.status_code == 302
     entries = [e for e in audit_rows(admin_app) if e.action.startswith("ip_range.")]
     assert [e.action for e in entries] == ["ip_range.add", "ip_range.delete"]
     assert entries[0].username == "hue-admin" and entries[0].institution_id is not None
-    assert "2001:db8:10::/48" in entries[0].details["after"]["ip_ranges"]
-    assert "2001:db8:10::/48" not in entries[0].details["before"]["ip_ranges"]
+    assert entries[0].details["waiting_for_approval"] == ["2001:db8:10::/48"]
+    assert "2001:db8:10::/48" not in entries[0].details["in_force"]
 
 
 def test_institution_create_edit_and_eligibility(admin_app, boss):
