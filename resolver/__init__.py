@@ -15,7 +15,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
 
-from resolver import db, security
+from resolver import db, ratelimit, security
 from resolver.config import Settings, load_settings
 from resolver.logs import configure_logging
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # First: a bad LIENHOP_BASE_URL stops start-up before the database is touched, and the
     # body limit is in place before any other hook (CSRFProtect) reads a form.
     security.init_app(app, settings, TEMPLATES)
+    ratelimit.init_app(app, settings)
     settings.home.mkdir(parents=True, exist_ok=True)
 
     engine = db.make_engine(settings.database_url)

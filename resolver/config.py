@@ -61,6 +61,11 @@ class Settings:
     session_idle_minutes: float = 60.0
     #: ... and this many hours after its login, whatever
     session_max_hours: float = 12.0
+    #: requests per second one client address may make to the search and resolver pages,
+    #: sustained (0: no limit) ...
+    rate_limit: float = 10.0
+    #: ... and in a burst
+    rate_burst: int = 40
     extra: dict[str, str] = field(default_factory=dict)
     #: huey storage for harvest jobs: sqlite:///path (one machine) or redis://host:port/db
     queue_url: str = ""
@@ -187,6 +192,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_number(
             get("SESSION_IDLE_MINUTES", "60"), "SESSION_IDLE_MINUTES", float),
         session_max_hours=_number(get("SESSION_MAX_HOURS", "12"), "SESSION_MAX_HOURS", float),
+        rate_limit=_number(get("RATE_LIMIT", "10"), "RATE_LIMIT", float),
+        rate_burst=int(_number(get("RATE_BURST", "40"), "RATE_BURST", int)),
         queue_url=get("QUEUE_URL") or f"sqlite:///{home / 'queue.sqlite3'}",
         job_stale_seconds=_number(get("JOB_STALE_SECONDS", "60"), "JOB_STALE_SECONDS", float),
         login_max_failures=int(

@@ -157,6 +157,9 @@ def lienhop_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
         "LIENHOP_HARVEST_RETRIES": "1",
         # ... which the address guard refuses unless allowed, as the demo allows it.
         "LIENHOP_HARVEST_ALLOWED_NETWORKS": "127.0.0.0/8",
+        # Tests fire requests from one address far faster than a person; the limiter's own
+        # tests switch it on.
+        "LIENHOP_RATE_LIMIT": "0",
     }
     for key in [k for k in os.environ if k.startswith("LIENHOP_")]:
         if key != "LIENHOP_TEST_POSTGRES_URL":
