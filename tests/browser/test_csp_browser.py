@@ -15,7 +15,10 @@ from werkzeug.serving import make_server
 
 from resolver import db
 from resolver.auth import create_user
-from tests.browser.conftest import browser_or_skip  # noqa: F401 - the Chromium fixture
+
+# (here, beside the other browser tests, so that one Playwright session serves them all: two
+# session fixtures of sync_playwright cannot live in one process)
+from tests.web.conftest import site  # noqa: F401 - the sample site's fixture
 from tests.web.sample import THESIS
 
 pytestmark = pytest.mark.browser
@@ -30,7 +33,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def served(site, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def served(site, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
     monkeypatch.setattr("resolver.auth.generate_password_hash",
                         functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
     with db.transaction(site.extensions["lienhop.sessions"]) as s:
@@ -46,7 +49,7 @@ def served(site, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser_or_skip, served):  # type: ignore[no-untyped-def]  # noqa: F811
+def page(browser_or_skip, served):  # type: ignore[no-untyped-def]
     context = browser_or_skip.new_context(base_url=served, locale="en-US")
     context.add_init_script(WATCH)
     pg = context.new_page()
