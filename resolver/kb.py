@@ -8,27 +8,33 @@ no title at all (a truncated download), changes nothing.
 
 from __future__ import annotations
 
+import array
+import contextlib
 import dataclasses
 import datetime as dt
+import io
 import itertools
+import json
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-from sqlalchemy import delete, event, func, or_, select
+from sqlalchemy import Connection, Text, and_, cast, delete, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from resolver.coverage import Coverage
 from resolver.kbart import (
     KbartError,
+    KbartReader,
     KbartTitle,
     RejectedRow,
     TitleChange,
     diff_titles,
-    parse_kbart,
+    key_of,
+    strip_marks,
 )
 from resolver.models import (
     PACKAGE_KINDS,
@@ -44,6 +50,7 @@ __all__ = [
     "KbError",
     "KbSnapshot",
     "PackageInfo",
+    "REPORT_SAMPLE",
     "TitleHolding",
     "entitle",
     "fold_title",
@@ -85,10 +92,12 @@ def fold_title(title: str | None) -> str:
     """
     if not title:
         return ""
-    s = unicodedata.normalize("NFKD", title.lower().replace("đ", "d"))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = re.sub(r"^(the|a|an)\s+", "", s)
-    return re.sub(r"[\W_]+", " ", s).strip()[:300]
+    s = strip_marks(unicodedata.normalize("NFKD", title.lower().replace("đ", "d")))
+    return _NON_WORD.sub(" ", _ARTICLE.sub("", s, count=1)).strip()[:300]
+
+
+_ARTICLE = re.compile(r"^(the|a|an)\s+")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def validate_template(template: str | None, name: str) -> str:
@@ -105,9 +114,19 @@ def validate_template(template: str | None, name: str) -> str:
     return t
 
 
+#: Titles of each kind an import report names; its counts are always complete.
+REPORT_SAMPLE = 200
+
+
 @dataclass
 class ImportReport:
-    """What an import did (or would do): title keys added/changed/removed, rows rejected."""
+    """What an import did (or would do): rows loaded, titles added/changed/removed, rows
+    rejected.
+
+    ``added``, ``changed`` and ``removed`` name the first :data:`REPORT_SAMPLE` of each (a
+    600k-row package must not make a list of 600k titles); ``n_added``, ``n_changed`` and
+    ``n_removed`` count them all: added and removed *rows*, changed *titles* (keys).
+    """
 
     package: str
     created: bool
@@ -117,45 +136,309 @@ class ImportReport:
     removed: list[KbartTitle] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    n_added: int = 0
+    n_changed: int = 0
+    n_removed: int = 0
 
 
 _KBART_FIELDS = frozenset(f.name for f in dataclasses.fields(KbartTitle))
 
+# --- how a KBART row is stored ------------------------------------------------------------
+#
+# The columns hold what the resolver matches and reads (identifiers, folded title, dates,
+# embargo, depth); ``data`` holds the rest of the row as JSON: the fields no column has, and
+# a column's field in full when the column had to cut it. Rows stored before this layout
+# keep every field in ``data`` (with "row" first); both read back the same.
 
-def _kbart_from_data(data: Mapping[str, Any] | None, row: int, title: str) -> KbartTitle:
-    fields = {k: v for k, v in (data or {}).items() if k in _KBART_FIELDS}
-    fields.setdefault("row", row)
-    fields.setdefault("publication_title", title)
+#: KbartTitle field -> the kb_title column holding it (whole up to the length given).
+_IN_COLUMNS = {
+    "publication_title": ("title", 1000), "print_identifier": ("print_id", 20),
+    "online_identifier": ("online_id", 20), "title_id": ("title_id", 300),
+    "title_url": ("title_url", 2000), "date_first_issue_online": ("date_first", 10),
+    "date_last_issue_online": ("date_last", 10), "embargo_info": ("embargo", 32),
+    "coverage_depth": ("coverage_depth", 64), "publication_type": ("publication_type", 16),
+}
+_IN_DATA = frozenset(f for f in _KBART_FIELDS if f not in _IN_COLUMNS and f != "row")
+#: The column-backed fields that can be longer than their column (identifiers, dates and
+#: the publication type never are, once parsed).
+_LONGER = (("publication_title", 1000), ("title_id", 300), ("title_url", 2000),
+           ("embargo_info", 32), ("coverage_depth", 64))
+# One encoder for every row: json.dumps() with an option builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _data_json(fields: Mapping[str, Any]) -> str:
+    """``data`` for a row's fields (KbartTitle order, empty ones left out)."""
+    data = {k: v for k, v in fields.items() if k in _IN_DATA}
+    for name, limit in _LONGER:
+        value = fields.get(name)
+        if value is not None and len(value) > limit:
+            data[name] = value
+    return _encode(data) if data else "{}"
+
+
+def _kbart_title(row: int, columns: Sequence[Any], data: Mapping[str, Any] | None
+                 ) -> KbartTitle:
+    """A stored row as parsed: ``columns`` are title, print_id, online_id, title_id,
+    title_url, date_first, date_last, embargo, coverage_depth, publication_type."""
+    fields: dict[str, Any] = {"row": row}
+    for name, value in zip(_IN_COLUMNS, columns, strict=True):
+        if value is not None:
+            fields[name] = value
+    # Older rows repeat "row" in data: the column is right when a kept row moved.
+    fields.update((k, v) for k, v in (data or {}).items() if k in _KBART_FIELDS and k != "row")
     return KbartTitle(**fields)
 
 
 def kbart_row(row: KbTitle) -> KbartTitle:
     """Rebuild the parsed KBART row stored with a title (for diffs and coverage)."""
-    return _kbart_from_data(row.data, row.row, row.title)
+    return _kbart_title(row.row, [getattr(row, c) for c, _ in _IN_COLUMNS.values()], row.data)
 
 
-def _to_row(t: KbartTitle) -> KbTitle:
-    return KbTitle(
-        row=t.row,
-        title=t.publication_title[:1000],
-        title_norm=fold_title(t.publication_title),
-        print_id=t.print_identifier,
-        online_id=t.online_identifier,
-        title_id=(t.title_id or None) and t.title_id[:300],
-        title_url=t.title_url if t.title_url and len(t.title_url) <= 2000 else None,
-        date_first=t.date_first_issue_online,
-        date_last=t.date_last_issue_online,
-        embargo=(t.embargo_info or None) and t.embargo_info[:32],
-        coverage_depth=t.coverage_depth[:64],
-        publication_type=t.publication_type,
-        data=dataclasses.asdict(t),
-    )
+#: kb_title's columns in :class:`_Writer`'s order: :func:`_to_row`'s, then title_norm
+#: (only computed for a row that is written: on SQLite most rows of a re-import are kept).
+_COLUMNS = ("package_id", "row", "title", "print_id", "online_id", "title_id", "title_url",
+            "date_first", "date_last", "embargo", "coverage_depth", "publication_type", "data",
+            "title_norm")
+
+
+def _to_row(item: tuple[int, dict[str, Any]]) -> tuple[Any, ...]:
+    """kb_title's columns for a parsed row (line number, fields): ``row``, then the ones
+    that make its content (:data:`_CONTENT_COLUMNS` and ``data``)."""
+    rowno, f = item
+    title = f["publication_title"]
+    title_id = f.get("title_id")
+    url = f.get("title_url")
+    embargo = f.get("embargo_info")
+    return (rowno, title[:1000], f.get("print_identifier"), f.get("online_identifier"),
+            title_id and title_id[:300], url if url and len(url) <= 2000 else None,
+            f.get("date_first_issue_online"), f.get("date_last_issue_online"),
+            embargo and embargo[:32], f["coverage_depth"][:64], f.get("publication_type"),
+            _data_json(f))
+
+
+def _row_key(print_id: str | None, online_id: str | None, title_id: str | None,
+             title: str) -> int:
+    """A title's diff key (:func:`resolver.kbart.title_key` of the stored columns), hashed:
+    old and new rows meet on the columns both have."""
+    return hash(key_of(online_id, print_id, title_id, title))
+
+
+def _canonical_data(text: str | None) -> str:
+    """``data`` as this version would store it, whatever version stored it."""
+    if not text:
+        return "{}"
+    if not text.startswith('{"row"'):
+        return text
+    old = json.loads(text)
+    return _data_json({k: v for k, v in old.items() if v is not None and v != {}})
+
+
+# --- import: rows go straight from the file into kb_title ---------------------------------
+#
+# A 600k-row package used to become 600k KbartTitle objects, 600k ORM objects and two diff
+# copies: gigabytes, and far past the web server's 30 s. Now each row is written as it is
+# read, in batches; the old rows are known by a hash of their content, so the report is
+# exact, and on SQLite a row that did not change stays where it is (rewriting 600k rows in
+# SQLite's indexes cost more than everything else together).
+
+_BATCH = 5000
+
+#: SQLite's page cache during an import, in KiB. With the default 2 MiB the inserts into
+#: kb_title's identifier indexes (in no useful order) keep reading pages back: 600k new rows
+#: took 18.7 s, 15.6 s with this; more gained nothing (bench/kbart_import.py). Given back
+#: when the import ends.
+SQLITE_IMPORT_CACHE_KIB = 64 * 1024
+
+
+@contextlib.contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+class _Writer:
+    """Appends rows to kb_title: COPY on PostgreSQL (psycopg), else batched executemany."""
+
+    def __init__(self, session: Session, package_id: int) -> None:
+        self.package_id = package_id
+        self._batch: list[tuple[Any, ...]] = []
+        self._stack = contextlib.ExitStack()
+        conn = session.connection()
+        self.copy = None
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            cursor = self._stack.enter_context(conn.connection.dbapi_connection.cursor())
+            self.copy = self._stack.enter_context(cursor.copy(
+                f"COPY kb_title ({', '.join(_COLUMNS)}) FROM STDIN"))
+        else:
+            self._sql = f"INSERT INTO kb_title ({', '.join(_COLUMNS)}) VALUES ({_marks(conn)})"
+            self._conn = conn
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        full = (self.package_id, *row, fold_title(row[1]))
+        if self.copy is not None:
+            self.copy.write_row(full)
+            return
+        self._batch.append(full)
+        if len(self._batch) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._conn.exec_driver_sql(self._sql, self._batch)
+            self._batch = []
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # On an error the COPY is abandoned with the error, which the rollback undoes.
+        if exc[0] is None and self.copy is None:
+            self._flush()
+        self._stack.__exit__(*exc)
+
+
+def _marks(conn: Connection, n: int = len(_COLUMNS)) -> str:
+    return ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * n)
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    """An old row's id and line from how :class:`_Old` keeps them (``id << 32 | row``)."""
+    return packed >> 32, packed & 0xFFFFFFFF
+
+
+@dataclass
+class _Old:
+    """A package's rows before the import, in bounded memory (a few ints per row).
+
+    ``rows``: content hash -> old row (``id << 32 | row``; a list for identical rows), taken
+    out as the file's rows match them; what is left was not in the file. ``keys``: title
+    key hash -> 2 × its rows not matched yet, + 1 once the file has had the title.
+    ``first_ids``: the id of each title's first row, in ``keys`` order. ``top``: the
+    highest old id; every row added by the import gets a higher one.
+    """
+
+    rows: dict[int, Any] = field(default_factory=dict)
+    keys: dict[int, int] = field(default_factory=dict)
+    first_ids: array.array[int] = field(default_factory=lambda: array.array("q"))
+    top: int = 0
+
+    def take(self, content: int) -> int | None:
+        """The old row with this content that no file row has matched yet, if any."""
+        got = self.rows.get(content)
+        if type(got) is list:
+            packed = got.pop()
+            if not got:
+                del self.rows[content]
+            return packed
+        if got is not None:
+            del self.rows[content]
+        return got
+
+    def left(self) -> Iterator[int]:
+        """Ids of the old rows no file row matched."""
+        for got in self.rows.values():
+            for packed in (got if type(got) is list else (got,)):
+                yield packed >> 32
+
+    def ids_of(self, keys: set[int]) -> list[int]:
+        """The first row ids of the titles ``keys``."""
+        return [self.first_ids[i] for i, key in enumerate(self.keys) if key in keys]
+
+
+#: kb_title columns (after id and row) that make a stored row's content, in _to_row order.
+_CONTENT_COLUMNS = (KbTitle.title, KbTitle.print_id, KbTitle.online_id, KbTitle.title_id,
+                    KbTitle.title_url, KbTitle.date_first, KbTitle.date_last, KbTitle.embargo,
+                    KbTitle.coverage_depth, KbTitle.publication_type)
+
+
+def _old_rows(session: Session, package_id: int) -> _Old:
+    old = _Old()
+    rows, keys, first_ids = old.rows, old.keys, old.first_ids
+    stmt = (select(KbTitle.id, KbTitle.row, *_CONTENT_COLUMNS, cast(KbTitle.data, Text))
+            .where(KbTitle.package_id == package_id).execution_options(yield_per=_BATCH))
+    top = 0
+    # Core rows, not ORM ones: loading 600k rows through the ORM cost two seconds more.
+    for r in session.connection().execute(stmt):
+        rid = r[0]
+        content = r[2:]
+        data = r[-1]
+        if not data or data.startswith('{"row"'):
+            content = (*content[:-1], _canonical_data(data))
+        key = hash(key_of(r[4], r[3], r[5], r[2]))
+        n = keys.get(key)
+        if n is None:
+            first_ids.append(rid)
+            n = 0
+        keys[key] = n + 2
+        h = hash(tuple(content))
+        packed = (rid << 32) | r[1]
+        got = rows.get(h)
+        if got is None:
+            rows[h] = packed
+        elif type(got) is list:
+            got.append(packed)
+        else:
+            rows[h] = [got, packed]
+        if rid > top:
+            top = rid
+    old.top = top
+    return old
+
+
+def _content_hash(row: tuple[Any, ...]) -> int:
+    """The hash :func:`_old_rows` computes for the same stored row."""
+    return hash(row[1:])
+
+
+def _sample_rows(session: Session, package_id: int, old: _Old, keys: set[int]
+                 ) -> dict[int, list[tuple[int, KbartTitle]]]:
+    """Every row (id, parsed) of the titles ``keys``, in id order, by title key.
+
+    Found through the identifiers of each title's first old row and the indexes on them,
+    not by reading the whole package again.
+    """
+    idents: set[str] = set()
+    title_ids: set[str] = set()
+    by_title = False
+    for online_id, print_id, title_id in session.execute(
+            select(KbTitle.online_id, KbTitle.print_id, KbTitle.title_id)
+            .where(KbTitle.id.in_(old.ids_of(keys)))):
+        if online_id or print_id:
+            idents.add(online_id or print_id)
+        elif title_id:
+            title_ids.add(title_id)
+        else:
+            by_title = True
+    no_id = and_(KbTitle.online_id.is_(None), KbTitle.print_id.is_(None))
+    found = [KbTitle.online_id.in_(idents), KbTitle.print_id.in_(idents),
+             and_(no_id, KbTitle.title_id.in_(title_ids))]
+    if by_title:  # keyed by the title alone: few rows, read to compare their keys
+        found.append(and_(no_id, KbTitle.title_id.is_(None)))
+    out: dict[int, list[tuple[int, KbartTitle]]] = {}
+    for rid, rowno, *columns, data in session.execute(
+            select(KbTitle.id, KbTitle.row, *_CONTENT_COLUMNS, KbTitle.data)
+            .where(KbTitle.package_id == package_id, or_(*found))
+            .order_by(KbTitle.id)):
+        title, print_id, online_id, title_id = columns[:4]
+        key = _row_key(print_id, online_id, title_id, title)
+        if key in keys:
+            out.setdefault(key, []).append((rid, _kbart_title(rowno, columns, data)))
+    return out
 
 
 def import_kbart(
     session: Session,
     code: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     name: str | None = None,
     platform: str | None = None,
@@ -168,9 +451,10 @@ def import_kbart(
 ) -> ImportReport:
     """Replace package ``code``'s titles with the KBART ``data`` (creating the package).
 
-    Runs in ``session``'s transaction: the caller commits (or rolls back for a dry run).
-    Raises :class:`KbError` (before touching anything) when the file has no KBART header,
-    no valid title, or, with ``strict``, any rejected row.
+    ``data`` is the file's bytes or a binary stream (read once, from its position, never
+    held whole in memory). Runs in ``session``'s transaction: the caller commits (or rolls
+    back for a dry run). Raises :class:`KbError` when the file has no KBART header, no valid
+    title, or, with ``strict``, any rejected row; the package is then as it was.
     """
     if not CODE_RE.match(code or ""):
         raise KbError(f"package code {code!r}: use lower-case letters, digits, '.', '_', '-'")
@@ -180,62 +464,160 @@ def import_kbart(
         article_template is not None) else None
     title_template = validate_template(title_template, "title template") if (
         title_template is not None) else None
+    for label, template in (("article template", article_template),
+                            ("title template", title_template)):
+        if template and len(template) > 1000:
+            raise KbError(f"{label}: at most 1000 characters; the package was not changed",
+                          message_vi=f"{label}: tối đa 1000 ký tự; gói không bị thay đổi")
+    name = name and name[:300]
+    platform = platform and platform[:100]
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
     try:
-        parsed = parse_kbart(data)
+        reader = KbartReader(stream)
     except KbartError as exc:
         raise KbError(f"not a KBART file: {exc}; the package was not changed",
                       message_vi=f"không phải tệp KBART: {exc.message_vi}; "
                                  "gói không bị thay đổi",
                       rejected=exc.rejected) from exc
-    # The refusals hand over the parse's own list (no copy): it can hold 500,000 rows.
-    n = len(parsed.rejected)
-    if not parsed.titles:
-        raise KbError(f"no valid title in the file ({n} rows rejected); "
-                      "the package was not changed",
-                      message_vi=f"tệp không có tên ấn phẩm hợp lệ nào ({n} dòng bị loại); "
-                                 "gói không bị thay đổi",
-                      rejected=parsed.rejected, warnings=parsed.warnings)
-    if strict and parsed.rejected:
-        raise KbError(f"{n} rows rejected and --strict given; the package was not changed",
-                      message_vi=f"{n} dòng bị loại và đã chọn không thay đổi gì nếu có dòng "
-                                 "bị loại; gói không bị thay đổi",
-                      rejected=parsed.rejected, warnings=parsed.warnings)
+    try:
+        with _roomy_cache(session):
+            return _import(session, code, reader, strict=strict, source=source, today=today,
+                           settings={"name": name, "platform": platform, "kind": kind,
+                                     "article_template": article_template,
+                                     "title_template": title_template})
+    finally:
+        reader.close()
 
-    pkg = session.scalar(select(Package).where(Package.code == code))
+
+def _import(session: Session, code: str, reader: KbartReader, *, strict: bool, source: str,
+            today: dt.datetime | None, settings: dict[str, str | None]) -> ImportReport:
+    # Locked (on PostgreSQL) until the commit: a second import of the package waits, then
+    # reads the rows the first one left, instead of adding its own beside them.
+    pkg = session.scalar(select(Package).where(Package.code == code).with_for_update())
     created = pkg is None
     if pkg is None:
-        pkg = Package(code=code, name=name or code, platform=platform or "",
-                      kind=kind or SUBSCRIPTION, article_template=article_template or "",
-                      title_template="{title_url}" if title_template is None else title_template)
+        pkg = Package(code=code, name=settings["name"] or code,
+                      platform=settings["platform"] or "",
+                      kind=settings["kind"] or SUBSCRIPTION,
+                      article_template=settings["article_template"] or "",
+                      title_template="{title_url}" if settings["title_template"] is None
+                      else settings["title_template"])
         session.add(pkg)
         session.flush()
-        old: list[KbartTitle] = []
+        old = _Old()
     else:
-        old = [kbart_row(r) for r in session.scalars(
-            select(KbTitle).where(KbTitle.package_id == pkg.id).order_by(KbTitle.row))]
-        for attr, value in (("name", name), ("platform", platform), ("kind", kind),
-                            ("article_template", article_template),
-                            ("title_template", title_template)):
+        old = _old_rows(session, pkg.id)
+    report = ImportReport(package=code, created=created, titles=0, warnings=reader.warnings)
+    # Rows are added above old.top while the file is read; old rows change only once the
+    # whole file has been accepted, and a refusal deletes the added rows instead.
+    renumber = array.array("q")  # (id, new line) pairs of old rows that stay
+    changed: dict[int, None] = {}  # title keys with a row that is new, in file order
+    keys = old.keys
+    with _Writer(session, pkg.id) as writer:
+        # PostgreSQL copies rows at little cost (in the server); SQLite does not.
+        keep = writer.copy is None
+        for item in reader:
+            if isinstance(item, RejectedRow):
+                report.rejected.append(item)
+                continue
+            row = _to_row(item)
+            report.titles += 1
+            key = _row_key(row[2], row[3], row[4], row[1])
+            seen = keys.get(key)
+            if seen is None:
+                report.n_added += 1
+                if len(report.added) < REPORT_SAMPLE:
+                    report.added.append(KbartTitle(row=item[0], **item[1]))
+            else:
+                packed = old.take(_content_hash(row))
+                if packed is None:
+                    changed[key] = None
+                    keys[key] = seen | 1
+                else:
+                    keys[key] = (seen - 2) | 1
+                    if keep:
+                        rid, rowno = _unpack(packed)
+                        if rowno != row[0]:
+                            renumber.extend((rid, row[0]))
+                        continue
+            writer.add(row)
+    n = len(report.rejected)
+    refusal = None
+    if not report.titles:
+        refusal = KbError(f"no valid title in the file ({n} rows rejected); "
+                          "the package was not changed",
+                          message_vi=f"tệp không có tên ấn phẩm hợp lệ nào ({n} dòng bị loại); "
+                                     "gói không bị thay đổi",
+                          rejected=report.rejected, warnings=report.warnings)
+    elif strict and report.rejected:
+        refusal = KbError(f"{n} rows rejected and --strict given; the package was not changed",
+                          message_vi=f"{n} dòng bị loại và đã chọn không thay đổi gì nếu có "
+                                     "dòng bị loại; gói không bị thay đổi",
+                          rejected=report.rejected, warnings=report.warnings)
+    if refusal is not None:
+        session.execute(delete(KbTitle).where(KbTitle.package_id == pkg.id,
+                                              KbTitle.id > old.top))
+        if created:
+            session.delete(pkg)
+        session.flush()
+        raise refusal
+    # A title the file had whose old rows were not all matched changed too.
+    changed.update((k, None) for k, v in keys.items() if v & 1 and v > 1)
+    report.n_changed = len(changed)
+    removed = [k for k, v in keys.items() if not v & 1]
+    report.n_removed = sum(keys[k] // 2 for k in removed)
+    _describe(session, pkg.id, old, report, list(itertools.islice(changed, REPORT_SAMPLE)),
+              removed[:REPORT_SAMPLE], keep)
+    _finish(session, pkg.id, old, renumber, keep)
+    if not created:
+        for attr, value in settings.items():
             if value is not None:
                 setattr(pkg, attr, value)
-    diff = diff_titles(old, parsed.titles)
-    # Replace rather than patch: simpler, and the diff above is what the librarian reads.
-    session.execute(delete(KbTitle).where(KbTitle.package_id == pkg.id))
-    rows = [_to_row(t) for t in parsed.titles]
-    for r in rows:
-        r.package_id = pkg.id
-    session.add_all(rows)
     pkg.imported_at = (today or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
     pkg.source_file = source[:500]
     session.flush()
     # Snapshots in this process notice the commit at once, even if imported_at is unchanged
     # (a caller-supplied ``today``); other processes rely on the mark read from the database.
     event.listen(session, "after_commit", _titles_changed, once=True)
-    return ImportReport(
-        package=code, created=created, titles=len(rows), added=diff.added,
-        changed=diff.changed, removed=diff.removed, rejected=parsed.rejected,
-        warnings=parsed.warnings,
-    )
+    return report
+
+
+def _finish(session: Session, package_id: int, old: _Old, renumber: array.array[int],
+            keep: bool) -> None:
+    """Make the accepted file the package: drop the old rows (all of them, or with ``keep``
+    those no file row matched) and give the kept ones their new line numbers."""
+    if not keep:
+        if old.top:
+            session.execute(delete(KbTitle).where(KbTitle.package_id == package_id,
+                                                  KbTitle.id <= old.top))
+        return
+    conn = session.connection()
+    gone = sorted(old.left())
+    for i in range(0, len(gone), 500):  # SQLite before 3.32 takes 999 parameters
+        session.execute(delete(KbTitle).where(KbTitle.id.in_(gone[i:i + 500])))
+    sql = f"UPDATE kb_title SET row = {_marks(conn, 1)} WHERE id = {_marks(conn, 1)}"
+    for i in range(0, len(renumber), 2 * _BATCH):
+        pairs = renumber[i:i + 2 * _BATCH]
+        conn.exec_driver_sql(sql, list(zip(pairs[1::2], pairs[0::2], strict=True)))
+
+
+def _describe(session: Session, package_id: int, old: _Old, report: ImportReport,
+              changed: list[int], removed: list[int], keep: bool) -> None:
+    """Fill the report's samples of changed and removed titles from the stored rows, before
+    :func:`_finish`: rows above ``old.top`` are the file's, and with ``keep`` so are the
+    old rows the file matched."""
+    if not changed and not removed:
+        return
+    rows = _sample_rows(session, package_id, old, {*changed, *removed})
+    for key in removed:
+        report.removed.extend(t for _, t in rows.get(key, ()))
+    del report.removed[REPORT_SAMPLE:]
+    left = set(old.left()) if keep else set()
+    for key in changed:
+        group = rows.get(key, [])
+        before = [t for rid, t in group if rid <= old.top]
+        after = [t for rid, t in group if rid > old.top or keep and rid not in left]
+        report.changed.extend(diff_titles(before, after).changed)
 
 
 def entitle(
@@ -434,6 +816,15 @@ _COVERAGE_FIELDS = (
 )
 
 
+def _stored(name: str) -> Any:
+    """SQL for a stored row's KBART field ``name``: from ``data`` when it is there (every
+    field of older rows; a field its column had to cut), else from its column."""
+    if name in _IN_COLUMNS:
+        return func.coalesce(KbTitle.data[name].as_string(),
+                             getattr(KbTitle, _IN_COLUMNS[name][0]))
+    return KbTitle.data[name].as_string()
+
+
 def _coverage(fields: tuple[Any, ...], row_id: int) -> Coverage | None:
     first, last, fvol, fiss, lvol, liss, embargo, depth = fields
     try:
@@ -462,7 +853,7 @@ def load_kb_snapshot(session: Session, mark: tuple[Any, ...] | None = None) -> K
     stmt = select(
         KbTitle.id, KbTitle.package_id, KbTitle.row, KbTitle.title_norm, KbTitle.print_id,
         KbTitle.online_id, KbTitle.title_id, KbTitle.title_url,
-        *(KbTitle.data[k].as_string() for k in _COVERAGE_FIELDS),
+        *(_stored(k) for k in _COVERAGE_FIELDS),
     ).order_by(KbTitle.row, KbTitle.id).execution_options(yield_per=5000)
     # A KB repeats a few dozen coverage shapes: parse each once and share the (frozen)
     # result. Rows of one package that share a Coverage have equal decisions, so the

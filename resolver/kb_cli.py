@@ -83,12 +83,12 @@ def kb_import(ctx: Context, package: str, file: Path, name: str | None, platform
     that is not KBART, the line taken for the header) and exits 2.
     """
     try:
-        data = file.read_bytes()
+        fh = file.open("rb")
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc}") from exc
     try:
-        with db.transaction(ctx.sessions()) as session:
-            report = import_kbart(session, package, data, name=name, platform=platform,
+        with fh, db.transaction(ctx.sessions()) as session:
+            report = import_kbart(session, package, fh, name=name, platform=platform,
                                   kind=kind, article_template=article_template,
                                   title_template=title_template, source=file.name,
                                   strict=strict)
@@ -98,21 +98,24 @@ def kb_import(ctx: Context, package: str, file: Path, name: str | None, platform
         _echo_rejected(exc.rejected, exc.warnings)
         click.echo(f"{file}: {exc}", err=True)
         sys.exit(2)
-    for label, items in (("added", [t.publication_title for t in report.added]),
-                         ("changed", [f"{c.new[0].publication_title} ({', '.join(c.fields)})"
-                                      for c in report.changed]),
-                         ("removed", [t.publication_title for t in report.removed])):
+    except OSError as exc:  # the file went away or broke while it was read
+        raise click.ClickException(f"cannot read {file}: {exc}") from exc
+    for label, items, total in (
+            ("added", [t.publication_title for t in report.added], report.n_added),
+            ("changed", [f"{c.new[0].publication_title} ({', '.join(c.fields)})"
+                         for c in report.changed], report.n_changed),
+            ("removed", [t.publication_title for t in report.removed], report.n_removed)):
         for text in items[:REPORT_LINES]:
             click.echo(f"  {label}: {text}")
-        if len(items) > REPORT_LINES:
-            click.echo(f"  ... {len(items) - REPORT_LINES} more {label}")
+        if total > REPORT_LINES:
+            click.echo(f"  ... {total - REPORT_LINES} more {label}")
     _echo_rejected(report.rejected, report.warnings)
     # The summary comes last, where it is seen after a long list of rejected rows.
     verb = "would be" if dry_run else "were"
     click.echo(
         f"{package}{' (new)' if report.created else ''}: {report.titles} rows from {file}; "
-        f"titles {verb} added: {len(report.added)}, changed: {len(report.changed)}, "
-        f"removed: {len(report.removed)}; rows rejected: {len(report.rejected)}"
+        f"titles {verb} added: {report.n_added}, changed: {report.n_changed}, "
+        f"removed: {report.n_removed}; rows rejected: {len(report.rejected)}"
     )
 
 

@@ -80,7 +80,7 @@ def _exceptions(doc: Any) -> list[CounterException]:
         if isinstance(e, dict) and "Code" in e:
             try:
                 code = int(e["Code"])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # "abc", 1e400
                 code = 0
             out.append(CounterException(code, str(e.get("Severity") or ""),
                                         str(e.get("Message") or ""), str(e.get("Data") or "")))
@@ -135,7 +135,7 @@ def fetch_report(
             continue
         try:
             doc = resp.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
             doc = None
         excs = _exceptions(doc)
         is_report = isinstance(doc, dict) and isinstance(doc.get("Report_Header"), dict)

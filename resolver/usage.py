@@ -36,6 +36,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -62,6 +64,7 @@ from resolver.usage_models import (
 __all__ = [
     "CostMonth",
     "CostYear",
+    "CounterImportError",
     "MonthCount",
     "REPORTS",
     "Table",
@@ -181,16 +184,37 @@ class ImportResult:
     exceptions: tuple[str, ...]
 
 
+class CounterImportError(ValueError):
+    """A parsed report that cannot be stored as asked; nothing was changed. The message is
+    English, ``message_vi`` the same in Vietnamese."""
+
+    def __init__(self, message: str, message_vi: str) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
+
+
+#: What an institution or package code looks like (as the registry and the KB have them).
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
 def import_counter(session: Session, report: CounterReport, *, institution: str,
                    package: str, source: str = "") -> ImportResult:
     """Store a parsed report for one institution and package (the caller commits).
 
     Idempotent: the figures this institution and package already had for the same report
     and months are replaced, so a corrected report (or a SUSHI re-fetch) never counts twice.
+    Raises :class:`CounterImportError` before changing anything when it cannot.
     """
+    for what, code in (("institution", institution), ("package", package)):
+        if not CODE_RE.match(code or ""):
+            raise CounterImportError(
+                f"{what} code {code[:70]!r}: use lower-case letters, digits, '.', '_', '-'",
+                f"mã {'cơ quan' if what == 'institution' else 'gói'} {code[:70]!r}: chỉ dùng "
+                "chữ thường, chữ số, '.', '_', '-'")
     months = report.months
     if not months and not report.exceptions:
-        raise ValueError("the report has neither a reporting period nor any usage")
+        raise CounterImportError("the report has neither a reporting period nor any usage",
+                                 "báo cáo không có kỳ báo cáo và cũng không có số liệu nào")
     begin = months[0] if months else dt.date.today().replace(day=1)
     end = months[-1] if months else begin
     replaced = 0
@@ -218,7 +242,8 @@ def import_counter(session: Session, report: CounterReport, *, institution: str,
              "report_id": report.report_id, "metric": r.metric, "title": r.title[:1000],
              "platform": r.platform[:200], "publisher": r.publisher[:300], "issn": r.issn,
              "eissn": r.eissn, "isbn": r.isbn, "doi": r.doi and r.doi[:300],
-             "data_type": r.data_type, "access_type": r.access_type, "yop": r.yop,
+             "data_type": r.data_type and r.data_type[:40],
+             "access_type": r.access_type and r.access_type[:40], "yop": r.yop and r.yop[:8],
              "month": r.month, "count": r.count}
             for r in report.rows])
     if months:
@@ -250,6 +275,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # Python reads NaN and Infinity; JSON (and PostgreSQL) has neither
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from resolver import db, rollup, usage
 from resolver.cli import Context, pass_ctx
-from resolver.counter import CounterError, parse_counter
+from resolver.counter import FIRST_MONTH, CounterError, last_month, parse_counter
 from resolver.rollup import add_months, month_start
 from resolver.sushi import SushiConfig, SushiError, SushiNotReady, fetch_report
 from resolver.usage_models import CURRENCIES, PackageCost, SushiCredential
@@ -33,10 +33,14 @@ def _month(value: str | None, option: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return month_start(dt.date.fromisoformat(value if len(value) > 7 else value + "-01"))
+        month = month_start(dt.date.fromisoformat(value if len(value) > 7 else value + "-01"))
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a month (YYYY-MM)",
                                  param_hint=option) from exc
+    if not FIRST_MONTH <= month <= last_month():
+        raise click.BadParameter(f"{value!r}: a month from {FIRST_MONTH:%Y-%m} to "
+                                 f"{last_month():%Y-%m}", param_hint=option)
+    return month
 
 
 def _period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:

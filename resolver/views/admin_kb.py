@@ -10,14 +10,26 @@ institution's entitlements and keeps its resolver settings (proxy, catalogue).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 
 from resolver import store
 from resolver.auth import (
@@ -28,7 +40,7 @@ from resolver.auth import (
     login_required,
     require_institution,
 )
-from resolver.kb import KbError, entitle, import_kbart, validate_template
+from resolver.kb import REPORT_SAMPLE, KbError, entitle, import_kbart, validate_template
 from resolver.linkcheck import DEFAULT_SAMPLE, enqueue_link_check
 from resolver.linkcheck_models import LinkCheck
 from resolver.models import (
@@ -49,8 +61,7 @@ log = logging.getLogger("lienhop.admin")
 PAGE_SIZE = 100
 #: Changed/added/removed titles and rejected rows the import report names before
 #: summarising (``lienhop kb import`` lists every rejected row).
-REPORT_LINES = 200
-MAX_UPLOAD = 50 * 1024 * 1024
+REPORT_LINES = REPORT_SAMPLE
 #: Matches no institution code (codes have no spaces), for an institution administrator
 #: whose institution was removed: they see nothing rather than everything.
 NO_INSTITUTION = " none "
@@ -201,6 +212,28 @@ def _package_form_values(pkg: Package) -> dict[str, str]:
 
 # --- KBART upload -------------------------------------------------------------------------------
 
+#: Control characters (NUL among them, which no database keeps in text) and the
+#: bidirectional overrides: never part of a file name or a package name worth keeping.
+_CONTROL = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def file_name(file: FileStorage | None, default: str) -> str:
+    """An uploaded file's name as sent, cleaned of control characters and cut to 200."""
+    name = _CONTROL.sub("", (file.filename or "") if file else "").strip()[:200]
+    return name or default
+
+
+def upload_size(file: FileStorage | None) -> int:
+    """Bytes of an uploaded file, measured without reading it into memory."""
+    if file is None:
+        return 0
+    stream = file.stream
+    start = stream.tell()
+    size = stream.seek(0, io.SEEK_END) - start
+    stream.seek(start)
+    return size
+
+
 @bp.route("/upload", methods=["GET", "POST"])
 @consortium_required
 def upload():  # type: ignore[no-untyped-def]
@@ -216,19 +249,24 @@ def upload():  # type: ignore[no-untyped-def]
         kind = request.form.get("kind", "") or None
         dry_run = request.form.get("dry_run") == "on"
         file = request.files.get("file")
-        data = file.read(MAX_UPLOAD + 1) if file else b""
-        if not data:
+        size = upload_size(file)
+        limit_mb = current_app.config["LIENHOP"].max_upload_mb
+        if not size:
             problems.append(_("Choose a KBART file to upload."))
-        elif len(data) > MAX_UPLOAD:
-            problems.append(_("The file is larger than 50 MB."))
+        elif size > limit_mb * 1024 * 1024:
+            problems.append(_("The file is larger than %(size)s MB.", size=f"{limit_mb:g}"))
         if kind is not None and kind not in PACKAGE_KINDS:
             problems.append(_("Choose subscription or open."))
         session = store.session()
         if not problems:
-            name = (file.filename or "upload.tsv") if file else "upload.tsv"
+            assert file is not None
+            name = file_name(file, "upload.tsv")
+            title = _CONTROL.sub("", request.form.get("name", "")).strip()[:300]
             try:
-                report = import_kbart(session, code, data, kind=kind, source=name,
-                                      name=request.form.get("name", "").strip() or None,
+                # Read from the uploaded stream (spooled to disk by Werkzeug): a 200 MB
+                # file is never held whole in memory.
+                report = import_kbart(session, code, file.stream, kind=kind, source=name,
+                                      name=title or None,
                                       strict=request.form.get("strict") == "on")
             except KbError as exc:
                 session.rollback()
@@ -240,8 +278,8 @@ def upload():  # type: ignore[no-untyped-def]
             else:
                 audit("kb.import", f"package:{code}", {
                     "file": name, "created": report.created, "titles": report.titles,
-                    "added": len(report.added), "changed": len(report.changed),
-                    "removed": len(report.removed), "rejected": len(report.rejected)})
+                    "added": report.n_added, "changed": report.n_changed,
+                    "removed": report.n_removed, "rejected": len(report.rejected)})
                 session.commit()
     # A refused file still names its rejected rows (the first REPORT_LINES of them).
     return render_template("admin/kb_upload.html", problems=problems, report=report,

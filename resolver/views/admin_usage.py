@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from resolver import store, usage
 from resolver.auth import audit, login_required
 from resolver.charts import bar_chart, line_chart
-from resolver.counter import CounterError, parse_counter
+from resolver.counter import FIRST_MONTH, CounterError, last_month, parse_counter
 from resolver.kb import CODE_RE
 from resolver.models import Institution, Package
 from resolver.rollup import add_months, month_start, months_between
 from resolver.usage import KIND_LABELS, OUTCOME_LABELS, REPORTS, CostMonth, Table, to_table
 from resolver.usage_models import CURRENCIES, CounterImport, PackageCost
-from resolver.views.admin_kb import institution_choices, scope_code
+from resolver.views.admin_kb import file_name, institution_choices, scope_code
 from resolver.views.admin_kb import ui_lang as lang
 
 bp = Blueprint("admin_usage", __name__, url_prefix="/admin/usage")
@@ -40,6 +40,8 @@ CONSORTIUM_ONLY = frozenset({"cost-per-download", "cost-per-download-monthly"})
 #: Longest period a page draws: a decade of months is already a wide chart.
 MAX_MONTHS = 120
 MAX_UPLOAD = 20 * 1024 * 1024
+#: Problems of a refused COUNTER file the page lists (the command line lists 20).
+PROBLEM_LINES = 50
 
 Runner = Callable[[Session, dt.date, dt.date, list[str]], list[Any]]
 
@@ -82,14 +84,16 @@ SCOPED: dict[str, Runner] = {
 
 # --- pure helpers -----------------------------------------------------------------------------
 
-def parse_month(value: str | None) -> dt.date | None:
-    """``YYYY-MM`` (or a full date) -> the first of that month; None when not a month."""
+def parse_month(value: str | None, today: dt.date | None = None) -> dt.date | None:
+    """``YYYY-MM`` (or a full date) -> the first of that month; None when not a month, or
+    not one usage can have (before 2000, after next year: 9999-12 has no month after it)."""
     if not value:
         return None
     try:
-        return month_start(dt.date.fromisoformat(value if len(value) > 7 else value + "-01"))
+        month = month_start(dt.date.fromisoformat(value if len(value) > 7 else value + "-01"))
     except ValueError:
         return None
+    return month if FIRST_MONTH <= month <= last_month(today) else None
 
 
 def period(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date, bool]:
@@ -97,7 +101,7 @@ def period(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date,
     what was asked for was usable (else the default is used)."""
     last_default = month_start(today)
     first_default = add_months(last_default, -11)
-    first, last = parse_month(start), parse_month(end)
+    first, last = parse_month(start, today), parse_month(end, today)
     good = (not start or first is not None) and (not end or last is not None)
     first, last = first or first_default, last or last_default
     if first > last or len(months_between(first, last)) > MAX_MONTHS:
@@ -278,16 +282,19 @@ def counter():  # type: ignore[no-untyped-def]
             try:
                 report_data = parse_counter(data)
             except CounterError as exc:
-                problems.extend(str(p) for p in exc.problems[:50])
+                problems.extend(p.text(lang()) for p in exc.problems[:PROBLEM_LINES])
+                if len(exc.problems) > PROBLEM_LINES:
+                    problems.append(_("… and %(n)s more problems.",
+                                      n=len(exc.problems) - PROBLEM_LINES))
         if report_data is not None:
             session = store.session()
-            name = (upload.filename or "upload") if upload else "upload"
+            name = file_name(upload, "upload")
             try:
                 result = usage.import_counter(session, report_data, institution=code,
                                               package=package, source=name)
-            except ValueError as exc:
+            except usage.CounterImportError as exc:
                 session.rollback()
-                problems.append(str(exc))
+                problems.append(exc.message_vi if lang() == "vi" else str(exc))
             else:
                 audit("usage.counter_import", f"counter:{result.import_id}",
                       {"institution": code, "package": package, "file": name,
