@@ -17,7 +17,8 @@ import re
 import secrets
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import (
@@ -98,22 +99,27 @@ def _raw_openurl() -> bytes:
 
 
 _setup_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def _per_app(key: str, make: Callable[[], T]) -> T:
+    """The app's one ``T`` under ``key``, made on first use (once, whatever the threads)."""
+    ext = current_app.extensions
+    found = ext.get(key)
+    if found is None:
+        with _setup_lock:
+            found = ext.get(key)
+            if found is None:
+                found = ext[key] = make()
+    return found
 
 
 def _registry_cache() -> RegistryCache:
-    ext = current_app.extensions
-    cache: RegistryCache | None = ext.get("lienhop.resolver_registry")
-    if cache is None:
-        with _setup_lock:
-            cache = ext.get("lienhop.resolver_registry")
-            if cache is None:
-                # Checked every second (a KB edit from the CLI shows within one), every
-                # request under test; the check is a few cheap queries, see RegistryCache.
-                app = current_app
-                seconds = app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS",
-                                         0 if app.testing else 1)
-                cache = ext["lienhop.resolver_registry"] = RegistryCache(float(seconds))
-    return cache
+    # Checked every second (a KB edit from the CLI shows within one), every request under
+    # test; the check is a few cheap queries, see RegistryCache.
+    seconds = current_app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS",
+                                     0 if current_app.testing else 1)
+    return _per_app("lienhop.resolver_registry", lambda: RegistryCache(float(seconds)))
 
 
 def _registry() -> Registry:
@@ -164,16 +170,8 @@ def _serializers() -> tuple[URLSafeTimedSerializer, URLSafeSerializer]:
 
 
 def _recent_clicks() -> RecentClicks:
-    ext = current_app.extensions
-    recent: RecentClicks | None = ext.get("lienhop.recent_clicks")
-    if recent is None:
-        with _setup_lock:
-            recent = ext.get("lienhop.recent_clicks")
-            if recent is None:
-                window = float(current_app.config.get("LIENHOP_CLICK_WINDOW_SECONDS",
-                                                      CLICK_WINDOW))
-                recent = ext["lienhop.recent_clicks"] = RecentClicks(window)
-    return recent
+    window = float(current_app.config.get("LIENHOP_CLICK_WINDOW_SECONDS", CLICK_WINDOW))
+    return _per_app("lienhop.recent_clicks", lambda: RecentClicks(window))
 
 
 _SLOT = "x"
