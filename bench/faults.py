@@ -53,7 +53,7 @@ from harvest import synthetic  # noqa: E402  (bench/harvest.py: Vietnamese oai_d
 
 from harvesters.archive import RawArchive  # noqa: E402
 from harvesters.client import OAIClient  # noqa: E402
-from harvesters.devserver import OAIDevServer  # noqa: E402
+from harvesters.demo_server import OAIDevServer  # noqa: E402
 from harvesters.http import Transport, TransportConfig  # noqa: E402
 from harvesters.runner import (  # noqa: E402
     MemoryCheckpointStore,

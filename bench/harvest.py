@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harvesters.client import OAIClient  # noqa: E402
-from harvesters.devserver import DevRecord, OAIDevServer  # noqa: E402
+from harvesters.demo_server import DevRecord, OAIDevServer  # noqa: E402
 from harvesters.http import Transport, TransportConfig  # noqa: E402
 from harvesters.runner import (  # noqa: E402
     MemoryCheckpointStore,

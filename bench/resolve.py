@@ -64,7 +64,7 @@ def mute_usage_log() -> bool:
     """Stub the per-resolution usage log (one INSERT and COMMIT per request), to measure
     what it costs; False when this tree has no usage log."""
     try:
-        from resolver import usage_log
+        from resolver.usage import recording as usage_log
     except ImportError:
         return False
     usage_log.record = lambda *_args, **_kw: None
@@ -108,9 +108,9 @@ def build_kb(sessions, urls: list[str], n_titles: int, n_packages: int,  # type:
              n_institutions: int, rng: random.Random) -> list[str]:
     """Registry + KB; returns the institution codes."""
     from resolver import db
-    from resolver.kb import entitle, import_kbart
-    from resolver.models import Institution, IpRange, OpenPlatform, ResolverSettings
-    from resolver.openurl import CitationError, parse_openurl
+    from resolver.kb.storage import entitle, import_kbart
+    from resolver.openurl.parse import CitationError, parse_openurl
+    from resolver.registry.models import Institution, IpRange, OpenPlatform, ResolverSettings
 
     cited: dict[str, str] = {}
     for q in urls:

@@ -13,7 +13,7 @@ PostgreSQL is ``LIENHOP_TEST_POSTGRES_URL`` when set, else a throw-away server s
 way the test suite does (Debian's binaries). Figures printed per database: load time, the
 one-off monthly roll-up of the loaded history (what ``lienhop usage rollup`` does once; in
 service each month is rolled up once as it closes), then every report of
-``resolver.usage.REPORTS`` over the whole eight years and over the last twelve months, and
+``resolver.usage.reports.REPORTS`` over the whole eight years and over the last twelve months, and
 one report computed from the raw log without the roll-up, for comparison.
 """
 
@@ -32,10 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from resolver import db, rollup, usage  # noqa: E402
-from resolver.models import utcnow  # noqa: E402
-from resolver.rollup import add_months, month_start  # noqa: E402
-from resolver.usage_models import CounterImport  # noqa: E402
+from resolver import db  # noqa: E402
+from resolver.db.base import utcnow  # noqa: E402
+from resolver.usage import reports as usage  # noqa: E402
+from resolver.usage import rollup  # noqa: E402
+from resolver.usage.models import CounterImport  # noqa: E402
+from resolver.usage.rollup import add_months, month_start  # noqa: E402
 
 INSTITUTIONS = [f"inst{i:02d}" for i in range(40)]
 PACKAGES = [f"pkg{i:02d}" for i in range(25)]

@@ -3,7 +3,7 @@
 :class:`OAIClient` *is* a :class:`sickle.Sickle`, so ``client.ListRecords(metadataPrefix=...)``
 and the other Sickle verbs keep working, but every request goes through
 :class:`harvesters.http.Transport` (retries, Retry-After dates, polite delay, 4xx bodies) and
-every body through :func:`harvesters.oaipage.parse_page` (no silent record loss).
+every body through :func:`harvesters.page.parse_page` (no silent record loss).
 
 The harvester itself uses the page-level API, because checkpointing needs pages and tokens::
 
@@ -26,7 +26,7 @@ from sickle.iterator import OAIItemIterator
 from sickle.response import OAIResponse
 
 from harvesters.http import HttpResponse, Transport, TransportError
-from harvesters.oaipage import OAI_NS, OAIError, Page, PageError, parse_page
+from harvesters.page import OAI_NS, OAIError, Page, PageError, parse_page
 
 log = logging.getLogger("lienhop.harvest")
 

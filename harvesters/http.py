@@ -13,7 +13,7 @@ It retries timeouts, connection errors, undecodable (corrupt gzip) bodies and th
 :attr:`TransportConfig.retry_statuses` with capped exponential backoff, honours
 ``Retry-After`` up to :attr:`TransportConfig.max_retry_after`, and waits a polite delay between
 two requests to the same host.  It returns the body *whatever* the final HTTP status outside
-``retry_statuses`` (a 4xx included), because the caller (:mod:`harvesters.oaipage`) is the one
+``retry_statuses`` (a 4xx included), because the caller (:mod:`harvesters.page`) is the one
 who knows whether a body is an OAI answer; a retryable status that persists after every retry
 raises :class:`RetriesExhausted` ("HTTP 503 after 5 retries") instead.
 

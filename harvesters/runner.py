@@ -65,7 +65,7 @@ from harvesters.client import (
     parse_datestamp,
 )
 from harvesters.crosswalk import Header, NoUsableMetadata, crosswalk, payload_mismatch
-from harvesters.oaipage import Page
+from harvesters.page import Page
 from index.record import Record, make_record_id
 
 logger = logging.getLogger("lienhop.harvest")

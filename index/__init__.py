@@ -9,7 +9,7 @@
 Engine details live in private modules; nothing exported here names Whoosh.
 """
 
-from .api import (
+from index.api import (
     SORTS,
     FacetValue,
     Hit,
@@ -19,7 +19,7 @@ from .api import (
     open_index,
     rebuild,
 )
-from .record import Record
+from index.record import Record
 
 __all__ = [
     "SORTS",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .record import Record
+from index.record import Record
 
 SORTS = ("relevance", "newest", "oldest", "title")
 
@@ -60,7 +60,7 @@ class IndexWriter(Protocol):
 
 
 class SearchIndex(Protocol):
-    """What every engine provides (see ``index.engine.WhooshIndex``)."""
+    """What every engine provides (see ``index.engine.core.WhooshIndex``)."""
 
     def writer(self, timeout: float = 30.0): ...  # context manager yielding IndexWriter
     def get(self, record_id: str) -> Record | None: ...
@@ -79,7 +79,7 @@ class SearchIndex(Protocol):
 
 def open_index(path: str | Path, *, readonly: bool = False) -> SearchIndex:
     """Open (or, unless ``readonly``, create) the index in directory ``path``."""
-    from .engine import WhooshIndex  # the engine is chosen here and nowhere else
+    from index.engine.core import WhooshIndex  # the engine is chosen here and nowhere else
 
     return WhooshIndex(Path(path), readonly=readonly)
 
@@ -90,6 +90,6 @@ def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
 
     ``procs`` indexing processes (default 1); ``batch`` records per commit.
     """
-    from .engine import rebuild_whoosh
+    from index.engine.core import rebuild_whoosh
 
     rebuild_whoosh(Path(path), records, batch=batch, procs=procs)

@@ -12,9 +12,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
-from .analysis import fold
-from .identifiers import normalise_doi, normalise_handle, normalise_isbn
-from .record import Record
+from index.analysis import fold
+from index.identifiers import normalise_doi, normalise_handle, normalise_isbn
+from index.record import Record
 
 _NON_WORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from .analysis import SYLLABLE_RE, fold_syllable, nfc
+from index.analysis import SYLLABLE_RE, fold_syllable, nfc
 
 
 def highlight(text: str, terms: set[str]) -> str:

@@ -42,10 +42,10 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from . import query as qlang
-from .analysis import exact_form, fold, has_diacritics, nfc, syllables
-from .spelling import osa_distance
-from .wquery import word_groups
+from index import querylang as qlang
+from index.analysis import exact_form, fold, has_diacritics, nfc, syllables
+from index.engine.whoosh_query import word_groups
+from index.spelling import osa_distance
 
 #: Queries with more syllables get no suggestion: a Vietnamese word is one to three of
 #: them, so this is about four words, a title's worth.

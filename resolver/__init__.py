@@ -1,7 +1,7 @@
 """lienhop: discovery service and OpenURL link resolver of the Vietnam Library Consortium.
 
 ``create_app()`` builds the Flask application from the environment alone (see
-:mod:`resolver.config`), so ``flask --app wsgi run``, ``lienhop run`` and the test client all
+:mod:`resolver.settings`), so ``flask --app wsgi run``, ``lienhop run`` and the test client all
 get the same app.
 """
 
@@ -12,20 +12,27 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
 
-from resolver import db, ratelimit, security
-from resolver.config import Settings, load_settings
+# Every table, registered before any mapper configures (relationships name classes of other
+# domains); any import of a resolver module runs this first.
+from resolver import db, models  # noqa: F401
 from resolver.logs import configure_logging
+from resolver.settings import Settings, load_settings
+from resolver.web import ratelimit, security
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 log = logging.getLogger("lienhop.app")
 
-#: CSRF protection for every POST form; views that receive POSTs from other software
-#: (OpenURL by POST from member catalogues, OAI-PMH) are exempted with ``csrf.exempt``.
-csrf = CSRFProtect()
+#: Every page module, registered in this order (admin first: its error handlers and the
+#: public pages' catch-alls never shadow an admin URL).
+BLUEPRINTS = (
+    "admin.accounts", "admin.delivery", "admin.jobs", "admin.kb", "admin.registry",
+    "admin.usage", "api", "errors", "health", "home", "meta", "oai", "record", "resolve",
+    "search",
+)
+
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -38,7 +45,7 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the app. ``settings`` defaults to :func:`resolver.config.load_settings`."""
+    """Build the app. ``settings`` defaults to :func:`resolver.settings.load_settings`."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     app = security.PublicURLFlask(
@@ -68,17 +75,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["lienhop.engine"] = engine
     app.extensions["lienhop.sessions"] = db.session_factory(engine)
 
-    from resolver import i18n, store
-    from resolver.views import blueprints
+    from importlib import import_module
+
+    from resolver.web import i18n, store
 
     store.init_app(app)
     i18n.init_app(app)
-    csrf.init_app(app)
+    security.csrf.init_app(app)
     # Before any rule is added: an <int:...> path segment beyond the database's integer
     # range is a 404 at routing, not an overflow inside a query (a 500).
     app.url_map.converters["int"] = BoundedIntConverter
-    for bp in blueprints():
-        app.register_blueprint(bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"resolver.views.{name}").bp)
 
     log.debug("app ready", extra={"env": settings.env, "database": engine.url.render_as_string(
         hide_password=True), "index": str(settings.index_dir)})

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from resolver import create_app
-from resolver.config import load_settings
+from resolver.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -184,7 +184,7 @@ def runner(lienhop_env: dict[str, str]):  # type: ignore[no-untyped-def]
     """A click runner for the ``lienhop`` command group, with the test instance's env."""
     from click.testing import CliRunner
 
-    from resolver.cli import main
+    from resolver.cli.main import main
 
     class Runner:
         def invoke(self, *args: str, **kwargs):  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """The demo consortium: a registry of real institutions and OAI-PMH pages we wrote.
 
-``make run`` serves each demo repository's records from :class:`harvesters.devserver.
+``make run`` serves each demo repository's records from :class:`harvesters.demo_server.
 OAIDevServer` on the port its registry URL names, and harvests them through the real
 harvester, over HTTP, like any member repository.
 """
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from harvesters.devserver import DevRecord, OAIDevServer
+from harvesters.demo_server import DevRecord, OAIDevServer
 
 DEMO_DIR = Path(__file__).resolve().parent
 REGISTRY = DEMO_DIR / "registry.toml"

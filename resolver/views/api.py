@@ -11,10 +11,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from index import Hit, Record
-from resolver import export
-from resolver.search_index import get_index
+from resolver.discovery import citations as export
 from resolver.views.discovery import FACETS, BadParameter, parse_params, run_search
 from resolver.views.record import _SAFE_ID, cluster_of
+from resolver.web.index_handle import get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

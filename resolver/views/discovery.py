@@ -19,11 +19,11 @@ from werkzeug.datastructures import MultiDict
 
 import index
 from index import Record
-from index.query import year_range
-from resolver import store
-from resolver.export import to_kev
-from resolver.models import Institution
-from resolver.search_index import get_index
+from index.querylang import year_range
+from resolver.discovery.citations import to_kev
+from resolver.registry.models import Institution
+from resolver.web import store
+from resolver.web.index_handle import get_index
 
 #: Facets a request may filter on, in the order the results page shows them.
 FACETS = ("institution", "type", "year", "language", "access", "subject")

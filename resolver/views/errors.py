@@ -9,7 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge, SecurityError
 
-from resolver.security import MB, current_body_limit, wants_json
+from resolver.web.security import MB, current_body_limit, wants_json
 
 bp = Blueprint("errors", __name__)
 

@@ -8,9 +8,9 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from resolver import store
-from resolver.models import Institution
-from resolver.search_index import get_index
+from resolver.registry.models import Institution
+from resolver.web import store
+from resolver.web.index_handle import get_index
 
 bp = Blueprint("home", __name__)
 

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape as xml_escape
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
 from index import SearchIndex
-from resolver.search_index import get_index
+from resolver.web.index_handle import get_index
 
 bp = Blueprint("meta", __name__)
 

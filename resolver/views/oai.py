@@ -1,6 +1,6 @@
 """``/oai``: the consortium's union of records as an OAI-PMH 2.0 data provider (issue 8).
 
-Validation, tokens and XML live in :mod:`resolver.oai_provider`; this module does the SQL
+Validation, tokens and XML live in :mod:`resolver.oai.provider`; this module does the SQL
 and streams. A list response is decided (errors, the page's keys, the next token) before the
 first byte is sent, then its records are written from a generator a chunk at a time, so
 memory stays flat whatever the page size and the table size. Lists are keyset queries over
@@ -17,11 +17,11 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from resolver import csrf
-from resolver import oai_provider as P
-from resolver.models import Institution, Repository
-from resolver.oai_feed import is_hidden, members_of, now_seconds
-from resolver.oai_models import OaiItem, OaiItemSet
+from resolver.oai import provider as P
+from resolver.oai.feed import is_hidden, members_of, now_seconds
+from resolver.oai.models import OaiItem, OaiItemSet
+from resolver.registry.models import Institution, Repository
+from resolver.web.security import csrf
 
 bp = Blueprint("oai", __name__)
 
@@ -123,7 +123,7 @@ def _specs(s: Session, ids: list[str]) -> dict[str, list[str]]:
     rows = s.execute(select(OaiItemSet.record_id, OaiItemSet.spec)
                      .where(OaiItemSet.record_id.in_(ids)).order_by(OaiItemSet.spec))
     for rid, spec in rows:
-        if not is_hidden(spec):  # cluster bookkeeping rows (resolver.oai_feed), not sets
+        if not is_hidden(spec):  # cluster bookkeeping rows (resolver.oai.feed), not sets
             out[rid].append(spec)
     return out
 

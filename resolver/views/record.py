@@ -8,9 +8,9 @@ import re
 from flask import Blueprint, Response, abort, render_template, url_for
 
 from index import Record, SearchIndex
-from resolver import export
-from resolver.search_index import get_index
+from resolver.discovery import citations as export
 from resolver.views.discovery import is_web_url
+from resolver.web.index_handle import get_index
 
 bp = Blueprint("record", __name__)
 

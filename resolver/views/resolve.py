@@ -38,21 +38,24 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
-from resolver import csrf, store, usage_log
-from resolver.institution import client_ip
-from resolver.linktemplates import is_http_url
-from resolver.models import ClickLog, DeliveryRequest
-from resolver.openurl import (
+from resolver.kb.linktemplates import is_http_url
+from resolver.openurl.models import DeliveryRequest
+from resolver.openurl.parse import (
     Citation,
     CitationError,
     citation_to_dict,
     citation_to_kev,
     parse_openurl,
 )
-from resolver.ranking import Target
-from resolver.resolve_service import Registry, RegistryCache, Resolution, identify, resolve
-from resolver.search_index import get_index
-from resolver.usage_log import RecentClicks
+from resolver.openurl.ranking import Target
+from resolver.openurl.service import Registry, RegistryCache, Resolution, identify, resolve
+from resolver.registry.campus import client_ip
+from resolver.usage import recording as usage_log
+from resolver.usage.models import ClickLog
+from resolver.usage.recording import RecentClicks
+from resolver.web import store
+from resolver.web.index_handle import get_index
+from resolver.web.security import csrf
 
 bp = Blueprint("resolve", __name__)
 log = logging.getLogger("lienhop.resolve")

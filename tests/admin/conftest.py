@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from resolver import db
-from resolver.auth import create_user
-from resolver.config import load_settings
-from resolver.models import Institution
-from resolver.registry import apply_registry, parse_registry
+from resolver.accounts.auth import create_user
+from resolver.registry.models import Institution
+from resolver.registry.toml_file import apply_registry, parse_registry
+from resolver.settings import load_settings
 from tests.conftest import _free_port, wait_for_port
 
 PASSWORD = "correct horse battery"
@@ -94,7 +94,7 @@ def cheap_hashes(monkeypatch):  # type: ignore[no-untyped-def]
 
     from werkzeug.security import generate_password_hash
 
-    monkeypatch.setattr("resolver.auth.generate_password_hash",
+    monkeypatch.setattr("resolver.accounts.auth.generate_password_hash",
                         functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from resolver import db
-from resolver.admin_models import AdminUser, AuditEntry
-from resolver.auth import may_manage
-from resolver.config import load_settings
+from resolver.accounts.auth import may_manage
+from resolver.accounts.models import AdminUser, AuditEntry
+from resolver.settings import load_settings
 from tests.admin.conftest import PASSWORD, AdminClient, add_user
 
 

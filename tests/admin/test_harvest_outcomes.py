@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import select
 
 import index
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from resolver import db
-from resolver.admin_models import FULL_MASS_DELETE, HarvestJob
-from resolver.config import load_settings
+from resolver.db.base import utcnow
 from resolver.demo import FORMATS, demo_records
-from resolver.harvest_jobs import JobContext
-from resolver.jobs import create_job, run_job
-from resolver.models import HarvestRun, Repository, utcnow
+from resolver.harvesting.models import FULL_MASS_DELETE, HarvestJob, HarvestRun
+from resolver.harvesting.queue import create_job, run_job
+from resolver.harvesting.run import JobContext
+from resolver.registry.models import Repository
+from resolver.settings import load_settings
 from tests.admin.conftest import load_registry
 
 REFUSAL = ("refused to remove 3 of 5 records (60%, more than the allowed 20%, "

@@ -9,13 +9,11 @@ import pytest
 from sqlalchemy import select
 
 import index
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from resolver import db
-from resolver.admin_models import HarvestJob
-from resolver.config import load_settings
 from resolver.demo import FORMATS, demo_records
-from resolver.harvest_jobs import JobContext
-from resolver.jobs import (
+from resolver.harvesting.models import HarvestJob, HarvestRun
+from resolver.harvesting.queue import (
     AlreadyQueued,
     claim,
     create_job,
@@ -23,7 +21,9 @@ from resolver.jobs import (
     recover_stale_jobs,
     run_job,
 )
-from resolver.models import HarvestRun, Repository
+from resolver.harvesting.run import JobContext
+from resolver.registry.models import Repository
+from resolver.settings import load_settings
 from tests.admin.conftest import load_registry
 
 LIVE_RECORDS = 5  # the demo hue-dspace set: 6 items, one of them deleted
@@ -120,7 +120,7 @@ def test_cancel_stops_a_running_job_at_the_next_page_as_cancelled(ctx, server):
 
 
 def test_a_queued_job_cancelled_before_it_starts_never_runs(ctx, server):
-    from resolver.jobs import request_cancel
+    from resolver.harvesting.queue import request_cancel
 
     job_id = new_job(ctx)
     with db.transaction(ctx.sessions) as s:
@@ -133,7 +133,7 @@ def test_a_queued_job_cancelled_before_it_starts_never_runs(ctx, server):
 def test_recovery_requeues_jobs_of_dead_or_silent_workers_only(ctx):
     import os
 
-    from resolver.jobs import HOST
+    from resolver.harvesting.queue import HOST
 
     ids = [new_job(ctx, code=c) for c in ("hue-dspace", "tvu-ojs")]
     now = dt.datetime(2026, 1, 1, 12, 0)

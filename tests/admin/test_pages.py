@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from resolver import db
-from resolver.admin_models import AuditEntry, HarvestJob
-from resolver.models import HarvestRun, IpRange, PendingIpRange, Repository
+from resolver.accounts.models import AuditEntry
+from resolver.harvesting.models import HarvestJob, HarvestRun
+from resolver.registry.models import IpRange, PendingIpRange, Repository
 
 
 def audit_rows(app):  # type: ignore[no-untyped-def]
@@ -54,7 +55,7 @@ def test_job_page_and_progress_json(admin_app, boss):
         s.add(run)
         s.flush()
         job.status, job.harvest_run_id, job.log = "running", run.id, "page 4 <b>done</b>\n"
-        from resolver.models import utcnow
+        from resolver.db.base import utcnow
 
         job.started_at = utcnow()
     data = boss.get("/admin/jobs/1/status.json").get_json()

@@ -12,8 +12,8 @@ import ipaddress
 import pytest
 from sqlalchemy import select
 
-from resolver.admin_models import AuditEntry
-from resolver.models import IpRange, PendingIpRange
+from resolver.accounts.models import AuditEntry
+from resolver.registry.models import IpRange, PendingIpRange
 from tests.admin.conftest import AdminClient
 
 CITATION = "rft.genre=article&rft.atitle=Groundwater&rft.issn=0022-1694&rft.date=2019"
@@ -212,7 +212,7 @@ def test_ranges_per_institution_are_capped(admin_app, hue_admin, boss):
 
 
 def test_the_registry_export_keeps_only_ranges_in_force(admin_app, hue_admin, boss):
-    from resolver.registry import export_registry
+    from resolver.registry.toml_file import export_registry
 
     hue_admin.post("/admin/institutions/hue/ranges", {"cidr": CAMPUS})
     with admin_app.extensions["lienhop.sessions"]() as s:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from resolver.models import Repository
+from resolver.registry.models import Repository
 
 BASE = {"metadata_prefix": "oai_dc", "schedule": "daily", "enabled": "on"}
 

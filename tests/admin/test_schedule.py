@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from resolver.schedule import is_due, next_run, parse_cron, schedule_problem
+from resolver.harvesting.schedule import is_due, next_run, parse_cron, schedule_problem
 
 T = dt.datetime(2026, 3, 10, 1, 15)  # naive UTC: 08:15 in Hanoi, a Tuesday
 

@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from werkzeug.security import check_password_hash
 
 from resolver import db
-from resolver.admin_models import AdminUser, AuditEntry
-from resolver.config import load_settings
+from resolver.accounts.models import AdminUser, AuditEntry
+from resolver.settings import load_settings
 from tests.admin.conftest import PASSWORD, AdminClient, add_user
 
 EXPIRED_VI = "Phiên làm việc của bạn đã hết hạn"

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 import index
 from harvesters.archive import RawArchive
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from resolver import create_app
-from resolver.admin_models import HarvestJob
-from resolver.config import load_settings
 from resolver.demo import FORMATS, demo_records
+from resolver.harvesting.models import HarvestJob
+from resolver.settings import load_settings
 from tests.admin.conftest import AdminClient, FakeQueue, add_user, load_registry, worker_env
 
 LIVE_RECORDS = 5

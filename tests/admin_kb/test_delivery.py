@@ -7,9 +7,9 @@ import html as htmlmod
 from sqlalchemy import select
 
 from resolver import db
-from resolver.admin_models import AuditEntry
-from resolver.models import DeliveryRequest
-from resolver.views.admin_delivery import cite
+from resolver.accounts.models import AuditEntry
+from resolver.openurl.models import DeliveryRequest
+from resolver.views.admin.delivery import cite
 
 ARTICLE = {"genre": "article", "atitle": "Nuôi tôm ở Đồng bằng sông Cửu Long",
            "jtitle": "Aquaculture", "authors": ["Nguyễn, Văn A", "Trần, Thị B"],

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from resolver.admin_models import AuditEntry
-from resolver.models import KbTitle, Package
-from resolver.usage_models import CounterImport, CounterMonth, CounterUsage
+from resolver.accounts.models import AuditEntry
+from resolver.kb.models import KbTitle, Package
+from resolver.usage.models import CounterImport, CounterMonth, CounterUsage
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\t"
           "date_first_issue_online\tdate_last_issue_online\ttitle_url\ttitle_id\n")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from resolver.admin_models import AuditEntry
-from resolver.models import Entitlement, KbTitle, OpenPlatform, Package, ResolverSettings
+from resolver.accounts.models import AuditEntry
+from resolver.kb.models import Entitlement, KbTitle, Package
+from resolver.registry.models import OpenPlatform, ResolverSettings
 
 KBART = Path(__file__).resolve().parents[1] / "fixtures" / "kbart_web"
 

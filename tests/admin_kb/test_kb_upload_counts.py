@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import func, select
 
-from resolver.models import KbTitle
+from resolver.kb.models import KbTitle
 
 HEADER = "publication_title\tprint_identifier\ttitle_url\ttitle_id\tdate_first_issue_online\n"
 

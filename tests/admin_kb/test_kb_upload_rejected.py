@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from resolver.models import KbTitle, Package
+from resolver.kb.models import KbTitle, Package
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\t"
           "date_first_issue_online\ttitle_url\ttitle_id\n")

@@ -7,7 +7,7 @@ from huey import MemoryHuey, SqliteHuey
 from sqlalchemy import select
 
 from resolver import db
-from resolver.linkcheck import (
+from resolver.kb.linkcheck import (
     LINKCHECK_TASK,
     NO_LINK,
     _Polite,
@@ -15,8 +15,7 @@ from resolver.linkcheck import (
     register,
     run_link_check,
 )
-from resolver.linkcheck_models import LinkCheck
-from resolver.models import KbTitle, Package
+from resolver.kb.models import KbTitle, LinkCheck, Package
 
 
 def add_package(sessions, base: str, code: str = "sd",  # type: ignore[no-untyped-def]
@@ -92,7 +91,7 @@ def test_politeness_delay_per_host():
 
 
 class _Queue:
-    """What register() needs from resolver.jobs.JobQueue: a huey, settings, sessions."""
+    """What register() needs from resolver.harvesting.queue.JobQueue: a huey, settings, sessions."""
 
     def __init__(self, sessions, huey=None):  # type: ignore[no-untyped-def]
         self.huey = huey or MemoryHuey("test-linkcheck", immediate=True)

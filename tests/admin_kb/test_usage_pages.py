@@ -11,9 +11,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from resolver import db
-from resolver.admin_models import AuditEntry
-from resolver.models import ClickLog
-from resolver.usage_models import CounterImport, CounterMonth, PackageCost, ResolveLog
+from resolver.accounts.models import AuditEntry
+from resolver.usage.models import ClickLog, CounterImport, CounterMonth, PackageCost, ResolveLog
 
 COUNTER_FIXTURES = Path(__file__).resolve().parents[1] / "usage" / "fixtures"
 PERIOD = "from=2024-01&to=2024-03"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from resolver.demo import FORMATS, demo_records
 from tests.conftest import _free_port, wait_for_port
 

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from resolver import db
-from resolver.auth import create_user
+from resolver.accounts.auth import create_user
 
 # (here, beside the other browser tests, so that one Playwright session serves them all: two
 # session fixtures of sync_playwright cannot live in one process)
@@ -34,7 +34,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 @pytest.fixture
 def served(site, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
-    monkeypatch.setattr("resolver.auth.generate_password_hash",
+    monkeypatch.setattr("resolver.accounts.auth.generate_password_hash",
                         functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
     with db.transaction(site.extensions["lienhop.sessions"]) as s:
         create_user(s, "boss", PASSWORD, role="consortium", institution_id=None)

@@ -3,7 +3,7 @@
 import click
 import pytest
 
-from resolver.cli import main
+from resolver.cli.main import main
 
 
 def walk(group: click.Group, path=()):

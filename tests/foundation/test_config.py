@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from resolver.config import ConfigError, load_settings
+from resolver.settings import ConfigError, load_settings
 
 
 def test_embedded_defaults_live_in_the_instance_folder(tmp_path):

@@ -5,7 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from resolver import db
-from resolver.models import Base
+from resolver.db.base import Base
 
 
 def test_upgrade_creates_every_table_and_is_idempotent(db_url):

@@ -3,7 +3,7 @@
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from resolver.i18n import TRANSLATIONS
+from resolver.web.i18n import TRANSLATIONS
 
 ROOT = TRANSLATIONS.parents[1]
 

@@ -4,8 +4,8 @@ its ranges stay in force, on SQLite and PostgreSQL."""
 from sqlalchemy import func, inspect, select
 
 from resolver import db
-from resolver.models import Institution, IpRange, PendingIpRange
-from resolver.resolve_service import load_registry
+from resolver.openurl.service import load_registry
+from resolver.registry.models import Institution, IpRange, PendingIpRange
 
 
 def test_an_instance_of_0006_upgrades_and_its_ranges_stay_in_force(db_url):

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from resolver.models import Institution
-from resolver.registry import RegistryError, parse_registry, validate_schedule
+from resolver.registry.models import Institution
+from resolver.registry.toml_file import RegistryError, parse_registry, validate_schedule
 
 GOOD = textwrap.dedent("""\
     [[institution]]

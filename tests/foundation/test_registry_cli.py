@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from resolver import db
-from resolver.cli import DEMO_DIR
-from resolver.models import Institution, IpRange, Repository
+from resolver.demo import DEMO_DIR
+from resolver.registry.models import Institution, IpRange, Repository
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import doctest
 import pytest
 
 from harvesters.netguard import networks
-from resolver import registry
-from resolver.registry import RegistryError, oai_url_problem, parse_registry
+from resolver.registry import toml_file as registry
+from resolver.registry.toml_file import RegistryError, oai_url_problem, parse_registry
 
 TEMPLATE = """
 [[institution]]

@@ -4,7 +4,7 @@ a file is the consortium's word, so what it lists is in force and no longer wait
 from sqlalchemy import select
 
 from resolver import db
-from resolver.models import Institution, IpRange, PendingIpRange
+from resolver.registry.models import Institution, IpRange, PendingIpRange
 
 REGISTRY = """
 [[institution]]

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from resolver.cli import DEMO_DIR
-from resolver.registry import (
+from resolver.demo import DEMO_DIR
+from resolver.registry.toml_file import (
     MAX_RANGES_PER_INSTITUTION,
     RegistryError,
     overlapping_pairs,

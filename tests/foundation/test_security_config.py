@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from resolver import create_app
-from resolver.config import ConfigError, load_settings
-from resolver.security import (
+from resolver.settings import ConfigError, load_settings
+from resolver.web.security import (
     PublicURL,
     content_security_policy,
     external_url,

@@ -3,7 +3,7 @@
 from sqlalchemy import create_engine
 
 from resolver import db
-from resolver.models import Institution
+from resolver.registry.models import Institution
 
 
 def test_healthz_fails_without_an_index(client):

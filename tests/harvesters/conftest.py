@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from harvesters.devserver import DevRecord, OAIDevServer
+from harvesters.demo_server import DevRecord, OAIDevServer
 from harvesters.http import Transport, TransportConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oai"

@@ -6,7 +6,7 @@ from lxml import etree
 
 from harvesters.archive import RawArchive
 from harvesters.crosswalk import Header, crosswalk
-from harvesters.oaipage import parse_page
+from harvesters.page import parse_page
 
 
 def _header(n: int, stamp: str = "2024-05-01T00:00:00Z", deleted: bool = False) -> Header:

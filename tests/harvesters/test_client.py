@@ -17,7 +17,7 @@ from harvesters.client import (
     TruncatedResponse,
     format_datestamp,
 )
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 
 
 def ids(pages):
@@ -211,7 +211,7 @@ def test_format_datestamp_converts_to_utc():
 
 
 def _ask(transport, server, **params):
-    from harvesters.oaipage import parse_page
+    from harvesters.page import parse_page
 
     resp = transport.get(server.url, params)
     return resp, parse_page(resp.content)
@@ -255,7 +255,7 @@ def test_devserver_repeated_argument_is_bad(server):
 
 
 def test_devserver_no_set_hierarchy(fast_transport):
-    from harvesters.devserver import DevRecord
+    from harvesters.demo_server import DevRecord
 
     with OAIDevServer([DevRecord("oai:a:1", "2024-01-01T00:00:00Z", {"oai_dc": "<x/>"})]) as s:
         assert _ask(fast_transport, s, verb="ListSets")[1].errors[0].code == "noSetHierarchy"
@@ -310,7 +310,7 @@ def test_devserver_token_expiration_date(fast_transport, records):
 def test_devserver_changes_while_listing_move_to_the_end(server, fast_transport, records):
     from dataclasses import replace
 
-    from harvesters.devserver import utc_now_seconds
+    from harvesters.demo_server import utc_now_seconds
 
     pages = OAIClient(server.url, transport=fast_transport).list_records("oai_dc")
     first = next(pages)

@@ -16,7 +16,7 @@ import pytest
 
 from harvesters.archive import RawArchive
 from harvesters.client import OAIClient
-from harvesters.devserver import DevRecord, OAIDevServer
+from harvesters.demo_server import DevRecord, OAIDevServer
 from harvesters.http import Transport, TransportConfig
 from harvesters.runner import (
     MemoryCheckpointStore,

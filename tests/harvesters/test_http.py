@@ -90,7 +90,7 @@ def test_gives_up_naming_the_last_status(server, fast_transport):
 
 
 def test_oai_error_body_is_returned_on_422():
-    from harvesters.devserver import OAIDevServer
+    from harvesters.demo_server import OAIDevServer
 
     with OAIDevServer([], error_status=422) as srv:
         t = Transport(TransportConfig(delay=0))

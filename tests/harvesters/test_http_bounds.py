@@ -24,7 +24,7 @@ import pytest
 from harvesters import http as http_module
 from harvesters import netguard
 from harvesters.client import OAIClient
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from harvesters.http import (
     AddressRefused,
     ResponseTooLarge,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.oaipage import (
+from harvesters.page import (
     MalformedPage,
     NotOAIResponse,
     decode_body,

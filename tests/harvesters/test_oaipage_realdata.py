@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harvesters.crosswalk import CrosswalkError, crosswalk
-from harvesters.oaipage import PageError, parse_page
+from harvesters.page import PageError, parse_page
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "oai"
 

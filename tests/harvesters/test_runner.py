@@ -18,9 +18,9 @@ import pytest
 
 from harvesters.archive import RawArchive, RepositoryArchive
 from harvesters.client import OAIClient
-from harvesters.devserver import DevRecord, OAIDevServer, utc_now_seconds
+from harvesters.demo_server import DevRecord, OAIDevServer, utc_now_seconds
 from harvesters.http import Transport, TransportConfig
-from harvesters.oaipage import PageRecord
+from harvesters.page import PageRecord
 from harvesters.runner import (
     HarvestState,
     JsonFileCheckpointStore,

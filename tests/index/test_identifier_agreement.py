@@ -8,7 +8,7 @@ import pytest
 
 from harvesters import normalize as harvested
 from index import identifiers as queried
-from resolver import openurl as cited
+from resolver.openurl import parse as cited
 
 DOIS = [
     "10.26459/HUEUNI-JNS.V131I1D.6543",

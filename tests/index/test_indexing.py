@@ -9,7 +9,7 @@ from whoosh import fields
 from whoosh import index as windex
 
 from index import analysis, open_index
-from index.fastwrite import writer as lean_writer
+from index.engine.fastwrite import writer as lean_writer
 
 from .conftest import rec
 

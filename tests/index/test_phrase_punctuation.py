@@ -17,8 +17,8 @@ import pytest
 
 from index import analysis, open_index
 from index.analysis import fold
-from index.query import Words
-from index.wquery import required_terms
+from index.engine.whoosh_query import required_terms
+from index.querylang import Words
 
 from .conftest import ids, rec
 

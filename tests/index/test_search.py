@@ -7,7 +7,7 @@ import pytest
 
 from index import IndexLocked, open_index
 from index.collation import sort_key
-from index.query import Words, parse
+from index.querylang import Words, parse
 
 from .conftest import CATALOGUE, ids, rec
 

@@ -25,7 +25,7 @@ def test_paging_stops_ten_thousand_results_deep(ix):
 
 
 def test_stacked_negations_cancel_out_instead_of_costing_a_pass_each(ix):
-    from index.query import Not, Words, parse
+    from index.querylang import Not, Words, parse
 
     # Each NOT is a pass over every document: 499 of them took 745 ms at 10k records.
     assert parse("-" * 499 + "thu") == Not(Words("thu"))
@@ -36,7 +36,7 @@ def test_stacked_negations_cancel_out_instead_of_costing_a_pass_each(ix):
 
 
 def test_a_repeated_clause_is_asked_once(ix):
-    from index.query import Not, Words, parse
+    from index.querylang import Not, Words, parse
 
     assert parse(" ".join(["-thu"] * 100)) == Not(Words("thu"))
     assert parse(" OR ".join(["thu"] * 100)) == Words("thu")

@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import select
 
 import index
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from harvesters.runner import HarvestState
 from resolver import db
-from resolver.config import load_settings
 from resolver.demo import FORMATS, demo_records
-from resolver.harvest_jobs import SqlCheckpointStore
-from resolver.models import HarvestRun, Repository
+from resolver.harvesting.models import HarvestRun
+from resolver.harvesting.run import SqlCheckpointStore
+from resolver.registry.models import Repository
+from resolver.settings import load_settings
 
 
 def registry_for(url: str) -> str:
@@ -62,7 +63,7 @@ def test_sql_checkpoint_store_round_trip(db_url):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
     sessions = db.session_factory(engine)
-    from resolver.models import Institution
+    from resolver.registry.models import Institution
 
     with db.transaction(sessions) as s:
         s.add(Institution(code="hue", name_vi="Đại học Huế",

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 import index
-from harvesters.devserver import OAIDevServer
+from harvesters.demo_server import OAIDevServer
 from resolver import db
-from resolver.config import load_settings
 from resolver.demo import FORMATS, demo_records
-from resolver.models import HarvestRun, Repository
+from resolver.harvesting.models import HarvestRun
+from resolver.registry.models import Repository
+from resolver.settings import load_settings
 
 from .test_harvest_jobs import registry_for
 

@@ -13,8 +13,8 @@ from werkzeug.serving import make_server
 
 from index.record import Record
 from resolver import db
-from resolver.models import Institution, Repository
-from resolver.oai_feed import apply_changes
+from resolver.oai.feed import apply_changes
+from resolver.registry.models import Institution, Repository
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fixtures" / "schemas"
 NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/",

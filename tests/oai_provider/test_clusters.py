@@ -10,9 +10,9 @@ from sqlalchemy import insert, select
 from harvesters.runner import MemorySink
 from index.record import Record
 from resolver import db
-from resolver.models import Institution, Repository
-from resolver.oai_feed import OaiFeedSink, content_hash, set_specs, sync
-from resolver.oai_models import OaiItem, OaiItemSet
+from resolver.oai.feed import OaiFeedSink, content_hash, set_specs, sync
+from resolver.oai.models import OaiItem, OaiItemSet
+from resolver.registry.models import Institution, Repository
 from tests.oai_provider.conftest import NS, T0, error_codes, make_record, oai_get
 
 OAI = "oai:lienhop.vn:"

@@ -11,8 +11,8 @@ from sqlalchemy import insert, select
 
 from harvesters.runner import MemorySink
 from resolver import db
-from resolver.oai_feed import OaiFeedSink, content_hash, set_specs, sync
-from resolver.oai_models import OaiItem, OaiItemSet
+from resolver.oai.feed import OaiFeedSink, content_hash, set_specs, sync
+from resolver.oai.models import OaiItem, OaiItemSet
 from tests.oai_provider.conftest import NS, T0, make_record, oai_get
 
 
@@ -67,9 +67,9 @@ def test_sync_upserts_tombstones_and_is_idempotent(oai_app):
 
 def test_cli_sync_from_archive_after_harvest(runner, tmp_path, monkeypatch):
     """A devserver harvested into lienhop, then `oai sync` finds nothing to change."""
-    from harvesters.devserver import OAIDevServer
-    from resolver.config import load_settings
+    from harvesters.demo_server import OAIDevServer
     from resolver.demo import FORMATS, demo_records
+    from resolver.settings import load_settings
 
     _, records = demo_records("hue-dspace")
     with OAIDevServer(records, page_size=2, formats={"oai_dc": FORMATS["oai_dc"]}) as srv:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from resolver.oai_provider import Query, encode_token
+from resolver.oai.provider import Query, encode_token
 from tests.oai_provider.conftest import NS, error_codes, oai_get
 
 ID1 = "oai:lienhop.vn:hue-dspace-000001"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolver.usage_log import RecentClicks
+from resolver.usage.recording import RecentClicks
 
 
 class Clock:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from resolver.coverage import (
+from resolver.kb.coverage import (
     Coverage,
     EmbargoError,
     covers,
@@ -12,7 +12,7 @@ from resolver.coverage import (
     parse_embargo,
     parse_kbart_date,
 )
-from resolver.openurl import parse_openurl
+from resolver.openurl.parse import parse_openurl
 
 TODAY = date(2024, 6, 15)
 

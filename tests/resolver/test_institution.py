@@ -1,6 +1,6 @@
 """Institution detection: client IP behind proxies, ranges, inst parameter, cookie."""
 
-from resolver.institution import client_ip, detect_institution, institution_for_ip, parse_ip
+from resolver.registry.campus import client_ip, detect_institution, institution_for_ip, parse_ip
 
 PROXIES = ["10.0.0.0/8", "fd00::/8"]
 RANGES = [

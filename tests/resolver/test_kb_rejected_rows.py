@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
-from resolver.config import load_settings
-from resolver.kb import KbError, import_kbart
-from resolver.kbart import parse_kbart
-from resolver.models import KbTitle, Package
+from resolver.kb.kbart import parse_kbart
+from resolver.kb.models import KbTitle, Package
+from resolver.kb.storage import KbError, import_kbart
+from resolver.settings import load_settings
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\t"
           "date_first_issue_online\ttitle_url\ttitle_id\n")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from resolver.coverage import covers
-from resolver.kbart import (
+from resolver.kb.coverage import covers
+from resolver.kb.kbart import (
     KbartError,
     KbartTitle,
     diff_titles,

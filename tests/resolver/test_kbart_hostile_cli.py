@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
-from resolver.models import KbTitle, Package
+from resolver.kb.models import KbTitle, Package
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\t"
           "date_first_issue_online\tdate_last_issue_online\ttitle_url\ttitle_id\n")

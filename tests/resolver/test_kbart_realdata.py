@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from resolver.coverage import covers
-from resolver.kbart import diff_titles, parse_kbart
+from resolver.kb.coverage import covers
+from resolver.kb.kbart import diff_titles, parse_kbart
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "kbart"
 

@@ -1,4 +1,4 @@
-"""Spec for resolver.openurl: each test pins one real-world repair or rule."""
+"""Spec for resolver.openurl.parse: each test pins one real-world repair or rule."""
 
 import contextlib
 import time
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from resolver.openurl import (
+from resolver.openurl.parse import (
     CitationError,
     citation_to_dict,
     citation_to_kev,

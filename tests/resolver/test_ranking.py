@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from resolver.coverage import Coverage, covers_citation
-from resolver.openurl import parse_openurl
-from resolver.ranking import (
+from resolver.kb.coverage import Coverage, covers_citation
+from resolver.openurl.parse import parse_openurl
+from resolver.openurl.ranking import (
     CatalogueLink,
     DeliveryOption,
     Entitlement,

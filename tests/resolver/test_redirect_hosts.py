@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from resolver.linktemplates import url_host
-from resolver.resolve_service import may_redirect_to
+from resolver.kb.linktemplates import url_host
+from resolver.openurl.service import may_redirect_to
 
 OWN = "repository.hueuni.edu.vn"
 

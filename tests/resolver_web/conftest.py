@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from resolver import create_app, db
-from resolver.config import load_settings
-from resolver.kb import entitle, import_kbart
-from resolver.models import Institution, IpRange, OpenPlatform, ResolverSettings
+from resolver.kb.storage import entitle, import_kbart
+from resolver.registry.models import Institution, IpRange, OpenPlatform, ResolverSettings
+from resolver.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kbart_web"
 TODAY = dt.date.today()

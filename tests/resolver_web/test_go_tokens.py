@@ -12,7 +12,7 @@ from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSeriali
 from sqlalchemy import select
 
 from resolver import db
-from resolver.models import ClickLog
+from resolver.usage.models import ClickLog
 from resolver.views.resolve import GO_SALT
 from tests.resolver_web.conftest import HYDROLOGY, PROXY, go_links
 

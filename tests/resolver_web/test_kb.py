@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from resolver import db
-from resolver.config import load_settings
-from resolver.kb import KbError, import_kbart
-from resolver.models import Institution, KbTitle, Package
+from resolver.kb.models import KbTitle, Package
+from resolver.kb.storage import KbError, import_kbart
+from resolver.registry.models import Institution
+from resolver.settings import load_settings
 from tests.resolver_web.conftest import FIXTURES, HYDROLOGY
 
 V1 = str(FIXTURES / "sciencedirect_2024.tsv")
@@ -87,7 +88,7 @@ def test_dry_run_reports_but_changes_nothing(kb_runner):
 def test_failure_mid_import_rolls_back_to_the_old_titles(kb_runner, monkeypatch):
     kb_runner.invoke("kb", "import", "sd", V1)
     before = titles(kb_runner.engine)
-    import resolver.kb as kb
+    import resolver.kb.storage as kb
 
     real = kb._to_row
     calls = {"n": 0}

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from index import Record, open_index
 from resolver import create_app, db
-from resolver.config import load_settings
-from resolver.models import ClickLog, Institution, Repository
+from resolver.registry.models import Institution, Repository
+from resolver.settings import load_settings
+from resolver.usage.models import ClickLog
 from tests.resolver_web.conftest import HYDROLOGY, PROXY, go_links, seed
 
 OWN_HOST = "repository.hueuni.edu.vn"

@@ -7,7 +7,8 @@ from urllib.parse import quote
 from sqlalchemy import inspect, select
 
 from resolver import db
-from resolver.models import ClickLog, Institution, ResolverSettings
+from resolver.registry.models import Institution, ResolverSettings
+from resolver.usage.models import ClickLog
 from tests.resolver_web.conftest import HYDROLOGY, PROXY, TODAY, go_links
 
 DOI_URL = "https://doi.org/10.1016/j.jhydrol.2019.01.001"
@@ -206,7 +207,7 @@ def test_a_signed_token_with_a_non_http_url_is_still_refused(kb_app, kb_client):
 
 def test_today_is_used_for_entitlements(kb_client, kb_app):
     # A member joining today has access today (dates are inclusive).
-    from resolver.kb import entitle
+    from resolver.kb.storage import entitle
 
     with db.transaction(kb_app.extensions["lienhop.sessions"]) as s:
         entitle(s, "sd", "nasati", TODAY)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
-from resolver.kb import entitle, holdings_rows, import_kbart, load_kb_snapshot
-from resolver.models import KbTitle
-from resolver.resolve_service import RegistryCache
+from resolver.kb.models import KbTitle
+from resolver.kb.storage import entitle, holdings_rows, import_kbart, load_kb_snapshot
+from resolver.openurl.service import RegistryCache
 from tests.resolver_web.conftest import FIXTURES, HYDROLOGY, TODAY
 
 V2 = FIXTURES / "sciencedirect_2025.tsv"
@@ -103,7 +103,7 @@ def test_production_cache_is_reused_then_rechecked(slow_app, monkeypatch):
 def test_an_import_from_another_process_is_noticed(slow_app, monkeypatch):
     """Another process (the CLI) cannot bump this process's counter: the mark read from
     the database (packages' imported_at, highest title id) must change on its own."""
-    import resolver.kb as kb
+    import resolver.kb.storage as kb
 
     monkeypatch.setattr(kb, "_titles_changed", lambda _session: None)
     client = slow_app.test_client()

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from index import Record, open_index
 from resolver import create_app, db
-from resolver.config import load_settings
-from resolver.models import ClickLog, Institution, Repository
+from resolver.registry.models import Institution, Repository
+from resolver.settings import load_settings
+from resolver.usage.models import ClickLog
 from tests.resolver_web.conftest import HYDROLOGY, seed
 
 OA_URL = "https://repository.hueuni.edu.vn/bitstream/123/45/groundwater.pdf"

@@ -16,7 +16,7 @@ import pytest
 from werkzeug.routing import Rule
 
 from resolver import create_app
-from resolver.config import load_settings
+from resolver.settings import load_settings
 from tests.admin.conftest import PASSWORD, FakeQueue, add_user, csrf_token, load_registry
 from tests.web.sample import build_index
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import insert
 
 from resolver import db
-from resolver.models import ClickLog
-from resolver.rollup import add_months
+from resolver.usage.models import ClickLog
+from resolver.usage.rollup import add_months
 
 FIXTURES = Path(__file__).with_name("fixtures")
 PACKAGES = ("sd", "springer", "ieee")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resolver import db
-from resolver.usage_models import CounterUsage, SushiCredential
+from resolver.usage.models import CounterUsage, SushiCredential
 
 from .conftest import FIXTURES
 from .test_sushi import KEY, REPORT, sushi  # noqa: F401 - the fixture

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from resolver import db, usage
-from resolver.counter import CounterReport, UsageRow
+from resolver import db
+from resolver.usage import reports as usage
+from resolver.usage.counter import CounterReport, UsageRow
 
 D = dt.date
 M = Decimal

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from resolver import db, usage
-from resolver.counter import CounterError, parse_counter
-from resolver.usage_models import CounterImport, CounterUsage
+from resolver import db
+from resolver.usage import reports as usage
+from resolver.usage.counter import CounterError, parse_counter
+from resolver.usage.models import CounterImport, CounterUsage
 
 from .conftest import FIXTURES
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
-from resolver.usage_models import CounterImport, CounterMonth, CounterUsage
+from resolver.usage.models import CounterImport, CounterMonth, CounterUsage
 
 from .conftest import FIXTURES
 

@@ -7,8 +7,9 @@ import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
-from resolver import charts, usage
-from resolver.rollup import MonthCount
+from resolver.usage import charts
+from resolver.usage import reports as usage
+from resolver.usage.rollup import MonthCount
 
 D = dt.date
 SVG = "{http://www.w3.org/2000/svg}"

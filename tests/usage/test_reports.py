@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert, select
 
-from resolver import db, rollup, usage
-from resolver.models import ClickLog, utcnow
-from resolver.usage_models import ResolveLog, UsageMonth
+from resolver import db
+from resolver.db.base import utcnow
+from resolver.usage import reports as usage
+from resolver.usage import rollup
+from resolver.usage.models import ClickLog, ResolveLog, UsageMonth
 
 from .conftest import MONTHS
 

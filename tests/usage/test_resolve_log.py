@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from resolver import create_app
-from resolver.config import load_settings
-from resolver.usage_models import ResolveLog
+from resolver.settings import load_settings
+from resolver.usage.models import ResolveLog
 from tests.resolver_web.conftest import HYDROLOGY, TRUSTED_PROXY, seed
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from resolver.sushi import SushiConfig, SushiError, SushiNotReady, fetch_report
+from resolver.usage.sushi import SushiConfig, SushiError, SushiNotReady, fetch_report
 
 from .conftest import FIXTURES
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import index
 from index import Record
 from resolver import db
-from resolver.models import Institution
+from resolver.registry.models import Institution
 
 HOSTILE = '<script>alert("x")</script> Độc hại & "quoted"'
 HOSTILE_AUTHOR = "<img src=x onerror=alert(1)>"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from index import Record
-from resolver.security import BIDI_CONTROLS, without_bidi_controls
+from resolver.web.security import BIDI_CONTROLS, without_bidi_controls
 from tests.web.sample import add_institutions, build_index, records
 
 SPOOF = Record(

@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from resolver import db
-from resolver.auth import create_user
+from resolver.accounts.auth import create_user
 
 MB = 1024 * 1024
 PASSWORD = "a long enough test password"
@@ -105,7 +105,7 @@ def test_bodies_under_the_limit_still_work(client):
 
 def test_the_limit_follows_the_setting(lienhop_env, monkeypatch):
     from resolver import create_app
-    from resolver.config import load_settings
+    from resolver.settings import load_settings
 
     monkeypatch.setenv("LIENHOP_MAX_REQUEST_MB", "0.25")
     client = create_app(load_settings()).test_client()
@@ -125,7 +125,7 @@ def test_a_form_field_over_the_form_memory_cap_is_refused(client):
 
 @pytest.fixture
 def admin(app, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("resolver.auth.generate_password_hash",
+    monkeypatch.setattr("resolver.accounts.auth.generate_password_hash",
                         functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
     with db.transaction(app.extensions["lienhop.sessions"]) as s:
         create_user(s, "boss", PASSWORD, role="consortium", institution_id=None)
@@ -163,7 +163,7 @@ def test_other_admin_forms_keep_the_general_limit(admin):
 
 def test_upload_views_have_their_own_limit(lienhop_env, monkeypatch):
     from resolver import create_app
-    from resolver.config import load_settings
+    from resolver.settings import load_settings
 
     monkeypatch.setenv("LIENHOP_MAX_UPLOAD_MB", "2")
     app = create_app(load_settings())

@@ -1,4 +1,4 @@
-"""resolver.export: pure citation formats of a Record."""
+"""resolver.discovery.citations: pure citation formats of a Record."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from markupsafe import Markup
 
 from index import Record
-from resolver import export
+from resolver.discovery import citations as export
 from tests.web.sample import BOOK, EVIL, FLOOD_HUE, THESIS
 
 
@@ -103,7 +103,7 @@ def test_kev_for_an_article_a_thesis_and_a_book():
 
 
 def test_kev_round_trips_through_the_resolver_parser():
-    from resolver.openurl import parse_openurl
+    from resolver.openurl.parse import parse_openurl
 
     c = parse_openurl(export.to_kev(FLOOD_HUE))
     assert c.doi == FLOOD_HUE.doi and c.atitle == FLOOD_HUE.title and c.year == 2022

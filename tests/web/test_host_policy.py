@@ -8,7 +8,7 @@ import re
 import pytest
 
 from resolver import create_app
-from resolver.config import load_settings
+from resolver.settings import load_settings
 from tests.web.sample import THESIS, add_institutions, build_index
 
 EVIL = "evil.example"

@@ -15,8 +15,8 @@ import re
 import pytest
 
 from resolver import create_app
-from resolver.config import load_settings
-from resolver.ratelimit import LIMITED_ENDPOINTS, TokenBuckets, bucket_key, retry_after
+from resolver.settings import load_settings
+from resolver.web.ratelimit import LIMITED_ENDPOINTS, TokenBuckets, bucket_key, retry_after
 
 BURST = 3
 RATE = 0.01

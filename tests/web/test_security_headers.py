@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from resolver.security import csp_hash
+from resolver.web.security import csp_hash
 from tests.web.sample import THESIS
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

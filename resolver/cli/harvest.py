@@ -1,0 +1,135 @@
+"""``lienhop harvest`` and ``lienhop index rebuild``: harvesting from the command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+import click
+
+from resolver.cli.context import Context, pass_ctx
+from resolver.settings import Settings
+
+
+class _Progress:
+    """One status line per repository on a terminal; nothing otherwise (the log says it)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, report) -> None:  # type: ignore[no-untyped-def]
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        start = self.started.setdefault(report.repository, now)
+        done = report.added + report.updated + report.deleted + report.failed
+        rate = done / (now - start) if now > start else 0.0
+        state = report.status if report.finished else "running"
+        with self.lock:
+            click.echo(
+                f"\r{report.repository:<18} {state:<8} pages {report.pages:>5}  "
+                f"records {done:>8}  ({report.added} new, {report.updated} updated, "
+                f"{report.deleted} deleted, {report.failed} failed)  {rate:7.1f} rec/s",
+                nl=bool(report.finished), err=True,
+            )
+
+
+def run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str | None,
+                 workers: int, delay: float | None = None, allow_mass_delete: bool = False,
+                 settings: Settings | None = None) -> list:  # type: ignore[type-arg]
+    from resolver.harvesting.run import JobContext, harvest
+
+    tty = sys.stderr.isatty()
+    if tty:  # the progress line replaces the per-page log lines
+        logging.getLogger("lienhop.harvest").setLevel(logging.WARNING)
+    job = JobContext(settings or ctx.settings, ctx.sessions())
+    try:
+        return harvest(job, repos, full=full, from_=from_, workers=workers, delay=delay,
+                       progress=_Progress(tty), allow_mass_delete=allow_mass_delete)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+
+
+def summarise(reports: list) -> None:  # type: ignore[type-arg]
+    for r in reports:
+        click.echo(f"{r.repository}: {r.status}: {r.pages} pages, {r.added} added, "
+                   f"{r.updated} updated, {r.deleted} deleted, {r.withdrawn} withdrawn, "
+                   f"{r.failed} failed")
+        for err in r.errors[:5]:
+            click.echo(f"    {err}")
+        if len(r.errors) > 5:
+            click.echo(f"    ... {len(r.errors) - 5} more (see the log)")
+
+
+@click.command("harvest")
+@click.argument("repos", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Harvest every enabled repository.")
+@click.option("--full", is_flag=True,
+              help="List everything again and remove records the repository no longer lists.")
+@click.option("--from", "from_", metavar="DATE",
+              help="Start from this datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ) instead of "
+                   "the last successful run's high-water mark.")
+@click.option("--workers", default=4, show_default=True, help="Repositories harvested at once.")
+@click.option("--allow-mass-delete", is_flag=True,
+              help="With --full: remove records the repository no longer lists even when they "
+                   "are more than LIENHOP_HARVEST_MAX_DELETE_SHARE of it.")
+@pass_ctx
+def harvest_cmd(ctx: Context, repos: tuple[str, ...], all_: bool, full: bool,
+                from_: str | None, workers: int, allow_mass_delete: bool) -> None:
+    """Harvest REPOS (repository codes), or --all, into the index.
+
+    Incremental by default: from the last successful run's high-water mark, with an overlap.
+    A run that was killed resumes from its last page checkpoint. Exits 1 unless every run
+    ended ok: a failed run (stopped before the end of the list) or a partial one (records
+    failed, retried next run; or a mass deletion refused) says so.
+    """
+    if not repos and not all_:
+        raise click.UsageError("name one or more repositories, or give --all")
+    if repos and all_:
+        raise click.UsageError("give repository codes or --all, not both")
+    if from_:
+        import datetime as dt
+
+        try:
+            dt.datetime.fromisoformat(from_.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise click.BadParameter(f"{from_!r} is not a date", param_hint="--from") from exc
+    if allow_mass_delete and not full:
+        raise click.UsageError("--allow-mass-delete only applies to --full runs")
+    reports = run_harvest(ctx, repos, full=full, from_=from_, workers=max(1, workers),
+                           allow_mass_delete=allow_mass_delete)
+    if not reports:
+        click.echo("no enabled repositories to harvest")
+        return
+    summarise(reports)
+    if any(r.status != "ok" for r in reports):
+        sys.exit(1)
+
+
+@click.group("index")
+def index_group() -> None:
+    """Maintain the search index."""
+
+
+@index_group.command("rebuild")
+@pass_ctx
+def index_rebuild(ctx: Context) -> None:
+    """Rebuild the index from the raw archive (no network) and swap it in atomically.
+
+    Use it after a crosswalk or analysis change; searches keep using the old index until the
+    new one is complete.
+    """
+    from resolver.harvesting.run import JobContext, rebuild_index
+
+    count, errors = rebuild_index(JobContext(ctx.settings, ctx.sessions()))
+    click.echo(f"rebuilt {ctx.settings.index_dir}: {count} records, {len(errors)} failed")
+    for err in errors[:10]:
+        click.echo(f"    {err}")
+    if errors:
+        click.echo(f"    ... {len(errors) - 10} more (see the log)" if len(errors) > 10 else "",
+                   nl=len(errors) > 10)
+        sys.exit(1)

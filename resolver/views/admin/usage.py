@@ -1,0 +1,379 @@
+"""``/admin/usage``: usage and cost reports (chart, table, CSV), COUNTER uploads, costs.
+
+Reports are :data:`resolver.usage.reports.REPORTS`, run over a period of months. A consortium
+administrator sees every institution; an institution administrator sees the same reports
+restricted to their own institution (the filter is applied in the query, not by hiding
+rows afterwards), and not the package-wide cost reports, whose costs and downloads are the
+whole consortium's. Charts are inline SVG from :mod:`resolver.usage.charts`; every report has a
+CSV download of exactly the rows the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from resolver.accounts.auth import audit, login_required
+from resolver.kb.models import Package
+from resolver.kb.storage import CODE_RE
+from resolver.registry.models import Institution
+from resolver.usage import reports as usage
+from resolver.usage.charts import bar_chart, line_chart
+from resolver.usage.counter import FIRST_MONTH, CounterError, last_month, parse_counter
+from resolver.usage.models import CURRENCIES, CounterImport, PackageCost
+from resolver.usage.reports import KIND_LABELS, OUTCOME_LABELS, REPORTS, CostMonth, Table, to_table
+from resolver.usage.rollup import add_months, month_start, months_between
+from resolver.views.admin.kb import file_name, institution_choices, scope_code
+from resolver.views.admin.kb import ui_lang as lang
+from resolver.web import store
+
+bp = Blueprint("admin_usage", __name__, url_prefix="/admin/usage")
+
+#: Reports of whole packages across the consortium: not shown to institution administrators.
+CONSORTIUM_ONLY = frozenset({"cost-per-download", "cost-per-download-monthly"})
+#: Longest period a page draws: a decade of months is already a wide chart.
+MAX_MONTHS = 120
+MAX_UPLOAD = 20 * 1024 * 1024
+#: Problems of a refused COUNTER file the page lists (the command line lists 20).
+PROBLEM_LINES = 50
+
+Runner = Callable[[Session, dt.date, dt.date, list[str]], list[Any]]
+
+
+def _member_cost(monthly: bool) -> Runner:
+    def run(s: Session, a: dt.date, b: dt.date, only: list[str]) -> list[Any]:
+        years = list(range(a.year, b.year + 1))
+        rows = (usage.cost_per_download_monthly(s, years=years, by="institution", until=b)
+                if monthly else usage.cost_per_download_yearly(s, years=years, by="institution"))
+        return [r for r in rows if r.institution in only]
+    return run
+
+
+#: The institution-restricted version of every report an institution administrator sees.
+SCOPED: dict[str, Runner] = {
+    "clicks-by-package": lambda s, a, b, only: usage.clicks(
+        s, start=a, end=b, by=("package",), institutions=only),
+    "clicks-by-institution": lambda s, a, b, only: usage.clicks(
+        s, start=a, end=b, by=("institution",), institutions=only),
+    "clicks-by-kind": lambda s, a, b, only: usage.clicks(
+        s, start=a, end=b, by=("kind",), institutions=only),
+    "clicks-detail": lambda s, a, b, only: usage.clicks(
+        s, start=a, end=b, by=("institution", "package", "kind"), institutions=only),
+    "requests": lambda s, a, b, only: usage.requests(
+        s, start=a, end=b, by=("kind",), institutions=only),
+    "requests-by-institution": lambda s, a, b, only: usage.requests(
+        s, start=a, end=b, by=("institution",), institutions=only),
+    "turnaways": lambda s, a, b, only: usage.turnaways(
+        s, start=a, end=b, by=("package",), institutions=only),
+    "turnaways-by-institution": lambda s, a, b, only: usage.turnaways(
+        s, start=a, end=b, by=("institution",), institutions=only),
+    "downloads-by-package": lambda s, a, b, only: usage.counter_downloads(
+        s, start=a, end=b, by=("package",), institutions=only),
+    "downloads-by-institution": lambda s, a, b, only: usage.counter_downloads(
+        s, start=a, end=b, by=("institution",), institutions=only),
+    "cost-per-download-member": _member_cost(False),
+    "cost-per-download-member-monthly": _member_cost(True),
+}
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+def parse_month(value: str | None, today: dt.date | None = None) -> dt.date | None:
+    """``YYYY-MM`` (or a full date) -> the first of that month; None when not a month, or
+    not one usage can have (before 2000, after next year: 9999-12 has no month after it)."""
+    if not value:
+        return None
+    try:
+        month = month_start(dt.date.fromisoformat(value if len(value) > 7 else value + "-01"))
+    except ValueError:
+        return None
+    return month if FIRST_MONTH <= month <= last_month(today) else None
+
+
+def period(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date, dt.date, bool]:
+    """The report's months: by default the twelve up to this one. The flag says whether
+    what was asked for was usable (else the default is used)."""
+    last_default = month_start(today)
+    first_default = add_months(last_default, -11)
+    first, last = parse_month(start, today), parse_month(end, today)
+    good = (not start or first is not None) and (not end or last is not None)
+    first, last = first or first_default, last or last_default
+    if first > last or len(months_between(first, last)) > MAX_MONTHS:
+        return first_default, last_default, False
+    return first, last, good
+
+
+def visible_reports(inst: str | None) -> list[str]:
+    return [n for n in REPORTS if inst is None or (n in SCOPED and n not in CONSORTIUM_ONLY)]
+
+
+def report_rows(session: Session, name: str, start: dt.date, end: dt.date,
+                inst: str | None) -> list[Any]:
+    """Rows of a report for everyone (``inst`` None) or for one institution only."""
+    if inst is None:
+        return REPORTS[name].run(session, start, end)
+    return SCOPED[name](session, start, end, [inst])
+
+
+def kind_label(value: str | None, language: str) -> str:
+    pair = KIND_LABELS.get(value or "") or OUTCOME_LABELS.get(value or "")
+    if pair is None:
+        return value or "—"
+    return pair[1] if language == "en" else pair[0]
+
+
+def display(key: str, value: Any, language: str) -> str:
+    """A table cell as text: months as YYYY-MM, kinds by name, changes as percentages."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m") if value.day == 1 else value.isoformat()
+    if key == "kind":
+        return kind_label(value, language)
+    if key == "change" and isinstance(value, Decimal):
+        return f"{value * 100:+.1f} %"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".") if language == "vi" else f"{value:,}"
+    return str(value)
+
+
+def cost_series(rows: list[CostMonth], months: list[dt.date]
+                ) -> dict[str, list[float | None]]:
+    """Running cost per download, one line per package (and member) and currency."""
+    index = {m: i for i, m in enumerate(months)}
+    out: dict[str, list[float | None]] = {}
+    for r in rows:
+        key = " / ".join(x for x in (r.package, r.institution, r.currency) if x)
+        values = out.setdefault(key, [None] * len(months))
+        if r.month in index and r.cost_per_download_to_date is not None:
+            values[index[r.month]] = float(r.cost_per_download_to_date)
+    return dict(sorted(out.items()))
+
+
+def chart_for(name: str, rows: list[Any], start: dt.date, end: dt.date, title: str,
+              language: str) -> tuple[str, dict[str, list[Any]], list[dt.date]]:
+    """(SVG or '', the month series behind it, its months) for a report's rows."""
+    spec = REPORTS[name]
+    months = months_between(start, end)
+    if name.endswith("-monthly"):
+        series = cost_series(rows, months)
+        return (line_chart(months, series, title=title) if series else ""), {}, months
+    if spec.series == "" or not rows:
+        return "", {}, months
+    months, counts = usage.pivot(rows, spec.series, start, end)
+    if spec.series == "kind":
+        counts = {kind_label(k, language): v for k, v in counts.items()}
+    return bar_chart(months, counts, title=title), counts, months
+
+
+def csv_name(name: str, start: dt.date, end: dt.date, inst: str | None) -> str:
+    who = f"-{inst}" if inst else ""
+    return f"lienhop-{name}{who}-{start:%Y-%m}-{end:%Y-%m}.csv"
+
+
+# --- report pages -----------------------------------------------------------------------------
+
+def _report_args() -> tuple[dt.date, dt.date]:
+    start, end, good = period(request.args.get("from"), request.args.get("to"), dt.date.today())
+    if not good:
+        flash(_("That period cannot be read (use YYYY-MM, at most ten years); showing the "
+                "last twelve months."), "error")
+    return start, end
+
+
+def _scoped_report(name: str) -> tuple[str | None, Table, list[Any], dt.date, dt.date]:
+    inst = scope_code()
+    if name not in visible_reports(inst):
+        abort(404 if name not in REPORTS else 403)
+    start, end = _report_args()
+    rows = report_rows(store.session(), name, start, end, inst)
+    return inst, to_table(name, rows), rows, start, end
+
+
+@bp.get("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    inst = scope_code()
+    start, end = _report_args()
+    language = lang()
+    reports = [(n, REPORTS[n].label_en if language == "en" else REPORTS[n].label_vi)
+               for n in visible_reports(inst)]
+    return render_template("admin/usage_index.html", reports=reports, start=start, end=end,
+                           inst=inst)
+
+
+@bp.get("/reports/<name>")
+@login_required
+def report(name: str):  # type: ignore[no-untyped-def]
+    inst, table, rows, start, end = _scoped_report(name)
+    language = lang()
+    title = table.label_en if language == "en" else table.label_vi
+    svg, series, months = chart_for(name, rows, start, end, title, language)
+    cells = [[display(c.key, v, language) for c, v in zip(table.columns, row, strict=True)]
+             for row in table.rows]
+    return render_template(
+        "admin/usage_report.html", name=name, title=title, inst=inst, start=start, end=end,
+        # charts.py escapes every text it draws: the one place a string is marked safe
+        chart=Markup(svg) if svg else "",  # noqa: S704
+        series=series, months=months, headers=table.labels(language), cells=cells,
+        numeric={i for i, c in enumerate(table.columns) if c.key not in (
+            "month", "institution", "package", "kind", "currency")})
+
+
+@bp.get("/reports/<name>/csv")
+@login_required
+def report_csv(name: str):  # type: ignore[no-untyped-def]
+    inst, table, _rows, start, end = _scoped_report(name)
+    return Response(usage.csv_bytes(table, lang=lang()), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{csv_name(name, start, end, inst)}"'})
+
+
+# --- COUNTER uploads ------------------------------------------------------------------------
+
+def _package_codes() -> list[str]:
+    return list(store.session().scalars(select(Package.code).order_by(Package.code)))
+
+
+def _institution_id(code: str) -> int | None:
+    return store.session().scalar(select(Institution.id).where(Institution.code == code))
+
+
+def _imports(inst: str | None) -> list[CounterImport]:
+    query = select(CounterImport).order_by(CounterImport.id.desc()).limit(50)
+    if inst is not None:
+        query = query.where(CounterImport.institution == inst)
+    return list(store.session().scalars(query))
+
+
+def _allowed_institution(code: str, inst: str | None) -> bool:
+    choices = {c for c, _name in institution_choices()}
+    return code in choices and (inst is None or code == inst)
+
+
+@bp.route("/counter", methods=["GET", "POST"])
+@login_required
+def counter():  # type: ignore[no-untyped-def]
+    inst = scope_code()
+    problems: list[str] = []
+    result = None
+    form: Any = request.form if request.method == "POST" else {"institution": inst or ""}
+    if request.method == "POST":
+        code = request.form.get("institution", "").strip()
+        package = request.form.get("package", "").strip().lower()
+        upload = request.files.get("file")
+        if not _allowed_institution(code, inst):
+            problems.append(_("Choose one of your institutions."))
+        if not CODE_RE.match(package):
+            problems.append(_("Package code: lower-case letters, digits, '.', '_' or '-'."))
+        data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        if not data:
+            problems.append(_("Choose a COUNTER report file to upload."))
+        elif len(data) > MAX_UPLOAD:
+            problems.append(_("The file is larger than 20 MB."))
+        report_data = None
+        if not problems:
+            try:
+                report_data = parse_counter(data)
+            except CounterError as exc:
+                problems.extend(p.text(lang()) for p in exc.problems[:PROBLEM_LINES])
+                if len(exc.problems) > PROBLEM_LINES:
+                    problems.append(_("… and %(n)s more problems.",
+                                      n=len(exc.problems) - PROBLEM_LINES))
+        if report_data is not None:
+            session = store.session()
+            name = file_name(upload, "upload")
+            try:
+                result = usage.import_counter(session, report_data, institution=code,
+                                              package=package, source=name)
+            except usage.CounterImportError as exc:
+                session.rollback()
+                problems.append(exc.message_vi if lang() == "vi" else str(exc))
+            else:
+                audit("usage.counter_import", f"counter:{result.import_id}",
+                      {"institution": code, "package": package, "file": name,
+                       "report": result.report_id, "rows": result.rows,
+                       "replaced": result.replaced,
+                       "months": [m.isoformat() for m in result.months]},
+                      institution_id=_institution_id(code))
+                session.commit()
+    return render_template("admin/usage_counter.html", problems=problems, result=result,
+                           form=form, institutions=institution_choices(inst),
+                           packages=_package_codes(), imports=_imports(inst)), \
+        (422 if problems else 200)
+
+
+# --- package costs ----------------------------------------------------------------------------
+
+def _costs(inst: str | None) -> list[PackageCost]:
+    query = select(PackageCost).order_by(PackageCost.year.desc(), PackageCost.package,
+                                         PackageCost.institution)
+    if inst is not None:
+        query = query.where(PackageCost.institution == inst)
+    return list(store.session().scalars(query))
+
+
+def cost_problems(form: Any, inst: str | None, institutions: set[str]
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """Validate the cost form; returns the values for :func:`usage.set_cost` and problems."""
+    problems = []
+    package = form.get("package", "").strip().lower()
+    if not CODE_RE.match(package):
+        problems.append(_("Package code: lower-case letters, digits, '.', '_' or '-'."))
+    member = form.get("institution", "").strip() or None
+    if inst is not None and member != inst:
+        problems.append(_("You may enter costs for your own institution only."))
+    elif member is not None and member not in institutions:
+        problems.append(_("Choose one of your institutions."))
+    year_text = form.get("year", "").strip()
+    year = int(year_text) if year_text.isdigit() else 0
+    if not 1990 <= year <= 2100:
+        problems.append(_("The year must be between 1990 and 2100."))
+    try:
+        amount = Decimal(form.get("amount", "").strip().replace(" ", "").replace(",", ""))
+        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(_("The amount must be a positive number, such as 23400.00."))
+        amount = Decimal(0)
+    currency = form.get("currency", "USD").strip().upper()
+    if currency not in CURRENCIES:
+        problems.append(_("Unknown currency."))
+    return ({"package": package, "year": year, "amount": amount, "institution": member,
+             "currency": currency, "note": form.get("note", "").strip()[:2000]}, problems)
+
+
+@bp.route("/costs", methods=["GET", "POST"])
+@login_required
+def costs():  # type: ignore[no-untyped-def]
+    inst = scope_code()
+    problems: list[str] = []
+    form: Any = request.form if request.method == "POST" else {
+        "institution": inst or "", "year": str(dt.date.today().year), "currency": "USD"}
+    if request.method == "POST":
+        choices = {c for c, _name in institution_choices(inst)}
+        values, problems = cost_problems(request.form, inst, choices)
+        if not problems:
+            session = store.session()
+            usage.set_cost(session, values["package"], values["year"], values["amount"],
+                           institution=values["institution"], currency=values["currency"],
+                           note=values["note"])
+            audit("usage.cost_set",
+                  f"cost:{values['package']}/{values['year']}/{values['institution'] or '*'}",
+                  {**values, "amount": str(values["amount"])},
+                  institution_id=_institution_id(values["institution"] or ""))
+            session.commit()
+            flash(_("Cost saved."))
+            return redirect(url_for("admin_usage.costs"))
+    return render_template("admin/usage_costs.html", problems=problems, form=form,
+                           costs=_costs(inst), institutions=institution_choices(inst),
+                           packages=_package_codes(), currencies=CURRENCIES, inst=inst), \
+        (422 if problems else 200)
