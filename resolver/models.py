@@ -43,8 +43,8 @@ from resolver.kb.models import (  # noqa: F401
     LinkCheck,
     Package,
 )
+from resolver.linking.models import DELIVERY_STATUSES, DeliveryRequest  # noqa: F401
 from resolver.oai.models import OaiItem, OaiItemSet  # noqa: F401
-from resolver.openurl.models import DELIVERY_STATUSES, DeliveryRequest  # noqa: F401
 from resolver.registry.models import (  # noqa: F401
     MEMBER,
     OBSERVATION_YEARS,

@@ -39,7 +39,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from resolver.kb.linktemplates import is_http_url
-from resolver.openurl.models import DeliveryRequest
+from resolver.linking.models import DeliveryRequest
+from resolver.linking.ranking import Target
+from resolver.linking.service import Registry, RegistryCache, Resolution, identify, resolve
 from resolver.openurl.parse import (
     Citation,
     CitationError,
@@ -47,8 +49,6 @@ from resolver.openurl.parse import (
     citation_to_kev,
     parse_openurl,
 )
-from resolver.openurl.ranking import Target
-from resolver.openurl.service import Registry, RegistryCache, Resolution, identify, resolve
 from resolver.registry.campus import client_ip
 from resolver.usage import recording as usage_log
 from resolver.usage.models import ClickLog

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from resolver import db
 from resolver.accounts.models import AuditEntry
-from resolver.openurl.models import DeliveryRequest
+from resolver.linking.models import DeliveryRequest
 from resolver.views.admin.delivery import cite
 
 ARTICLE = {"genre": "article", "atitle": "Nuôi tôm ở Đồng bằng sông Cửu Long",

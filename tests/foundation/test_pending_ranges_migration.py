@@ -4,7 +4,7 @@ its ranges stay in force, on SQLite and PostgreSQL."""
 from sqlalchemy import func, inspect, select
 
 from resolver import db
-from resolver.openurl.service import load_registry
+from resolver.linking.service import load_registry
 from resolver.registry.models import Institution, IpRange, PendingIpRange
 
 

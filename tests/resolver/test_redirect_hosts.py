@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolver.kb.linktemplates import url_host
-from resolver.openurl.service import may_redirect_to
+from resolver.linking.service import may_redirect_to
 
 OWN = "repository.hueuni.edu.vn"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from resolver import db
-from resolver.openurl.models import DeliveryRequest
+from resolver.linking.models import DeliveryRequest
 from tests.resolver_web.conftest import HYDROLOGY, csrf_token
 
 

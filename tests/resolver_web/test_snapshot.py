@@ -14,7 +14,7 @@ from sqlalchemy import select
 from resolver import db
 from resolver.kb.models import KbTitle
 from resolver.kb.storage import entitle, holdings_rows, import_kbart, load_kb_snapshot
-from resolver.openurl.service import RegistryCache
+from resolver.linking.service import RegistryCache
 from tests.resolver_web.conftest import FIXTURES, HYDROLOGY, TODAY
 
 V2 = FIXTURES / "sciencedirect_2025.tsv"

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from resolver.accounts.auth import audit, login_required
-from resolver.openurl.models import DELIVERY_STATUSES, DeliveryRequest
+from resolver.linking.models import DELIVERY_STATUSES, DeliveryRequest
 from resolver.registry.models import Institution
 from resolver.views.admin.kb import scope_code
 from resolver.web import store

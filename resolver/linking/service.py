@@ -2,7 +2,7 @@
 
 The web layer parses the request and decides who is asking; this module reads the
 knowledge base, the registry and the index and hands everything to the pure ranking in
-:mod:`resolver.openurl.ranking`. Every URL a target carries is built here from KB, registry or
+:mod:`resolver.linking.ranking`. Every URL a target carries is built here from KB, registry or
 index data (templates filled with percent-encoded citation values), never copied from the
 request, which is what keeps ``redirect=1`` and ``/go`` from being open redirects.
 
@@ -44,8 +44,7 @@ from resolver.kb.storage import (
     kb_titles_mark,
     load_kb_snapshot,
 )
-from resolver.openurl.parse import Citation
-from resolver.openurl.ranking import (
+from resolver.linking.ranking import (
     CatalogueLink,
     DeliveryOption,
     Holding,
@@ -54,7 +53,8 @@ from resolver.openurl.ranking import (
     best_redirect,
     rank_targets,
 )
-from resolver.openurl.ranking import Entitlement as Grant
+from resolver.linking.ranking import Entitlement as Grant
+from resolver.openurl.parse import Citation
 from resolver.registry.campus import IPNetwork, parse_ip
 from resolver.registry.models import (
     Institution,
