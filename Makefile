@@ -41,12 +41,18 @@ demo: install
 run: demo
 	$(BIN)/lienhop run --host 127.0.0.1 --port $(PORT)
 
+# Style, the architecture's layers and cycles (import-linter) and types (mypy) are checked
+# before the tests; their settings are in pyproject.toml.
 test: install-test system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -55,13 +55,9 @@ from harvesters.archive import RawArchive  # noqa: E402
 from harvesters.client import OAIClient  # noqa: E402
 from harvesters.demo_server import OAIDevServer  # noqa: E402
 from harvesters.http import Transport, TransportConfig  # noqa: E402
-from harvesters.runner import (  # noqa: E402
-    MemoryCheckpointStore,
-    RepositoryConfig,
-    RunReport,
-    WriterSink,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, RunReport, harvest_repository  # noqa: E402
+from harvesters.sinks import WriterSink  # noqa: E402
+from harvesters.state import MemoryCheckpointStore  # noqa: E402
 from index import open_index  # noqa: E402
 from index.record import make_record_id  # noqa: E402
 

@@ -32,12 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harvesters.client import OAIClient  # noqa: E402
 from harvesters.demo_server import DevRecord, OAIDevServer  # noqa: E402
 from harvesters.http import Transport, TransportConfig  # noqa: E402
-from harvesters.runner import (  # noqa: E402
-    MemoryCheckpointStore,
-    RepositoryConfig,
-    WriterSink,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, harvest_repository  # noqa: E402
+from harvesters.sinks import WriterSink  # noqa: E402
+from harvesters.state import MemoryCheckpointStore  # noqa: E402
 
 _TITLES = [
     "Nghiên cứu ảnh hưởng của biến đổi khí hậu đến sản xuất lúa ở Đồng bằng sông Cửu Long",

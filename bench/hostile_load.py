@@ -151,7 +151,7 @@ def search_queries(records: list, n: int, rng: random.Random) -> list[str]:  # t
 def resolve_queries(codes: list[str], n: int, rng: random.Random) -> list[str]:
     """Half real NYU OpenURLs (with an ``inst`` or not), half ``rft.issn`` + ``rft.date``
     links to titles the knowledge base holds; only those that parse."""
-    from resolver.openurl.parse import CitationError, parse_openurl
+    from resolver.openurl import CitationError, parse_openurl
 
     urls = real_openurls()
     issns = []

@@ -10,7 +10,7 @@ Vietnamese and English titles, coverage dates, volumes, embargoes, URLs, publish
 170 bytes a row. Each stage runs in a child process of its own, so its peak RSS is its own:
 
 * ``parse``: :class:`resolver.kb.kbart.KbartReader` over the file, nothing stored;
-* ``import``: :func:`resolver.kb.storage.import_kbart` of the file into an empty package;
+* ``import``: :func:`resolver.kb.importer.import_kbart` of the file into an empty package;
 * ``reimport``: the same package from a second file where 1 % of the titles changed a
   date, 1 % are gone and 1 % are new (what a monthly KBART update looks like);
 * ``web``: the upload page (``POST /admin/kb/upload``) under ``gunicorn --timeout 30``, one
@@ -115,8 +115,8 @@ def _peak_mb() -> float:
 
 def stage(name: str, path: Path, url: str) -> dict[str, object]:
     from resolver import db
+    from resolver.kb.importer import import_kbart
     from resolver.kb.kbart import KbartReader, RejectedRow
-    from resolver.kb.storage import import_kbart
 
     t0, c0 = time.perf_counter(), time.process_time()
     out: dict[str, object] = {}

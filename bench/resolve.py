@@ -108,8 +108,9 @@ def build_kb(sessions, urls: list[str], n_titles: int, n_packages: int,  # type:
              n_institutions: int, rng: random.Random) -> list[str]:
     """Registry + KB; returns the institution codes."""
     from resolver import db
-    from resolver.kb.storage import entitle, import_kbart
-    from resolver.openurl.parse import CitationError, parse_openurl
+    from resolver.kb.entitlements import entitle
+    from resolver.kb.importer import import_kbart
+    from resolver.openurl import CitationError, parse_openurl
     from resolver.registry.models import Institution, IpRange, OpenPlatform, ResolverSettings
 
     cited: dict[str, str] = {}

@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from resolver import db  # noqa: E402
 from resolver.db.base import utcnow  # noqa: E402
-from resolver.usage import reports as usage  # noqa: E402
-from resolver.usage import rollup  # noqa: E402
+from resolver.usage import reports, rollup  # noqa: E402
+from resolver.usage.costs import set_cost  # noqa: E402
+from resolver.usage.counter_import import sum_months  # noqa: E402
 from resolver.usage.models import CounterImport  # noqa: E402
 from resolver.usage.rollup import add_months, month_start  # noqa: E402
 
@@ -144,11 +145,11 @@ def load_counter(sessions, url: str, titles: int) -> int:  # type: ignore[no-unt
                 ids[(inst, pkg)] = imp.id
         for pkg in PACKAGES:
             for year in range(first.year, dt.date.today().year + 1):
-                usage.set_cost(s, pkg, year, rnd.randrange(20_000, 200_000))
+                set_cost(s, pkg, year, rnd.randrange(20_000, 200_000))
         for inst in INSTITUTIONS[:10]:  # ten members pay for five packages themselves
             for pkg in PACKAGES[:5]:
                 for year in range(first.year, dt.date.today().year + 1):
-                    usage.set_cost(s, pkg, year, rnd.randrange(1_000, 9_000), institution=inst)
+                    set_cost(s, pkg, year, rnd.randrange(1_000, 9_000), institution=inst)
     rows = counter_rows(titles, ids)
     if url.startswith("sqlite"):
         con = sqlite3.connect(url.split("///", 1)[1])
@@ -168,7 +169,7 @@ def load_counter(sessions, url: str, titles: int) -> int:  # type: ignore[no-unt
             con.commit()
     with db.transaction(sessions) as s:
         for inst, pkg in ids:
-            usage._sum_months(s, inst, pkg, "TR_J1", first, add_months(first, 95))
+            sum_months(s, inst, pkg, "TR_J1", first, add_months(first, 95))
     return len(rows)
 
 
@@ -197,10 +198,10 @@ def run(name: str, url: str, args: argparse.Namespace, clicks, resolves) -> None
         t, done = timed(lambda: rollup.refresh(s))
         print(f"one-off roll-up of the loaded history: {t:.1f}s {done}", flush=True)
         for label, (a, b) in (("8 years", whole), ("12 months", year)):
-            for rname in usage.REPORTS:
+            for rname in reports.REPORTS:
                 times = []
                 for _ in range(args.repeat):
-                    t, table = timed(lambda rname=rname, a=a, b=b: usage.run_report(
+                    t, table = timed(lambda rname=rname, a=a, b=b: reports.run_report(
                         s, rname, a, b))
                     times.append(t)
                 flag = "" if min(times) < 1 else "  <-- over 1 s"

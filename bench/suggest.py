@@ -39,9 +39,9 @@ from harvesters.crosswalk import Header, crosswalk  # noqa: E402
 from index import Record, open_index, rebuild  # noqa: E402
 from index import querylang as qlang  # noqa: E402
 from index.analysis import exact_form, fold, has_diacritics, nfc, syllables  # noqa: E402
-from index.engine.whoosh_query import word_groups  # noqa: E402
+from index.engine.suggest import work, write_tables  # noqa: E402
+from index.querylang import word_groups  # noqa: E402
 from index.spelling import osa_distance  # noqa: E402
-from index.suggest import work, write_tables  # noqa: E402
 
 
 def before(searcher, ast: qlang.Node) -> list[str]:  # type: ignore[no-untyped-def]

@@ -147,10 +147,15 @@ class RepositoryArchive:
 
     def count(self, *, include_deleted: bool = False) -> int:
         sql = "SELECT COUNT(*) FROM records" + ("" if include_deleted else " WHERE deleted = 0")
-        return self.conn.execute(sql).fetchone()[0]
+        (count,) = self.conn.execute(sql).fetchone()
+        return int(count)
 
 
-def _row(row: tuple) -> tuple[Header, str, bytes]:
+#: a ``records`` row as :meth:`RepositoryArchive.iter_records` selects it
+_Row = tuple[str, str, int, str, str, bytes | None]
+
+
+def _row(row: _Row) -> tuple[Header, str, bytes]:
     identifier, datestamp, deleted, sets, prefix, blob = row
     header = Header(
         identifier=identifier,

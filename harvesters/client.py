@@ -23,10 +23,12 @@ from datetime import UTC, datetime
 from lxml import etree
 from sickle import Sickle
 from sickle.iterator import OAIItemIterator
+from sickle.models import ResumptionToken as SickleToken
 from sickle.response import OAIResponse
 
 from harvesters.http import HttpResponse, Transport, TransportError
-from harvesters.page import OAI_NS, OAIError, Page, PageError, parse_page
+from harvesters.page import Page, PageError, parse_page
+from harvesters.protocol import OAI_NS, ErrorCode, ReceivedError
 
 log = logging.getLogger("lienhop.harvest")
 
@@ -41,7 +43,7 @@ class HarvestError(Exception):
 class OAIProtocolError(HarvestError):
     """The repository answered with OAI-PMH ``<error>`` elements."""
 
-    def __init__(self, errors: list[OAIError], *, verb: str = "") -> None:
+    def __init__(self, errors: list[ReceivedError], *, verb: str = "") -> None:
         self.errors = errors
         self.verb = verb
         super().__init__(f"{verb}: " + "; ".join(str(e) for e in errors))
@@ -120,27 +122,35 @@ def parse_datestamp(value: str) -> datetime:
     return dt.astimezone(UTC).replace(microsecond=0)
 
 
-class PageResponse(OAIResponse):
+# Sickle ships no type information, so its classes are ``Any`` to mypy; subclassing them is
+# what makes OAIClient a Sickle (the ignores below say only that).
+
+
+class PageResponse(OAIResponse):  # type: ignore[misc]  # sickle is untyped (Any base class)
     """A :class:`sickle.response.OAIResponse` whose ``xml`` is our sanitised tree."""
 
-    def __init__(self, http_response: HttpResponse, params: dict, page: Page) -> None:
+    def __init__(self, http_response: HttpResponse, params: dict[str, str], page: Page) -> None:
         super().__init__(http_response, params)
+        self.http = http_response
         self.page = page
 
     @property
     def raw(self) -> str:
-        return self.http_response.content.decode("utf-8", errors="replace")
+        return self.http.content.decode("utf-8", errors="replace")
 
     @property
-    def xml(self) -> etree._Element:
+    def xml(self) -> etree._Element | None:
         return self.page.root
 
 
-class GuardedItemIterator(OAIItemIterator):
+class GuardedItemIterator(OAIItemIterator):  # type: ignore[misc]  # sickle is untyped
     """Sickle's item iterator, but a token seen before ends the list (sickle#25)."""
 
+    #: set by Sickle's iterator after every response (None at the end of the list)
+    resumption_token: SickleToken | None
+
     def _next_response(self) -> None:
-        seen = self.__dict__.setdefault("_seen_tokens", set())
+        seen: set[str] = self.__dict__.setdefault("_seen_tokens", set())
         super()._next_response()
         token = self.resumption_token.token if self.resumption_token else None
         if token:
@@ -150,7 +160,7 @@ class GuardedItemIterator(OAIItemIterator):
             seen.add(token)
 
 
-class OAIClient(Sickle):
+class OAIClient(Sickle):  # type: ignore[misc]  # sickle is untyped (Any base class)
     """A Sickle whose requests and parsing are robust; see the module docstring.
 
     :param endpoint: the repository's baseURL.
@@ -200,7 +210,8 @@ class OAIClient(Sickle):
         if page.errors:
             raise OAIProtocolError(page.errors, verb="Identify")
         root = page.root
-        ident = next((c for c in root if _local(c.tag) == "Identify"), None)
+        ident = (next((c for c in root if _local(c.tag) == "Identify"), None)
+                 if root is not None else None)
         if ident is None:
             raise InvalidResponse(f"{self.endpoint}: Identify response without <Identify>")
 
@@ -280,7 +291,7 @@ class OAIClient(Sickle):
             page = self.harvest(**params).page
             if page.errors:
                 codes = {e.code for e in page.errors}
-                if codes == {"noRecordsMatch"}:
+                if codes == {ErrorCode.NO_RECORDS_MATCH}:
                     if "resumptionToken" not in params:
                         return
                     if expected_size is not None and listed >= expected_size:
@@ -289,7 +300,7 @@ class OAIClient(Sickle):
                         f"{verb}: noRecordsMatch in answer to a resumptionToken after "
                         f"{listed} records (completeListSize {expected_size})"
                     )
-                if "badResumptionToken" in codes:
+                if ErrorCode.BAD_RESUMPTION_TOKEN in codes:
                     raise BadResumptionToken(page.errors, verb=verb)
                 raise OAIProtocolError(page.errors, verb=verb)
             check_answer(page, verb, metadata_prefix)

@@ -1,7 +1,10 @@
-"""A small but real OAI-PMH 2.0 data provider over HTTP, with fault injection.
+"""The demo and test OAI-PMH repository: a small but real OAI-PMH 2.0 data provider over HTTP.
 
-Used by the harvester tests, the demo (``make run``) and the benchmarks: it speaks the
-protocol on ``127.0.0.1`` (port 0 picks a free port) from a background thread::
+This is a test double, **not the harvester** (that is :mod:`harvesters.client` and
+:mod:`harvesters.runner`): it plays a member repository.  It lives in the runtime package
+because ``make run`` serves the demo consortium's repositories with it (``resolver.demo``);
+the harvester tests and the benchmarks use it too.  It speaks the protocol on ``127.0.0.1``
+(port 0 picks a free port) from a background thread::
 
     records = [DevRecord("oai:dev:1", "2024-05-01T08:00:00Z", {"oai_dc": DC_XML})]
     with OAIDevServer(records, page_size=100) as server:
@@ -18,7 +21,8 @@ cannotDisseminateFormat, idDoesNotExist, noRecordsMatch, noSetHierarchy; gzip on
 
 Deviations seen in the wild can be switched on per server (``error_status=422`` like Zenodo,
 ``end_of_list="absent"`` like PMC, ``cursor_mode="pages"`` like DSpace-XOAI) or injected for
-the next N matching requests with :meth:`OAIDevServer.inject` (see :data:`FAULTS`).
+the next N matching requests with :meth:`OAIDevServer.inject`; the faults and what each does
+are :mod:`harvesters.demo_faults`.
 """
 
 from __future__ import annotations
@@ -27,18 +31,21 @@ import base64
 import bisect
 import gzip
 import json
-import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+from harvesters import demo_faults
+from harvesters.demo_faults import FAULTS, FaultPlan
+from harvesters.protocol import OAI_NS, ErrorCode, ErrorReply, echoes_request, error_element
+
+__all__ = ["DEFAULT_FORMATS", "FAULTS", "DevRecord", "OAIDevServer", "utc_now_seconds"]
 
 DEFAULT_FORMATS: dict[str, tuple[str, str]] = {
     "oai_dc": (
@@ -47,30 +54,7 @@ DEFAULT_FORMATS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Fault kinds accepted by :meth:`OAIDevServer.inject`.
-FAULTS: dict[str, str] = {
-    "unavailable": "answer with `status` (default 503) and a Retry-After of `retry_after`",
-    "drop": "send the headers and half the body, then close the connection",
-    "truncate": "send only the first half of the body, with a matching Content-Length",
-    "expire_token": "answer a resumption request with badResumptionToken",
-    "illegal_chars": "put U+0003, U+FFFE and &#1; into the first record's metadata",
-    "invalid_utf8": "put a stray 0xFF byte into the first record's metadata",
-    "broken_record": "make the first record of the page not well-formed",
-    "html": "serve an HTML error page with status 200",
-    "php_notice": "append a PHP notice after </OAI-PMH>",
-    "prefixed": "serve the envelope with an oai: namespace prefix",
-    "repeat_token": "hand back the request's own token (an endless loop for naive clients)",
-    "wrong_verb": "answer with a body of verb `as_verb` (default ListSets), status 200",
-    "no_records": "answer noRecordsMatch whatever the request",
-    "wrong_prefix": "echo metadataPrefix `as_prefix` (default marc21) in <request>",
-    "record_attrs": "declare the OAI namespace again on every <record> tag",
-    "gzip_no_header": "gzip the body but send no Content-Encoding header",
-    "gzip_bomb": "send a small gzip body that expands to `size` bytes (default 64 MB)",
-    "delay": "sleep `seconds` before answering",
-    "hold": "block until release() is called (holding is signalled by server.holding)",
-}
-
-_ARGS = {
+_ARGS: dict[str, tuple[set[str], set[str]]] = {
     "Identify": (set(), set()),
     "ListMetadataFormats": (set(), {"identifier"}),
     "ListSets": (set(), {"resumptionToken"}),
@@ -89,23 +73,6 @@ class DevRecord:
     metadata: dict[str, str] = field(default_factory=dict, hash=False)
     sets: tuple[str, ...] = ()
     deleted: bool = False
-
-
-@dataclass
-class _Fault:
-    kind: str
-    times: int
-    verb: str | None
-    resumption: bool | None
-    skip: int
-    options: dict
-
-
-class OAIError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def utc_now_seconds() -> str:
@@ -163,11 +130,11 @@ class OAIDevServer:
         self._sorted: list[DevRecord] | None = None
         self._keys: list[tuple[str, str]] = []
         self._uniform: dict[str, bool] = {}
-        self._faults: list[_Fault] = []
         self._lock = threading.Lock()
-        self._release = threading.Event()
+        #: the injected faults (:meth:`inject`)
+        self.faults = FaultPlan()
         #: set while a "hold" fault is blocking a request
-        self.holding = threading.Event()
+        self.holding = self.faults.holding
         #: (verb, params) of every request served, in order
         self.requests: list[tuple[str, dict[str, str]]] = []
         #: User-Agent header of every request, in order
@@ -180,7 +147,7 @@ class OAIDevServer:
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._httpd.socket.getsockname()[:2]
         return f"http://{host}:{port}/oai"
 
     def start(self) -> OAIDevServer:
@@ -193,7 +160,8 @@ class OAIDevServer:
 
     def stop(self) -> None:
         self.release()
-        self._httpd.shutdown()
+        if self._thread:  # shutdown() waits for serve_forever, forever if it never ran
+            self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -252,70 +220,49 @@ class OAIDevServer:
         skip: int = 0,
         **options: object,
     ) -> None:
-        """Apply fault ``kind`` to the next ``times`` requests matching ``verb``/``resumption``.
-
-        ``resumption=True`` only matches requests carrying a resumptionToken, ``False`` only
-        first requests; ``skip`` lets that many matching requests through first.
-        Options: ``status``/``retry_after`` (unavailable), ``seconds`` (delay).
-        """
-        if kind not in FAULTS:
-            raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULTS)}")
-        with self._lock:
-            self._faults.append(_Fault(kind, times, verb, resumption, skip, dict(options)))
+        """Apply fault ``kind`` to the next ``times`` matching requests
+        (:meth:`harvesters.demo_faults.FaultPlan.inject`, :data:`FAULTS`)."""
+        self.faults.inject(kind, times=times, verb=verb, resumption=resumption, skip=skip,
+                           **options)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self.faults.clear()
 
     def release(self) -> None:
         """Let every held request go on (and future "hold" faults pass immediately)."""
-        self._release.set()
-
-    def _take_faults(self, verb: str, params: dict[str, str]) -> list[_Fault]:
-        taken = []
-        with self._lock:
-            for f in self._faults:
-                if f.times <= 0:
-                    continue
-                if f.verb is not None and f.verb != verb:
-                    continue
-                if f.resumption is not None and f.resumption != ("resumptionToken" in params):
-                    continue
-                if f.skip > 0:
-                    f.skip -= 1
-                    continue
-                f.times -= 1
-                taken.append(f)
-            self._faults = [f for f in self._faults if f.times > 0]
-        return taken
+        self.faults.release()
 
     # ------------------------------------------------------------------ protocol
 
-    def respond(self, params: dict[str, str], repeated: bool) -> tuple[int, str, dict]:
+    def respond(self, params: dict[str, str], repeated: bool
+                ) -> tuple[int, str, dict[str, str]]:
         """Answer one request: ``(status, xml_text, extra_headers)``; faults applied by caller."""
         verb = params.get("verb", "")
         self.requests.append((verb, dict(params)))
         try:
             if repeated:
-                raise OAIError("badArgument", "repeated argument")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT, "repeated argument")
             if verb not in _ARGS:
-                raise OAIError("badVerb", f"illegal verb {verb!r}")
+                raise ErrorReply(ErrorCode.BAD_VERB, f"illegal verb {verb!r}")
             required, optional = _ARGS[verb]
             given = set(params) - {"verb"}
             unknown = given - required - optional
             if unknown:
-                raise OAIError("badArgument", f"unknown argument(s): {', '.join(sorted(unknown))}")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                                 f"unknown argument(s): {', '.join(sorted(unknown))}")
             if "resumptionToken" in given:
                 if given != {"resumptionToken"}:
-                    raise OAIError("badArgument", "resumptionToken is an exclusive argument")
+                    raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                                     "resumptionToken is an exclusive argument")
             elif required - given:
-                raise OAIError("badArgument", f"missing: {', '.join(sorted(required - given))}")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                                 f"missing: {', '.join(sorted(required - given))}")
             body = getattr(self, "_" + verb)(params)
             return 200, self._envelope(verb, params, body), {}
-        except OAIError as err:
-            echo = err.code not in ("badVerb", "badArgument")
-            body = f'<error code="{err.code}">{escape(err.message)}</error>'
-            return self.error_status, self._envelope(verb, params if echo else {}, body), {}
+        except ErrorReply as err:
+            echo = echoes_request(err.code)
+            return self.error_status, self._envelope(
+                verb, params if echo else {}, error_element(err)), {}
 
     def _envelope(self, verb: str, params: dict[str, str], body: str) -> str:
         attrs = "".join(
@@ -351,7 +298,7 @@ class OAIDevServer:
             rec = self._get(params["identifier"])
             prefixes = [p for p in prefixes if p in rec.metadata]
             if not prefixes:
-                raise OAIError("noMetadataFormats", "no formats for this item")
+                raise ErrorReply(ErrorCode.NO_METADATA_FORMATS, "no formats for this item")
         items = "".join(
             f"<metadataFormat><metadataPrefix>{p}</metadataPrefix>"
             f"<schema>{escape(self.formats[p][0])}</schema>"
@@ -371,10 +318,10 @@ class OAIDevServer:
 
     def _ListSets(self, params: dict[str, str]) -> str:
         if "resumptionToken" in params:
-            raise OAIError("badResumptionToken", "ListSets is never paged here")
+            raise ErrorReply(ErrorCode.BAD_RESUMPTION_TOKEN, "ListSets is never paged here")
         names = self._all_sets()
         if not names:
-            raise OAIError("noSetHierarchy", "this repository has no sets")
+            raise ErrorReply(ErrorCode.NO_SET_HIERARCHY, "this repository has no sets")
         items = "".join(
             f"<set><setSpec>{escape(s)}</setSpec><setName>{escape(n)}</setName></set>"
             for s, n in sorted(names.items())
@@ -385,16 +332,17 @@ class OAIDevServer:
         with self._lock:
             rec = self._records.get(identifier)
         if rec is None:
-            raise OAIError("idDoesNotExist", f"no item {identifier!r}")
+            raise ErrorReply(ErrorCode.ID_DOES_NOT_EXIST, f"no item {identifier!r}")
         return rec
 
     def _GetRecord(self, params: dict[str, str]) -> str:
         prefix = params["metadataPrefix"]
         if prefix not in self.formats:
-            raise OAIError("cannotDisseminateFormat", f"unknown prefix {prefix!r}")
+            raise ErrorReply(ErrorCode.CANNOT_DISSEMINATE_FORMAT, f"unknown prefix {prefix!r}")
         rec = self._get(params["identifier"])
         if not rec.deleted and prefix not in rec.metadata:
-            raise OAIError("cannotDisseminateFormat", f"{prefix!r} not available for this item")
+            raise ErrorReply(ErrorCode.CANNOT_DISSEMINATE_FORMAT,
+                             f"{prefix!r} not available for this item")
         return f"<GetRecord>{self._record_xml(rec, prefix, headers_only=False)}</GetRecord>"
 
     def _ListRecords(self, params: dict[str, str]) -> str:
@@ -411,11 +359,12 @@ class OAIDevServer:
                     day += timedelta(days=1, seconds=-1)
                 return day.strftime("%Y-%m-%dT%H:%M:%SZ")
             if self.granularity == "day":
-                raise OAIError("badArgument", "this repository supports day granularity only")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                                 "this repository supports day granularity only")
             datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
             return value
         except ValueError:
-            raise OAIError("badArgument", f"illegal date {value!r}") from None
+            raise ErrorReply(ErrorCode.BAD_ARGUMENT, f"illegal date {value!r}") from None
 
     def _list(self, verb: str, params: dict[str, str]) -> str:
         if "resumptionToken" in params:
@@ -423,13 +372,14 @@ class OAIDevServer:
         else:
             prefix = params["metadataPrefix"]
             if prefix not in self.formats:
-                raise OAIError("cannotDisseminateFormat", f"unknown prefix {prefix!r}")
+                raise ErrorReply(ErrorCode.CANNOT_DISSEMINATE_FORMAT,
+                                 f"unknown prefix {prefix!r}")
             f, u = params.get("from"), params.get("until")
             if f and u and len(f) != len(u):
-                raise OAIError("badArgument", "from and until differ in granularity")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT, "from and until differ in granularity")
             spec = params.get("set")
             if spec and not self._all_sets():
-                raise OAIError("noSetHierarchy", "this repository has no sets")
+                raise ErrorReply(ErrorCode.NO_SET_HIERARCHY, "this repository has no sets")
             q = {
                 "p": prefix, "s": spec,
                 "f": self._parse_date(f, end=False) if f else None,
@@ -437,7 +387,7 @@ class OAIDevServer:
                 "after": None, "c": 0, "n": 0,
             }
             if q["f"] and q["u"] and q["f"] > q["u"]:
-                raise OAIError("badArgument", "from is later than until")
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT, "from is later than until")
         with self._lock:
             ordered = self._ordered()
             keys = self._keys
@@ -458,7 +408,7 @@ class OAIDevServer:
                 break
             remaining += 1
         if not page and q["c"] == 0:
-            raise OAIError("noRecordsMatch", "no records match")
+            raise ErrorReply(ErrorCode.NO_RECORDS_MATCH, "no records match")
         rest = remaining > 0
         headers_only = verb == "ListIdentifiers"
         items = "".join(self._record_xml(r, q["p"], headers_only) for r in page)
@@ -488,7 +438,7 @@ class OAIDevServer:
                 )
             return self._uniform[prefix]
 
-    def _matches(self, r: DevRecord, q: dict) -> bool:
+    def _matches(self, r: DevRecord, q: dict[str, Any]) -> bool:
         if q["after"] is not None and (r.datestamp, r.identifier) <= tuple(q["after"]):
             return False
         if q["f"] and r.datestamp < q["f"]:
@@ -500,20 +450,21 @@ class OAIDevServer:
             return False
         return r.deleted or q["p"] in r.metadata
 
-    def _encode_token(self, q: dict, verb: str) -> str:
+    def _encode_token(self, q: dict[str, Any], verb: str) -> str:
         q = dict(q, v=verb)
         if self.token_ttl is not None:
             q["e"] = time.time() + self.token_ttl
         return base64.urlsafe_b64encode(json.dumps(q, separators=(",", ":")).encode()).decode()
 
-    def _decode_token(self, token: str, verb: str) -> dict:
+    def _decode_token(self, token: str, verb: str) -> dict[str, Any]:
         try:
-            q = json.loads(base64.urlsafe_b64decode(token.encode()))
+            q: dict[str, Any] = json.loads(base64.urlsafe_b64decode(token.encode()))
             assert q["v"] == verb
         except Exception:
-            raise OAIError("badResumptionToken", "unknown or forged token") from None
+            raise ErrorReply(ErrorCode.BAD_RESUMPTION_TOKEN,
+                             "unknown or forged token") from None
         if "e" in q and q["e"] < time.time():
-            raise OAIError("badResumptionToken", "the resumptionToken has expired")
+            raise ErrorReply(ErrorCode.BAD_RESUMPTION_TOKEN, "the resumptionToken has expired")
         return q
 
     def _record_xml(self, r: DevRecord, prefix: str, headers_only: bool) -> str:
@@ -528,90 +479,6 @@ class OAIDevServer:
         if r.deleted:
             return f"<record>{header}</record>"
         return f"<record>{header}<metadata>{r.metadata[prefix]}</metadata></record>"
-
-
-# ---------------------------------------------------------------------- fault application
-
-_HTML = (
-    "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
-    "<body><h1>Service Unavailable</h1><p>Hệ thống đang bảo trì.</p></body></html>"
-)
-_PHP_NOTICE = (
-    "\n<br />\n<b>Notice</b>:  Undefined index: set in <b>/var/www/oai/oai2.php</b>"
-    " on line <b>142</b><br />\n"
-)
-
-
-def _apply_text_faults(text: str, faults: list[_Fault], params: dict[str, str]) -> str:
-    for f in faults:
-        if f.kind == "illegal_chars":
-            text = _in_first_metadata(text, "\x03 \ufffe&#1;")
-        elif f.kind == "broken_record":
-            text = _in_first_metadata(text, "<dc:title>hỏng</dc:titl>")
-        elif f.kind == "php_notice":
-            text += _PHP_NOTICE
-        elif f.kind == "record_attrs":
-            text = text.replace("<record>", f'<record xmlns="{OAI_NS}">')
-        elif f.kind == "wrong_prefix":
-            prefix = escape(str(f.options.get("as_prefix", "marc21")))
-            text = re.sub(r'(<request[^>]*?metadataPrefix=)"[^"]*"', rf'\1"{prefix}"', text,
-                          count=1)
-            if "metadataPrefix=" not in text.split("</request>", 1)[0]:
-                text = text.replace("<request", f'<request metadataPrefix="{prefix}"', 1)
-        elif f.kind == "prefixed":
-            text = text.replace(f'<OAI-PMH xmlns="{OAI_NS}"', f'<oai:OAI-PMH xmlns:oai="{OAI_NS}"')
-            text = _prefix_all(text)
-        elif f.kind == "repeat_token" and "resumptionToken" in params:
-            start = text.find("<resumptionToken")
-            if start >= 0:
-                open_end = text.index(">", start)
-                close = text.find("</resumptionToken>", open_end)
-                token = escape(params["resumptionToken"])
-                if close < 0:  # the empty final token: make it carry the old one
-                    text = text[:open_end - 1] + f">{token}</resumptionToken>" + text[open_end + 1:]
-                else:
-                    text = text[: open_end + 1] + token + text[close:]
-    return text
-
-
-def _in_first_metadata(text: str, junk: str) -> str:
-    pos = text.find("<metadata>")
-    if pos < 0:
-        return text
-    # inside the payload element, after its start tag
-    inner = text.index(">", text.index("<", pos + len("<metadata>")))
-    return text[: inner + 1] + junk + text[inner + 1:]
-
-
-def _prefix_all(text: str) -> str:
-    """Prefix the envelope's OAI elements with ``oai:``; payloads keep their own namespaces."""
-    names = (
-        "responseDate", "request", "error", "Identify", "ListRecords", "ListIdentifiers",
-        "GetRecord", "ListSets", "ListMetadataFormats", "record", "header", "identifier",
-        "datestamp", "setSpec", "metadata", "resumptionToken", "repositoryName", "baseURL",
-        "protocolVersion", "adminEmail", "earliestDatestamp", "deletedRecord", "granularity",
-        "compression", "metadataFormat", "metadataPrefix", "schema", "metadataNamespace",
-        "set", "setName", "OAI-PMH",
-    )
-    head, sep, rest = text.partition("<metadata>")
-    # only the part outside <metadata> payloads is rewritten: cheap and good enough for tests
-    chunks = [head]
-    while sep:
-        payload, end, after = rest.partition("</metadata>")
-        chunks.append(sep + payload + end)
-        head, sep, rest = after.partition("<metadata>")
-        chunks.append(head)
-    out = []
-    for i, chunk in enumerate(chunks):
-        if i % 2 == 0:
-            for n in names:
-                chunk = chunk.replace(f"<{n}>", f"<oai:{n}>").replace(f"<{n} ", f"<oai:{n} ")
-                chunk = chunk.replace(f"<{n}/>", f"<oai:{n}/>").replace(f"</{n}>", f"</oai:{n}>")
-        else:
-            chunk = chunk.replace("<metadata>", "<oai:metadata>", 1)
-            chunk = chunk.replace("</metadata>", "</oai:metadata>")
-        out.append(chunk)
-    return "".join(out).replace("<oai:oai:", "<oai:").replace("</oai:oai:", "</oai:")
 
 
 def _make_handler(server: OAIDevServer) -> type[BaseHTTPRequestHandler]:
@@ -634,61 +501,34 @@ def _make_handler(server: OAIDevServer) -> type[BaseHTTPRequestHandler]:
             pairs = parse_qsl(query, keep_blank_values=True)
             params = dict(pairs)
             repeated = len(pairs) != len(params)
-            faults = server._take_faults(params.get("verb", ""), params)
-            for f in faults:
-                if f.kind == "delay":
-                    time.sleep(float(f.options.get("seconds", 1)))
-                elif f.kind == "hold":
-                    server.holding.set()
-                    server._release.wait()
+            faults = server.faults.take(params.get("verb", ""), params)
+            server.faults.wait_before_answer(faults)
+            canned = demo_faults.canned_reply(faults)
+            if canned is not None:
+                return self._send(canned.status, canned.body, canned.headers,
+                                  ctype=canned.content_type, raw=canned.raw)
+            params = demo_faults.rewrite_request(faults, params)
             kinds = {f.kind for f in faults}
-            for f in faults:
-                if f.kind == "unavailable":
-                    status = int(f.options.get("status", 503))
-                    headers = {}
-                    if f.options.get("retry_after") is not None:
-                        ra = f.options["retry_after"]
-                        if isinstance(ra, datetime):
-                            ra = format_datetime(ra, usegmt=True)
-                        headers["Retry-After"] = str(ra)
-                    return self._send(status, b"<html><body>busy</body></html>", headers,
-                                      ctype="text/html")
-                if f.kind == "html":
-                    return self._send(200, _HTML.encode(), {}, ctype="text/html; charset=utf-8")
-            if "expire_token" in kinds and "resumptionToken" in params:
-                params = dict(params, resumptionToken="expired:" + params["resumptionToken"])
-            for f in faults:
-                if f.kind == "gzip_bomb":
-                    size = int(f.options.get("size", 64 * 1024 * 1024))
-                    bomb = gzip.compress(b"<" + b" " * size, compresslevel=9)
-                    return self._send(200, bomb, {"Content-Encoding": "gzip"}, raw=True)
+            as_verb = demo_faults.wrong_verb(faults)
             if "no_records" in kinds:
-                body = '<error code="noRecordsMatch">no records match</error>'
+                reply = ErrorReply(ErrorCode.NO_RECORDS_MATCH, "no records match")
                 status = server.error_status
-                text, headers = server._envelope(params.get("verb", ""), params, body), {}
-            elif "wrong_verb" in kinds:
-                as_verb = next(str(f.options.get("as_verb", "ListSets")) for f in faults
-                               if f.kind == "wrong_verb")
+                text = server._envelope(params.get("verb", ""), params, error_element(reply))
+                headers: dict[str, str] = {}
+            elif as_verb is not None:
                 allowed = set().union(*_ARGS.get(as_verb, (set(), set()))) - {"resumptionToken"}
                 plain = {k: v for k, v in params.items() if k in allowed}
                 status, text, headers = server.respond(dict(plain, verb=as_verb), repeated)
             else:
                 status, text, headers = server.respond(params, repeated)
-            text = _apply_text_faults(text, faults, params)
-            body = text.encode("utf-8")
-            if "invalid_utf8" in kinds:
-                pos = body.find(b"<metadata>")
-                if pos >= 0:
-                    inner = body.index(b">", body.index(b"<", pos + 10)) + 1
-                    body = body[:inner] + b"\xff" + body[inner:]
-            if "truncate" in kinds:
-                body = body[: len(body) // 2]
+            text = demo_faults.apply_text_faults(text, faults, params)
+            body = demo_faults.apply_byte_faults(text.encode("utf-8"), faults)
             if "gzip_no_header" in kinds:
                 return self._send(status, gzip.compress(body), headers, raw=True,
                                   drop="drop" in kinds)
             self._send(status, body, headers, drop="drop" in kinds)
 
-        def _send(self, status: int, body: bytes, headers: dict, *,
+        def _send(self, status: int, body: bytes, headers: dict[str, str], *,
                   ctype: str = "text/xml; charset=utf-8", drop: bool = False,
                   raw: bool = False) -> None:
             if not raw and server.gzip and "gzip" in (self.headers.get("Accept-Encoding") or ""):

@@ -23,10 +23,11 @@ Bounds, for servers that misbehave or are hostile:
   :attr:`TransportConfig.max_response_bytes`, counted both on the wire and after
   decompression (:class:`ResponseTooLarge`, not retried); a ``Content-Length`` over the cap
   is refused before reading.  Decompression (``gzip``, ``x-gzip``, ``deflate`` as zlib or raw
-  deflate) is done here with ``zlib``'s ``max_length``, so a gzip bomb stops at the cap
-  without ever holding much more than the cap in memory.  A body starting with the gzip magic
-  bytes ``1f 8b`` is un-gzipped even when no ``Content-Encoding`` says so (``.gz`` files
-  served as they are).  :attr:`HttpResponse.content` is always the decoded body.
+  deflate) is done by :mod:`harvesters.inflate` with ``zlib``'s ``max_length``, so a gzip
+  bomb stops at the cap without ever holding much more than the cap in memory.  A body
+  starting with the gzip magic bytes ``1f 8b`` is un-gzipped even when no
+  ``Content-Encoding`` says so (``.gz`` files served as they are).
+  :attr:`HttpResponse.content` is always the decoded body.
 - **Destinations.**  Only ``http`` and ``https`` URLs are fetched, and redirects are followed
   here (at most :data:`MAX_REDIRECTS` hops).  With :attr:`TransportConfig.refuse_private`,
   every hop's host is resolved and refused (:class:`AddressRefused`, not retried) when *any*
@@ -47,10 +48,10 @@ import logging
 import socket
 import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -61,6 +62,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from harvesters import netguard
+from harvesters.inflate import BodyDecoder, BodyTooLarge, UnsupportedEncoding
 
 log = logging.getLogger("lienhop.harvest")
 
@@ -74,7 +76,6 @@ SIZE_SETTING = "LIENHOP_HARVEST_MAX_RESPONSE_MB"
 
 _MB = 1024 * 1024
 _CHUNK = 64 * 1024
-_GZIP_MAGIC = b"\x1f\x8b"
 
 #: failures without a usable response: timeouts, resets, a body cut short mid-transfer,
 #: a body that does not decompress
@@ -156,149 +157,6 @@ def _too_large(url: str, limit: int, detail: str) -> ResponseTooLarge:
     return ResponseTooLarge(f"{url}: response body over {_size(limit)} ({SIZE_SETTING}): {detail}")
 
 
-# --- bounded decoding ----------------------------------------------------------------------
-
-
-def _looks_zlib(head: bytes) -> bool:
-    """Whether ``head`` starts a zlib stream (RFC 1950 header) rather than raw deflate."""
-    return len(head) >= 2 and head[0] & 0x0F == 8 and ((head[0] << 8) | head[1]) % 31 == 0
-
-
-class _Inflater:
-    """One gzip or deflate layer; its output is capped at ``limit`` bytes in total.
-
-    ``zlib``'s ``max_length`` keeps every step's output within what is left of the cap, so a
-    bomb is stopped after producing ``limit + 1`` bytes, never more.  Concatenated gzip members
-    are all decoded; garbage after a complete first member is ignored, as other clients do.
-    """
-
-    def __init__(self, kind: str, limit: int, url: str) -> None:
-        self.kind, self.limit, self.url = kind, limit, url
-        self.produced = 0
-        self._obj: zlib._Decompress | None = None
-        self._head = b""
-        self._members = 0  # complete gzip members before the current one
-        self._done = False
-
-    def _fail(self, why: object) -> requests.exceptions.ContentDecodingError:
-        return requests.exceptions.ContentDecodingError(f"corrupt {self.kind} body: {why}")
-
-    def feed(self, data: bytes) -> bytes:
-        if self._done or not data:
-            return b""
-        if self._obj is None:
-            self._head += data
-            if len(self._head) < 2:
-                return b""
-            data, self._head = self._head, b""
-            if self.kind == "gzip":
-                wbits = 16 + zlib.MAX_WBITS
-            else:
-                wbits = zlib.MAX_WBITS if _looks_zlib(data) else -zlib.MAX_WBITS
-            self._obj = zlib.decompressobj(wbits)
-        out: list[bytes] = []
-        while data:
-            room = self.limit - self.produced + 1
-            try:
-                piece = self._obj.decompress(data, room)
-            except zlib.error as exc:
-                if self._members:  # trailing garbage after a complete gzip member
-                    log.warning("event=http_gzip_trailing_garbage url=%s", self.url)
-                    self._done = True
-                    break
-                raise self._fail(exc) from exc
-            self.produced += len(piece)
-            if self.produced > self.limit:
-                raise _too_large(self.url, self.limit, f"{self.kind} body expands beyond it")
-            out.append(piece)
-            if self._obj.eof:
-                self._members += 1
-                if self.kind != "gzip":  # one deflate stream; anything after it is ignored
-                    self._done = True
-                    break
-                # a gzip member ended; another may follow (concatenated members)
-                data = self._obj.unused_data
-                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                continue
-            data = self._obj.unconsumed_tail
-        return b"".join(out)
-
-    def flush(self) -> bytes:
-        if self._done:
-            return b""
-        if self._obj is None:
-            if self._head:  # a single byte cannot be a compressed body
-                raise self._fail("body too short")
-            return b""  # an empty body (HEAD, 204, an empty 503)
-        if not self._obj.eof and not self._members:
-            raise self._fail("compressed data ends early")
-        return b""
-
-
-class _GzipSniffer:
-    """Un-gzip a body that starts with the gzip magic bytes; pass anything else through."""
-
-    def __init__(self, limit: int, url: str) -> None:
-        self.limit, self.url = limit, url
-        self._inner: _Inflater | None = None
-        self._plain = False
-        self._head = b""
-
-    def feed(self, data: bytes) -> bytes:
-        if self._plain:
-            return data
-        if self._inner is None:
-            self._head += data
-            if len(self._head) < 2:
-                return b""
-            data, self._head = self._head, b""
-            if data.startswith(_GZIP_MAGIC):
-                self._inner = _Inflater("gzip", self.limit, self.url)
-            else:
-                self._plain = True
-                return data
-        return self._inner.feed(data)
-
-    def flush(self) -> bytes:
-        if self._inner is None:
-            return self._head
-        return self._inner.flush()
-
-
-class _BodyDecoder:
-    """The ``Content-Encoding`` layers (last applied, first undone), then gzip sniffing."""
-
-    def __init__(self, content_encoding: str, limit: int, url: str) -> None:
-        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
-        self.stages: list[_Inflater | _GzipSniffer] = []
-        for coding in reversed(codings):
-            if coding in ("gzip", "x-gzip"):
-                self.stages.append(_Inflater("gzip", limit, url))
-            elif coding == "deflate":
-                self.stages.append(_Inflater("deflate", limit, url))
-            elif coding != "identity":
-                raise TransportError(
-                    f"{url}: unsupported Content-Encoding {coding!r} (we accept gzip, deflate)"
-                )
-        self.stages.append(_GzipSniffer(limit, url))
-        self._parts: list[bytes] = []
-
-    def feed(self, data: bytes) -> None:
-        for stage in self.stages:
-            data = stage.feed(data)
-        if data:
-            self._parts.append(data)
-
-    def finish(self) -> bytes:
-        for i, stage in enumerate(self.stages):
-            data = stage.flush()
-            for later in self.stages[i + 1:]:
-                data = later.feed(data)
-            if data:
-                self._parts.append(data)
-        return b"".join(self._parts)
-
-
 # --- destination guard at connection time -------------------------------------------------
 
 
@@ -343,8 +201,8 @@ def _guarded_adapter(allowed: Sequence[netguard.Network]) -> HTTPAdapter:
         ConnectionCls = GuardedHTTPSConnection
 
     class GuardedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-            super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
             # only direct connections: proxied ones go through proxy_manager_for's pools
             self.poolmanager.pool_classes_by_scheme = {
                 "http": GuardedHTTPPool, "https": GuardedHTTPSPool,
@@ -560,7 +418,12 @@ class Transport:
         declared = (resp.headers.get("Content-Length") or "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(url, limit, f"Content-Length is {int(declared)} bytes")
-        decoder = _BodyDecoder(resp.headers.get("Content-Encoding") or "", limit, url)
+        try:
+            decoder = BodyDecoder(resp.headers.get("Content-Encoding") or "", limit, url)
+        except UnsupportedEncoding as exc:
+            raise TransportError(
+                f"{url}: unsupported Content-Encoding {str(exc)!r} (we accept gzip, deflate)"
+            ) from None
         received = 0
         try:
             for chunk in resp.raw.stream(_CHUNK, decode_content=False):
@@ -568,6 +431,9 @@ class Transport:
                 if received > limit:
                     raise _too_large(url, limit, f"more than {limit} bytes received")
                 decoder.feed(chunk)
+            return decoder.finish()
+        except BodyTooLarge as exc:
+            raise _too_large(url, limit, str(exc)) from None
         # the same translation requests' iter_content does for its own reads
         except ProtocolError as exc:
             raise requests.exceptions.ChunkedEncodingError(exc) from exc
@@ -575,7 +441,6 @@ class Transport:
             raise requests.ConnectionError(exc) from exc
         except Urllib3SSLError as exc:
             raise requests.exceptions.SSLError(exc) from exc
-        return decoder.finish()
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config

@@ -31,15 +31,15 @@ import codecs
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from harvesters.crosswalk import Header
+from harvesters.protocol import OAI_NS, ReceivedError
 
 log = logging.getLogger("lienhop.harvest")
-
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 
 # Never recover: lxml's recovery truncates the document at the first fatal error and hands
 # back a tree that *looks* complete.  resolve_entities/no_network: a harvested body is
@@ -82,6 +82,16 @@ _IDENTIFIER = re.compile(rf"<{_P}identifier\s*>\s*([^<]*?)\s*</{_P}identifier>")
 _DATESTAMP = re.compile(rf"<{_P}datestamp\s*>\s*([^<]*?)\s*</{_P}datestamp>")
 _RESPONSE_DATE = re.compile(rf"<{_P}responseDate\s*>\s*([^<]*?)\s*</{_P}responseDate>")
 
+#: makes the qualified name of an element of the envelope's namespace (``q("record")``)
+_Qualify = Callable[[str], str]
+
+
+def _qualifier(ns: str) -> _Qualify:
+    """``name -> {ns}name``, or the bare name when the envelope has no namespace."""
+    if ns:
+        return lambda name: f"{{{ns}}}{name}"
+    return lambda name: name
+
 
 class PageError(Exception):
     """The body is not an OAI-PMH response we can read at all."""
@@ -93,17 +103,6 @@ class NotOAIResponse(PageError):
 
 class MalformedPage(PageError):
     """The body is not well-formed XML and nothing could be salvaged from it."""
-
-
-@dataclass(frozen=True)
-class OAIError:
-    """One ``<error code="...">message</error>`` of a response."""
-
-    code: str
-    message: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}" if self.message else self.code
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ class Page:
     #: the attributes of ``<request>``: the arguments the provider says it answered
     request: dict[str, str] = field(default_factory=dict)
     records: list[PageRecord] = field(default_factory=list)
-    errors: list[OAIError] = field(default_factory=list)
+    errors: list[ReceivedError] = field(default_factory=list)
     #: ``None`` when the response carries no ``<resumptionToken>`` element at all
     token: ResumptionToken | None = None
     #: the parsed root (for salvaged pages, a rebuilt envelope holding the good records)
@@ -314,7 +313,7 @@ def _from_root(root: etree._Element, ctx: str) -> Page:
     if _local(root.tag) != "OAI-PMH":
         raise NotOAIResponse(f"root element is <{_local(root.tag)}>, not <OAI-PMH>")
     ns = _ns_of(root)
-    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    q = _qualifier(ns)
     page = Page(root=root, namespace=ns)
     req = root.find(q("request"))
     if req is not None:
@@ -322,7 +321,7 @@ def _from_root(root: etree._Element, ctx: str) -> Page:
     rd = root.find(q("responseDate"))
     page.response_date = (rd.text or "").strip() if rd is not None else ""
     for err in root.iterfind(q("error")):
-        page.errors.append(OAIError(err.get("code", ""), (err.text or "").strip()))
+        page.errors.append(ReceivedError(err.get("code", ""), (err.text or "").strip()))
     for child in root:
         name = _local(child.tag)
         if name in ("responseDate", "request", "error", ""):
@@ -334,12 +333,12 @@ def _from_root(root: etree._Element, ctx: str) -> Page:
             page.records = [_header_only(el, q, ctx) for el in child.iterfind(q("header"))]
         tok = child.find(q("resumptionToken"))
         if tok is not None:
-            page.token = _token(tok.text, dict(tok.attrib))
+            page.token = _token(tok.text, {str(k): str(v) for k, v in tok.attrib.items()})
         break
     return page
 
 
-def _read_header(el: etree._Element, q) -> Header:
+def _read_header(el: etree._Element, q: _Qualify) -> Header:
     ident = el.findtext(q("identifier"))
     if not ident or not ident.strip():
         raise ValueError("header without identifier")
@@ -351,7 +350,7 @@ def _read_header(el: etree._Element, q) -> Header:
     )
 
 
-def _record(el: etree._Element, q, ctx: str) -> PageRecord:
+def _record(el: etree._Element, q: _Qualify, ctx: str) -> PageRecord:
     header_el = el.find(q("header"))
     if header_el is None:
         return _problem(el, "record without header", ctx)
@@ -372,7 +371,7 @@ def _record(el: etree._Element, q, ctx: str) -> PageRecord:
     )
 
 
-def _header_only(el: etree._Element, q, ctx: str) -> PageRecord:
+def _header_only(el: etree._Element, q: _Qualify, ctx: str) -> PageRecord:
     try:
         header = _read_header(el, q)
     except ValueError as exc:
@@ -430,7 +429,7 @@ def _salvage(text: str, exc: etree.XMLSyntaxError, ctx: str, *, truncated: bool)
             ns = default.group(1)
         else:
             ns = ""
-    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    q = _qualifier(ns)
 
     page = Page(salvaged=True, truncated=truncated, namespace=ns)
     req = re.search(rf"<{_P}request((?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>", text)
@@ -438,7 +437,7 @@ def _salvage(text: str, exc: etree.XMLSyntaxError, ctx: str, *, truncated: bool)
         page.request = {a: v1 or v2 for a, v1, v2 in _ATTR.findall(req.group(1) or "")}
     m = _RESPONSE_DATE.search(text)
     page.response_date = m.group(1) if m else ""
-    page.errors = [OAIError(c, (msg or "").strip()) for c, msg in _ERROR.findall(text)]
+    page.errors = [ReceivedError(c, (msg or "").strip()) for c, msg in _ERROR.findall(text)]
     verb = re.search(r"<(?:[\w.-]+:)?(ListRecords|GetRecord|ListIdentifiers)[\s>]", text)
     page.verb = verb.group(1) if verb else ""
 
@@ -489,7 +488,8 @@ def _salvage(text: str, exc: etree.XMLSyntaxError, ctx: str, *, truncated: bool)
     return page
 
 
-def _parse_chunk(chunk: str, ns_decls: str, q, ctx: str, *, quiet: bool = False) -> PageRecord:
+def _parse_chunk(chunk: str, ns_decls: str, q: _Qualify, ctx: str, *,
+                 quiet: bool = False) -> PageRecord:
     wrapped = f"<salvage {ns_decls}>{chunk}</salvage>".encode()
     try:
         holder = etree.fromstring(wrapped, parser=_PARSER)
@@ -514,8 +514,9 @@ def _parse_chunk(chunk: str, ns_decls: str, q, ctx: str, *, quiet: bool = False)
 
 def _rebuild(page: Page, ns: str) -> etree._Element:
     """A well-formed envelope holding the salvaged records, for tree-based consumers."""
-    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
-    root = etree.Element(q("OAI-PMH"), nsmap={None: ns} if ns else None)
+    q = _qualifier(ns)
+    # None is lxml's key of the default namespace; lxml-stubs types nsmap keys as str only
+    root = etree.Element(q("OAI-PMH"), nsmap={None: ns} if ns else None)  # type: ignore[dict-item]  # lxml takes None for the default namespace; lxml-stubs do not
     etree.SubElement(root, q("responseDate")).text = page.response_date
     for err in page.errors:
         e = etree.SubElement(root, q("error"), code=err.code)
@@ -551,7 +552,7 @@ def parse_archived_record(xml: bytes) -> PageRecord:
     """
     root = etree.fromstring(xml, parser=_PARSER)
     ns = _ns_of(root)
-    q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
+    q = _qualifier(ns)
     if _local(root.tag) != "record" or root.find(q("header")) is None:
         # a bare payload (archives can hold one: kept readable across upgrades)
         return PageRecord(identifier="", metadata=root, element=root)

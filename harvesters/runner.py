@@ -1,4 +1,8 @@
-"""Harvest one repository (or many) into a record sink, with checkpoints after every commit.
+"""The harvest loop: one repository (or many) into a record sink, checkpointed after every commit.
+
+What a checkpoint holds and how it moves at run boundaries is :mod:`harvesters.state`; where
+records go is :mod:`harvesters.sinks`; this module walks the lists, page by page, and decides
+when to commit.
 
 The guarantees, and how they are kept:
 
@@ -21,7 +25,8 @@ The guarantees, and how they are kept:
 * **Incremental runs miss nothing.**  The high-water mark is the server's own
   ``responseDate`` of Identify at the start of the last successful run (our clock is not
   theirs), and the next run asks ``from`` that mark minus an overlap (1 day for day
-  granularity, 1 hour for seconds), so a record stamped while a run was listing is seen.
+  granularity, 1 hour for seconds), so a record stamped while a run was listing is seen
+  (:func:`harvesters.state.start_run`, :func:`harvesters.state.next_high_water`).
 * **An expired token costs little.**  ``badResumptionToken`` restarts the list from the last
   datestamp seen when datestamps arrived in order, else from the list's original ``from``.
 * **Deletions arrive.**  Deleted headers are deleted from the sink and marked in the archive;
@@ -30,42 +35,40 @@ The guarantees, and how they are kept:
 * **One bad record costs only itself**, memory stays flat (one page at a time).
 
 The sink is anything with ``add(records)``, ``delete(ids)`` and ``commit()``
-(:class:`RecordSink`); :class:`WriterSink` adapts the index engine's
-``with ix.writer() as w: w.add(...); w.delete(...)`` factory to it.  The checkpoint store is
-anything with ``load(code)``/``save(state)`` (:class:`CheckpointStore`); the app keeps
-states in its SQL database, :class:`JsonFileCheckpointStore` serves the CLI and tests.
+(:class:`harvesters.sinks.RecordSink`; :class:`harvesters.sinks.WriterSink` is the index).
+The checkpoint store is anything with ``load(code)``/``save(checkpoint)``
+(:class:`harvesters.state.CheckpointStore`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import logging
-import os
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from harvesters.archive import RawArchive, RepositoryArchive
-from harvesters.client import (
-    DAY,
-    BadResumptionToken,
-    HarvestError,
-    OAIClient,
-    format_datestamp,
-    parse_datestamp,
-)
+from harvesters.client import DAY, BadResumptionToken, HarvestError, OAIClient
 from harvesters.crosswalk import Header, NoUsableMetadata, crosswalk, payload_mismatch
+from harvesters.http import TransportError
 from harvesters.page import Page
+from harvesters.sinks import Changes, RecordSink
+from harvesters.state import (
+    Checkpoint,
+    CheckpointStore,
+    clear_run,
+    datestamp_key,
+    next_high_water,
+    next_list,
+    start_run,
+    track_datestamp,
+)
 from index.record import Record, make_record_id
 
 logger = logging.getLogger("lienhop.harvest")
@@ -88,172 +91,6 @@ class RepositoryConfig:
     sets: list[str] = field(default_factory=list)  # empty = the whole repository
     #: overrides the default incremental overlap (1 day / 1 hour by granularity)
     overlap: timedelta | None = None
-
-
-@dataclass
-class HarvestState:
-    """What survives between runs (and between a kill and a restart) for one repository."""
-
-    repository: str
-    #: server responseDate at the start of the last successful run
-    high_water: str | None = None
-    last_full: str | None = None
-    # quirks learnt from Identify
-    granularity: str | None = None
-    deleted_record: str | None = None
-    # the run in progress (run_id is None when no run is in progress)
-    run_id: str | None = None
-    run_full: bool = False
-    run_started: str | None = None
-    run_from: str | None = None
-    set_index: int = 0
-    list_from: str | None = None
-    list_complete: bool = False
-    token: str | None = None
-    last_datestamp: str | None = None
-    monotone: bool = True
-    pages: int = 0
-    unknown_failures: int = 0
-    #: earliest datestamp of a record that failed in this run (the next run starts there)
-    failed_from: str | None = None
-    #: a record failed whose datestamp could not be read: the high-water mark stays put
-    failed_undated: bool = False
-
-    @property
-    def in_progress(self) -> bool:
-        return self.run_id is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HarvestState:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-class CheckpointStore(Protocol):
-    """Persistence of :class:`HarvestState`; ``save`` must be atomic and durable."""
-
-    def load(self, repository: str) -> HarvestState | None: ...
-
-    def save(self, state: HarvestState) -> None: ...
-
-
-class MemoryCheckpointStore:
-    """States in a dict (tests)."""
-
-    def __init__(self) -> None:
-        self.states: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
-
-    def load(self, repository: str) -> HarvestState | None:
-        with self._lock:
-            data = self.states.get(repository)
-        return HarvestState.from_dict(data) if data else None
-
-    def save(self, state: HarvestState) -> None:
-        with self._lock:
-            self.states[state.repository] = state.to_dict()
-
-
-class JsonFileCheckpointStore:
-    """One JSON file per repository in ``directory``, replaced atomically on every save."""
-
-    def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-
-    def _path(self, repository: str) -> Path:
-        return self.directory / f"{repository}.json"
-
-    def load(self, repository: str) -> HarvestState | None:
-        try:
-            data = json.loads(self._path(repository).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        return HarvestState.from_dict(data)
-
-    def save(self, state: HarvestState) -> None:
-        path = self._path(state.repository)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(state.to_dict(), fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)  # readers see the old or the new file, never half of one
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
-
-# --------------------------------------------------------------------------- sinks
-
-
-class RecordSink(Protocol):
-    """Where records go.  ``add`` must upsert by :attr:`Record.id`; ``delete`` must ignore
-    unknown ids; nothing counts as delivered until ``commit`` returns."""
-
-    def add(self, records: list[Record]) -> None: ...
-
-    def delete(self, ids: list[str]) -> None: ...
-
-    def commit(self) -> None: ...
-
-
-class MemorySink:
-    """A dict of records (tests, benchmarks)."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, Record] = {}
-        self._pending_add: list[Record] = []
-        self._pending_delete: list[str] = []
-        self.commits = 0
-
-    def add(self, records: list[Record]) -> None:
-        self._pending_add.extend(records)
-
-    def delete(self, ids: list[str]) -> None:
-        self._pending_delete.extend(ids)
-
-    def commit(self) -> None:
-        for rec in self._pending_add:
-            self.records[rec.id] = rec
-        for rid in self._pending_delete:
-            self.records.pop(rid, None)
-        self._pending_add, self._pending_delete = [], []
-        self.commits += 1
-
-
-class WriterSink:
-    """Adapt a writer factory (``with factory() as w: w.add(records); w.delete(ids)``,
-    committing on exit) to :class:`RecordSink`: one writer per commit (per batch of pages)."""
-
-    def __init__(self, writer_factory: Callable[[], ContextManager[Any]]) -> None:
-        self.writer_factory = writer_factory
-        self._adds: list[Record] = []
-        self._deletes: list[str] = []
-        self.commits = 0  # writers opened (benchmarks)
-
-    def add(self, records: list[Record]) -> None:
-        self._adds.extend(records)
-
-    def delete(self, ids: list[str]) -> None:
-        self._deletes.extend(ids)
-
-    def commit(self) -> None:
-        if not self._adds and not self._deletes:
-            return
-        adds, deletes = self._adds, self._deletes
-        self._adds, self._deletes = [], []
-        with self.writer_factory() as w:
-            if adds:
-                w.add(adds)
-            if deletes:
-                w.delete(deletes)
-        self.commits += 1
 
 
 # --------------------------------------------------------------------------- report
@@ -344,7 +181,7 @@ def harvest_repository(
     :returns: the report; the function does not raise for harvesting problems.
     """
     report = RunReport(repository=repo.code, started=_now(), full=full)
-    st = state.load(repo.code) or HarvestState(repository=repo.code)
+    st = state.load(repo.code) or Checkpoint(repository=repo.code)
     arch: RepositoryArchive | None = None
     ctx: _Run | None = None
     try:
@@ -359,7 +196,8 @@ def harvest_repository(
                 repo.code, st.run_id, st.pages, st.set_index, bool(st.token),
             )
         else:
-            _start_run(st, repo, full=full, from_=from_, started=info.response_date or _now())
+            start_run(st, full=full, from_=from_, started=info.response_date or _now(),
+                      overlap=repo.overlap)
             state.save(st)
             log.info(
                 "repository=%s event=start run=%s full=%s from=%s",
@@ -374,26 +212,25 @@ def harvest_repository(
             # The list's last pages are committed before the checkpoint moves to the next
             # set (and so before reconciliation, which trusts everything listed is in).
             ctx.commit()
-            st.set_index += 1
-            st.list_from, st.list_complete, st.token = st.run_from, False, None
-            st.last_datestamp, st.monotone = None, True
+            next_list(st)
             state.save(st)
         reconciled = False
         if st.run_full:
             reconciled = ctx.reconcile(
                 max_share=1.0 if allow_mass_delete else max_delete_share)
-        st.high_water = _next_high_water(st)
+        st.high_water = next_high_water(st)
         if reconciled:
             st.last_full = st.run_started
-        _clear_run(st)
+        clear_run(st)
         state.save(st)
         report.status = "partial" if report.failed or report.refused_deletions else "ok"
     except Exception as exc:  # a run boundary: report, keep the checkpoint, never crash
         report.status = "failed"
         report.error(f"{type(exc).__name__}: {exc}")
+        expected = isinstance(exc, HarvestError | TransportError)  # no traceback for those
         log.error(
             "repository=%s event=run_failed error=%s message=%r",
-            repo.code, type(exc).__name__, str(exc), exc_info=not _expected(exc),
+            repo.code, type(exc).__name__, str(exc), exc_info=not expected,
         )
         if ctx is not None:
             ctx.commit_after_failure()
@@ -415,70 +252,10 @@ class RunLimitReached(HarvestError):
     """A run took more pages or time than allowed; it resumes from its checkpoint."""
 
 
-def _next_high_water(st: HarvestState) -> str | None:
-    """Where the next incremental run starts (before its overlap): this run's start, but
-    never past a record that failed, so that the next run fetches it again; a failure
-    without a readable datestamp keeps the previous mark."""
-    if st.failed_undated:
-        return st.high_water
-    if st.failed_from and st.run_started:
-        return min(st.run_started, _day_floor(st.failed_from), key=_key)
-    return st.run_started
-
-
-def _day_floor(datestamp: str) -> str:
-    # A day-granularity datestamp is the start of its day in seconds granularity.
-    return datestamp if "T" in datestamp else f"{datestamp}T00:00:00Z"
-
-
-def _expected(exc: Exception) -> bool:
-    from harvesters.http import TransportError
-
-    return isinstance(exc, HarvestError | TransportError)
-
-
-def _start_run(
-    st: HarvestState,
-    repo: RepositoryConfig,
-    *,
-    full: bool,
-    from_: str | datetime | None,
-    started: str,
-) -> None:
-    _clear_run(st)
-    st.run_id = f"{started}-{uuid.uuid4().hex[:8]}"
-    st.run_full = full
-    st.run_started = started
-    if full:
-        st.run_from = None
-    elif from_ is not None:
-        st.run_from = format_datestamp(from_, st.granularity or DAY)
-    elif st.high_water:
-        overlap = repo.overlap
-        if overlap is None:
-            overlap = timedelta(days=1) if st.granularity == DAY else timedelta(hours=1)
-        since = parse_datestamp(st.high_water) - overlap
-        st.run_from = format_datestamp(since, st.granularity or DAY)
-    else:
-        st.run_from = None
-    st.list_from = st.run_from
-
-
-def _clear_run(st: HarvestState) -> None:
-    st.run_id = None
-    st.run_full = False
-    st.run_started = st.run_from = st.list_from = st.token = st.last_datestamp = None
-    st.set_index = st.pages = st.unknown_failures = 0
-    st.list_complete = False
-    st.monotone = True
-    st.failed_from = None
-    st.failed_undated = False
-
-
 @dataclass
 class _Run:
     repo: RepositoryConfig
-    st: HarvestState
+    st: Checkpoint
     store: CheckpointStore
     sink: RecordSink
     arch: RepositoryArchive | None
@@ -494,8 +271,8 @@ class _Run:
     max_seconds: float = 24 * 3600.0
     #: pages processed (in ``batch`` and the archive's open transaction) since the last commit
     pending_pages: int = 0
-    #: record id -> record to upsert, or None to delete
-    batch: dict[str, Record | None] = field(default_factory=dict)
+    #: the pages' upserts and deletions since the last commit, the last change per id winning
+    batch: Changes = field(default_factory=Changes)
     #: set while archive/sink/checkpoint writes are half done; a failed run then must not
     #: commit, as that would include a partial page or follow a failed commit
     torn: bool = False
@@ -580,7 +357,7 @@ class _Run:
             else:
                 unknown += 1
             if datestamp:
-                if failed_from is None or _key(datestamp) < _key(failed_from):
+                if failed_from is None or datestamp_key(datestamp) < datestamp_key(failed_from):
                     failed_from = datestamp
             else:
                 failed_undated = True
@@ -595,8 +372,8 @@ class _Run:
                 fail(pr.identifier, pr.datestamp, pr.problem or "no header")
                 continue
             header = pr.header
-            last_datestamp, monotone = _track_datestamp(last_datestamp, monotone,
-                                                        header.datestamp)
+            last_datestamp, monotone = track_datestamp(last_datestamp, monotone,
+                                                       header.datestamp)
             if header.deleted:
                 deletes.append(header)
                 continue
@@ -641,10 +418,8 @@ class _Run:
                 arch.mark_seen(seen, st.run_id)
         else:
             added = len(puts)
-        for rec, _header, _xml in puts:
-            self.batch[rec.id] = rec
-        for rid in delete_ids:
-            self.batch[rid] = None
+        self.batch.add(rec for rec, _header, _xml in puts)
+        self.batch.delete(delete_ids)
         st.last_datestamp, st.monotone = last_datestamp, monotone
         st.unknown_failures += unknown
         st.failed_from, st.failed_undated = failed_from, failed_undated
@@ -683,8 +458,7 @@ class _Run:
         all in the sink."""
         if self.pending_pages:
             self.torn = True
-            adds = [rec for rec in self.batch.values() if rec is not None]
-            deletes = [rid for rid, rec in self.batch.items() if rec is None]
+            adds, deletes = Changes.split(self.batch.take())
             with self.sink_lock:
                 if adds:
                     self.sink.add(adds)
@@ -697,10 +471,10 @@ class _Run:
             self.torn = False
             self.log.debug(
                 "repository=%s event=commit pages=%d records=%d",
-                self.repo.code, self.pending_pages, len(self.batch),
+                self.repo.code, self.pending_pages, len(adds) + len(deletes),
             )
         self.pending_pages = 0
-        self.batch = {}
+        self.batch = Changes()
         self.last_commit = self.clock()
 
     def commit_after_failure(self) -> None:
@@ -773,24 +547,6 @@ class _Run:
         self.report.deleted += len(gone)
         self.log.info("repository=%s event=reconcile deleted=%d", repo.code, len(gone))
         return True
-
-
-def _track_datestamp(
-    last: str | None, monotone: bool, datestamp: str
-) -> tuple[str | None, bool]:
-    """The latest datestamp seen so far, and whether they all came in order."""
-    if not datestamp:
-        return last, monotone
-    if last and _key(datestamp) < _key(last):
-        monotone = False
-    if not last or _key(datestamp) >= _key(last):
-        last = datestamp
-    return last, monotone
-
-
-def _key(datestamp: str) -> str:
-    # Day and seconds datestamps of one repository compare correctly as ISO strings.
-    return datestamp.strip()
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

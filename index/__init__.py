@@ -6,26 +6,22 @@
     ix.search("thu vien so", filters={"institution": ["VNU"]}, sort="newest")
     ix.lookup(doi="https://doi.org/10.1/x")
 
-Engine details live in private modules; nothing exported here names Whoosh.
+The package's engine-neutral modules (analysis, query language, records, matching keys,
+results) are the same for every engine; the engine itself (``index.engine``, Whoosh) is
+private, chosen in ``index.api``. Nothing exported here names Whoosh.
 """
 
-from index.api import (
-    SORTS,
-    FacetValue,
-    Hit,
-    IndexLocked,
-    SearchIndex,
-    SearchResult,
-    open_index,
-    rebuild,
-)
+from index.api import open_index, rebuild
+from index.contract import IndexWriter, SearchIndex
 from index.record import Record
+from index.results import SORTS, FacetValue, Hit, IndexLocked, SearchResult
 
 __all__ = [
     "SORTS",
     "FacetValue",
     "Hit",
     "IndexLocked",
+    "IndexWriter",
     "Record",
     "SearchIndex",
     "SearchResult",

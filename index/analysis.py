@@ -10,6 +10,14 @@ title, punctuation and all, is analysed exactly as the title was indexed. Punctu
 a sentence (":", ",", "/", "(", "–", quotes…) is no gap: "University: Part" and "University
 Part" are one pair. A sentence end is a gap of its own kind ("Hà. Nội" pairs as ``ha.noi``,
 never as the phrase "hà nội"), and values of a multi-valued field are never neighbours.
+
+This module's path and the names ``_VietTokenizer``, ``ExactTokenizer``, ``FoldTokenizer``
+and ``BigramTokenizer`` are part of the on-disk format: Whoosh pickles the schema, with an
+instance of each tokenizer, into the TOC of every index (index/engine/schema.py), and
+unpickling finds a class by its module path and name. Moving or renaming one makes every
+index already built unreadable (unpickling fails: "No module named …", "Can't get
+attribute …"), so they stay here, whatever else moves; tests/index/test_pickled_paths.py
+checks what an index references.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 # Tone marks (the five Vietnamese tones); circumflex, breve and horn are letter marks and
 # never move.
@@ -211,17 +220,18 @@ def has_diacritics(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Whoosh adapters. Module-level classes so the schema pickled into the index TOC can be
-# unpickled by readers.
+# Whoosh adapters. Module-level classes, here for good: the schema pickled into every
+# index's TOC names them by this module path (see the module docstring). The schema only
+# keeps them for old callers: documents are indexed from term lists (index_forms).
 
 try:  # pragma: no cover - import guard only matters if the engine is swapped out
     from whoosh.analysis import Token, Tokenizer
 except ImportError:  # pragma: no cover
-    Tokenizer = object  # type: ignore[assignment,misc]
-    Token = None  # type: ignore[assignment]
+    Tokenizer = object
+    Token = None
 
 
-class _VietTokenizer(Tokenizer):  # type: ignore[misc,valid-type]
+class _VietTokenizer(Tokenizer):  # type: ignore[misc]  # whoosh is untyped: the base is Any
     """Emits index terms; subclasses choose the form. No positions are needed: phrases are
     answered with the bigram field, so fields are indexed with frequencies only."""
 
@@ -234,9 +244,10 @@ class _VietTokenizer(Tokenizer):  # type: ignore[misc,valid-type]
     def __hash__(self) -> int:
         return hash(type(self).__name__)
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True,
-                 mode="", **kwargs) -> Iterator:
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Any]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for term in self._terms(value):

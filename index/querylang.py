@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.analysis import SYLLABLE_RE
+from index.analysis import SYLLABLE_RE, fold_tokens
 from index.identifiers import normalise_doi, normalise_isbn, normalise_issn
 
 
@@ -293,3 +293,18 @@ def parse(q: str | None) -> Node:
         return _Parser(_tokens(q)).parse()
     except Exception:  # noqa: BLE001 - the contract is "never raises"
         return fallback(q)
+
+
+def word_groups(node: Node) -> list[Words]:
+    """The word groups of a query, negated ones left out: what ranking weighs and spelling
+    suggestions look at (identifiers and years are never misspelt words)."""
+    if isinstance(node, Words):
+        return [node]
+    if isinstance(node, (And, Or)):
+        return [w for c in node.children for w in word_groups(c)]
+    return []
+
+
+def query_terms(node: Node) -> set[str]:
+    """Folded syllables of the positive word groups: what highlighting marks."""
+    return {t for g in word_groups(node) for t in fold_tokens(g.text)}

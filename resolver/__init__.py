@@ -8,6 +8,7 @@ get the same app.
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from werkzeug.routing import IntegerConverter, Map
 from resolver import db, models  # noqa: F401
 from resolver.logs import configure_logging
 from resolver.settings import Settings, load_settings
-from resolver.web import ratelimit, security
+from resolver.web import i18n, ratelimit, security, services
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -34,18 +35,22 @@ BLUEPRINTS = (
 )
 
 
-
 class BoundedIntConverter(IntegerConverter):
     """Werkzeug's ``int`` converter, with the range of a signed 32-bit column by default
     (ids are ``INTEGER`` on PostgreSQL; SQLite overflows past 64 bits)."""
 
-    def __init__(self, map: Map, *args: Any, max: int = 2**31 - 1, **kwargs: Any  # noqa: A002
-                 ) -> None:
-        super().__init__(map, *args, max=max, **kwargs)
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
-    """Build the app. ``settings`` defaults to :func:`resolver.settings.load_settings`."""
+    """Build the app. ``settings`` defaults to :func:`resolver.settings.load_settings`.
+
+    The database is opened as every lienhop process opens it
+    (:func:`resolver.db.open_database`): an old schema is upgraded first, under a lock, so
+    gunicorn workers starting together migrate it once and the others wait for it.
+    """
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     app = security.PublicURLFlask(
@@ -70,16 +75,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     ratelimit.init_app(app, settings)
     settings.home.mkdir(parents=True, exist_ok=True)
 
-    engine = db.make_engine(settings.database_url)
-    db.upgrade(engine)
-    app.extensions["lienhop.engine"] = engine
-    app.extensions["lienhop.sessions"] = db.session_factory(engine)
-
-    from importlib import import_module
-
-    from resolver.web import i18n, store
-
-    store.init_app(app)
+    # Migrating at start rather than refusing an old schema in production:
+    # resolver/db/migrate.py says why.
+    database = db.open_database(settings)
+    services.init_app(app, database)
     i18n.init_app(app)
     security.csrf.init_app(app)
     # Before any rule is added: an <int:...> path segment beyond the database's integer
@@ -88,6 +87,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f"resolver.views.{name}").bp)
 
-    log.debug("app ready", extra={"env": settings.env, "database": engine.url.render_as_string(
-        hide_password=True), "index": str(settings.index_dir)})
+    log.debug("app ready", extra={"env": settings.env, "database": database.url,
+                                  "index": str(settings.index_dir)})
     return app

@@ -27,7 +27,7 @@ def _quote(value: object) -> str:
 class KeyValueFormatter(logging.Formatter):
     """Render a record as ``ts=… level=… logger=… msg=… key=value …``."""
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # typeshed types it with an argument it is always called with
 
     def format(self, record: logging.LogRecord) -> str:
         parts = [
@@ -54,6 +54,6 @@ def configure_logging(level: str = "INFO") -> None:
             return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter())
-    handler._lienhop = True  # type: ignore[attr-defined]
+    handler._lienhop = True  # type: ignore[attr-defined]  # our mark, so a second call adds no second handler
     root.addHandler(handler)
     root.propagate = False

@@ -109,7 +109,7 @@ def _share(value: str | None, name: str) -> float:
 
 def _number(value: str | None, name: str, kind: type) -> float:
     try:
-        number = kind(value)
+        number: float = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{PREFIX}{name} must be a number, not {value!r}") from exc
     if number < 0:

@@ -133,7 +133,27 @@ class Draft:
 
 def text_of(element: etree._Element) -> str:
     """All text inside an element (CDATA sections and inline markup included), cleaned."""
-    return clean_text("".join(element.itertext()))
+    return clean_text(all_text(element))
+
+
+def all_text(element: etree._Element) -> str:
+    """All text inside an element, as it is.  (lxml yields ``str`` here; its stubs also allow
+    ``bytes``, which the filter rules out for the type checker.)"""
+    return "".join(t for t in element.itertext() if isinstance(t, str))
+
+
+def xpath_elements(element: etree._Element, path: str,
+                   namespaces: dict[str, str]) -> list[etree._Element]:
+    """The elements an XPath selects.  lxml types ``xpath()`` as any XPath result (number,
+    string, node list); the crosswalks' paths select elements, and this says so."""
+    found = element.xpath(path, namespaces=namespaces)
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
+
+
+def xpath_strings(element: etree._Element, path: str, namespaces: dict[str, str]) -> list[str]:
+    """The text nodes an XPath selects (``.../text()``), as strings."""
+    found = element.xpath(path, namespaces=namespaces)
+    return [str(t) for t in found if isinstance(t, str)] if isinstance(found, list) else []
 
 
 def _first(values: list[str]) -> str:
@@ -310,10 +330,10 @@ def finish(
         year=_year(draft, citation_years),
         type=record_type,
         language=language,
-        doi=(dedupe(dois) or [None])[0],
+        doi=next(iter(dedupe(dois)), None),
         isbn=dedupe(isbns),
         issn=dedupe(issns),
-        handle=(dedupe(handles) or [None])[0],
+        handle=next(iter(dedupe(handles)), None),
         urls=url_list,
         journal=journal,
         volume=volume,

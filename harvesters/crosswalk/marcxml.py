@@ -6,8 +6,8 @@ import re
 
 from lxml import etree
 
-from harvesters.crosswalk._common import Draft, clean_text
-from harvesters.normalize import is_fulltext_url, map_type, trim_punctuation
+from harvesters.crosswalk._common import Draft, all_text
+from harvesters.normalize import clean_text, is_fulltext_url, map_type, trim_punctuation
 
 NS_MARC = "http://www.loc.gov/MARC21/slim"
 
@@ -42,7 +42,7 @@ class _Marc:
 
     def subfields(self, field_el: etree._Element, codes: str) -> list[tuple[str, str]]:
         return [
-            (sf.get("code") or "", clean_text("".join(sf.itertext())))
+            (sf.get("code") or "", clean_text(all_text(sf)))
             for sf in field_el.iterfind(f"{self.q}subfield")
             if (sf.get("code") or "") in codes
         ]

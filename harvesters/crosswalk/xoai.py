@@ -11,7 +11,7 @@ import re
 
 from lxml import etree
 
-from harvesters.crosswalk._common import Draft, text_of
+from harvesters.crosswalk._common import Draft, text_of, xpath_elements
 from harvesters.crosswalk.dim import add_field
 
 NS_XOAI = "http://www.lyncode.com/xoai"
@@ -45,7 +45,7 @@ def to_draft(metadata: etree._Element) -> Draft:
     """Collect the values of one xoai record."""
     root = _metadata_root(metadata)
     draft = Draft()
-    for field_el in root.xpath(".//x:field[@name='value']", namespaces=_NS):
+    for field_el in xpath_elements(root, ".//x:field[@name='value']", _NS):
         path = _path(field_el, root)
         if len(path) < 2 or path[0] in _NOT_METADATA:
             continue
@@ -54,13 +54,14 @@ def to_draft(metadata: etree._Element) -> Draft:
             rest = rest[:-1]
         add_field(draft, schema, element, rest[0] if rest else None, text_of(field_el))
 
-    bitstream_urls = root.xpath(
+    bitstream_urls = xpath_elements(
+        root,
         "x:element[@name='bundles']/x:element[@name='bundle']"
         "[x:field[@name='name']='ORIGINAL']//x:element[@name='bitstream']"
         "/x:field[@name='url']",
-        namespaces=_NS,
+        _NS,
     )
     draft.fulltext.extend(text_of(u) for u in bitstream_urls)
-    handles = root.xpath("x:element[@name='others']/x:field[@name='handle']", namespaces=_NS)
+    handles = xpath_elements(root, "x:element[@name='others']/x:field[@name='handle']", _NS)
     draft.handles.extend(text_of(h) for h in handles)
     return draft

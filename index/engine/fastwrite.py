@@ -21,14 +21,20 @@ from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
+from index.engine.whoosh_types import Segment, WhooshDir
+
 _SUPPORTED = whoosh.__version__[:2] == (2, 7)
 
 
-class _LeanPool(PostingPool):
+# Whoosh ships no types, so each base class below is Any to mypy: the ignores on the class
+# lines say so ([misc]: "cannot subclass Any"); the methods themselves are checked.
+
+
+class _LeanPool(PostingPool):  # type: ignore[misc]  # whoosh is untyped: the base is Any
     """PostingPool without per-item asserts; the size estimate is the stock formula
     minus its constant parts folded together (it only decides when to spill a run)."""
 
-    def add(self, item: tuple) -> None:
+    def add(self, item: tuple[Any, ...]) -> None:
         self.currentsize += 128 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
         if self.currentsize > self.limit:
             self.save()
@@ -43,10 +49,10 @@ class _CachedLengths:
         self._cache: dict[str, list[int] | None] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
-        col = self._cache.get(fieldname, False)
-        if col is False:
-            col = self._load(fieldname)
-            self._cache[fieldname] = col
+        try:  # one dict lookup: this runs once per posting
+            col = self._cache[fieldname]
+        except KeyError:
+            col = self._cache[fieldname] = self._load(fieldname)
         if col is None:
             return default
         return col[docnum]
@@ -58,7 +64,12 @@ class _CachedLengths:
         return [byte_to_length(b) if b else 0 for b in reader]
 
 
-class _LeanPostingsWriter(whoosh3.W3PostingsWriter):
+class _LeanPostingsWriter(whoosh3.W3PostingsWriter):  # type: ignore[misc]  # untyped base
+    # Set by the base class; declared so mypy knows them.
+    _maxweight: float
+    _minlength: int | None
+    _maxlength: int
+
     def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None
                     ) -> None:
         # The stock method minus four isinstance asserts per posting.
@@ -77,21 +88,21 @@ class _LeanPostingsWriter(whoosh3.W3PostingsWriter):
                 self._maxlength = length
 
 
-class _LeanFieldWriter(whoosh3.W3FieldWriter):
-    def add_postings(self, schema, lengths, items) -> None:
+class _LeanFieldWriter(whoosh3.W3FieldWriter):  # type: ignore[misc]  # untyped base
+    def add_postings(self, schema: Any, lengths: Any, items: Any) -> None:
         super().add_postings(schema, _CachedLengths(lengths) if lengths else None, items)
 
 
-class _LeanCodec(whoosh3.W3Codec):
-    def field_writer(self, storage, segment):
+class _LeanCodec(whoosh3.W3Codec):  # type: ignore[misc]  # untyped base
+    def field_writer(self, storage: Any, segment: Segment) -> _LeanFieldWriter:
         return _LeanFieldWriter(self, storage, segment)
 
-    def postings_writer(self, dbfile, byteids: bool = False):
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> _LeanPostingsWriter:
         return _LeanPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
                                    compression=self._compression,
                                    inlinelimit=self._inlinelimit)
 
-    def new_segment(self, storage, indexname):
+    def new_segment(self, storage: Any, indexname: str) -> Segment:
         # The segment (pickled into the TOC) names the stock codec: what is on disk is
         # plain W3, and readers must not depend on this module.
         return whoosh3.W3Segment(whoosh3.W3Codec(blocklimit=self._blocklimit,
@@ -99,7 +110,7 @@ class _LeanCodec(whoosh3.W3Codec):
                                                  inlinelimit=self._inlinelimit), indexname)
 
 
-def writer(ix, **kwargs: Any):
+def writer(ix: WhooshDir, **kwargs: Any) -> SegmentWriter:
     """``ix.writer(**kwargs)`` for one process, with the lean pool and codec."""
     if not _SUPPORTED or kwargs.get("procs", 1) > 1:
         return ix.writer(**kwargs)
@@ -115,7 +126,7 @@ _TIER = 6
 _MAX_DELETED = 0.3
 
 
-def tiered_merge(writer, segments: list) -> list:
+def tiered_merge(writer: SegmentWriter, segments: list[Segment]) -> list[Segment]:
     """Merge policy: merge the segments of a size tier once ``_TIER`` of them exist.
 
     Whoosh's MERGE_SMALL rewrites every small segment on most commits, so a harvester
@@ -125,14 +136,15 @@ def tiered_merge(writer, segments: list) -> list:
     """
     from whoosh.reading import SegmentReader
 
-    def tier(seg) -> int:
-        n, t = max(seg.doc_count(), 1), 0
+    def tier(seg: Segment) -> int:
+        n: int = max(seg.doc_count(), 1)
+        t = 0
         while n >= _TIER:
             n //= _TIER
             t += 1
         return t
 
-    tiers: dict[int, list] = {}
+    tiers: dict[int, list[Segment]] = {}
     for seg in segments:
         tiers.setdefault(tier(seg), []).append(seg)
     full = [t for t, segs in tiers.items() if len(segs) >= _TIER]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from typing import Any
 
 from whoosh import fields
 from whoosh.formats import Frequency
@@ -20,8 +21,6 @@ from index.dedup import key_term, match_keys
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
 
-#: Facets the search API counts, in display order.
-FACET_FIELDS = ("institution", "type", "language", "access", "subject")
 #: Single-valued facet/sort columns read straight from Whoosh column storage.
 COLUMN_FIELDS = ("institution", "type", "language", "access", "cluster", "title_sort")
 TEXT_GROUPS = ("title", "creator", "subject", "all")
@@ -37,6 +36,9 @@ def _text_field(tokenizer: analysis._VietTokenizer) -> fields.FieldType:
 
 
 def build_schema() -> fields.Schema:
+    """The schema of a new generation. Whoosh pickles it into the index's TOC, so every
+    class it names must keep its import path: Whoosh's own, and the tokenizers of
+    index/analysis.py (whose docstring says why they never move)."""
     s = fields.Schema(
         id=fields.ID(stored=True, unique=True),
         cluster=fields.ID(stored=True, sortable=True),
@@ -95,10 +97,11 @@ def texts(record: Record) -> dict[str, str]:
     return {"title": title, "creator": creators, "subject": subjects, "all": everything}
 
 
-def to_document(record: Record, cluster: str, keys: list[str] | None = None) -> dict:
+def to_document(record: Record, cluster: str, keys: list[str] | None = None
+                ) -> dict[str, Any]:
     """The Whoosh document for ``record`` (already NFC) in ``cluster``."""
     keys = match_keys(record) if keys is None else keys
-    doc: dict = {
+    doc: dict[str, Any] = {
         "id": record.id,
         "cluster": cluster,
         "mkey": " ".join(key_term(k) for k in keys),

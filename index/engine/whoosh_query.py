@@ -1,4 +1,4 @@
-"""Query tree (``index.querylang``) → Whoosh query objects. Whoosh-specific, private.
+"""Query tree (``index.querylang``) → the terms and Whoosh queries of this engine's schema.
 
 For a group of words: every folded syllable is required (in the group's ``*_f`` field, or
 adjacent pairs in ``*_b`` for a phrase); optional clauses only add score — title and bigram
@@ -71,7 +71,7 @@ def ranking_features(node: q.Node) -> list[tuple[str, str, int]]:
     """(field, term, weight) signals for coordination-level ranking of large hit sets,
     mirroring the optional clauses of :func:`words_query`."""
     feats: list[tuple[str, str, int]] = []
-    for g in word_groups(node):
+    for g in q.word_groups(node):
         group, folds, exacts, pairs = analyse(g)
         for p in dict.fromkeys(pairs):
             feats.append((f"{group}_b", p, 2))
@@ -110,24 +110,3 @@ def to_whoosh(node: q.Node) -> wq.Query:
     if isinstance(node, q.Not):
         return wq.AndNot(wq.Every(), to_whoosh(node.child))
     return wq.NullQuery
-
-
-def query_terms(node: q.Node) -> set[str]:
-    """Folded syllables of the positive word groups: what highlighting marks."""
-    if isinstance(node, q.Words):
-        return set(analysis.fold_tokens(node.text))
-    if isinstance(node, (q.And, q.Or)):
-        return set().union(*(query_terms(c) for c in node.children))
-    return set()
-
-
-def word_groups(node: q.Node) -> list[q.Words]:
-    if isinstance(node, q.Words):
-        return [node]
-    if isinstance(node, (q.And, q.Or)):
-        return [w for c in node.children for w in word_groups(c)]
-    return []
-
-
-def is_match_all(node: q.Node) -> bool:
-    return isinstance(node, q.MatchAll)

@@ -1,7 +1,10 @@
-"""Administrators: passwords, login throttling, roles, sessions and the audit log.
+"""Administrators: passwords, login throttling, roles, ended sessions and the audit log.
 
 The core is pure (password checks, lock arithmetic, who may touch which institution); the
-database counters and the Flask glue follow.
+database counters and account changes follow. No Flask here: the request-bound half (who is
+logged in, the session cookie, the decorators, auditing "this request") is
+:mod:`resolver.views.admin.auth`, so the command line and the worker use these functions
+without an app.
 
 **Throttling** lives in the database, not in memory: production runs several gunicorn
 processes (and may run several machines), and an attacker must not get N tries *per
@@ -25,14 +28,10 @@ same answer after exactly one password-hash check, so neither the answer nor its
 whether an account exists or is locked. Unknown names are counted like real ones, except on
 the account counter, which needs an account.
 
-**Sessions** are Flask's signed cookie: the user id, the account's nonce, a random session
-id and the login and last-seen times. An admin session ends after
-``session_idle_minutes`` without a request and ``session_max_hours`` after its login, checked
-here on every request from those times. Logging out records the session id as ended (key
-``ended:…`` in ``login_throttle``, kept until the session would have expired anyway), so a
-copy of the cookie taken before the logout is useless afterwards, while the account's
-sessions in other browsers go on. A new password or deactivation changes the account's
-nonce and so ends all of them.
+**Ended sessions**: logging out records the session id as ended (key ``ended:…`` in
+``login_throttle``, kept until the session would have expired anyway), so a copy of the
+cookie taken before the logout is useless afterwards (:func:`end_session`,
+:func:`session_ended`).
 """
 
 from __future__ import annotations
@@ -42,21 +41,16 @@ import functools
 import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, cast
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import CursorResult, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from resolver.accounts.models import CONSORTIUM, INSTITUTION, AdminUser, AuditEntry, LoginThrottle
 from resolver.db.base import utcnow
-from resolver.registry.campus import client_ip
 from resolver.settings import Settings
-from resolver.web import store
 
 MIN_PASSWORD_LENGTH = 10
 #: the longest username (the width of ``admin_user.username``); a longer one is a failed login
@@ -69,15 +63,10 @@ ACCOUNT_FACTOR = 20
 MAX_AUDIT_TEXT = 500
 #: the most items kept of one list in an audit entry's details
 MAX_AUDIT_ITEMS = 200
-#: the last-seen time in the session cookie is rewritten at most this often
-SESSION_TOUCH_SECONDS = 60
-
-#: the session keys of an admin login
-SESSION_KEYS = ("admin_uid", "admin_nonce", "admin_sid", "admin_login", "admin_seen")
-
+#: ``login_throttle`` keys of ended sessions begin with this
+ENDED_PREFIX = "ended:"
 log = logging.getLogger("lienhop.auth")
 
-F = TypeVar("F", bound=Callable[..., Any])
 PasswordCheck = Callable[[str, str], bool]
 
 
@@ -212,12 +201,13 @@ def _count_failure(db: Session, key: str, now: dt.datetime, limit: int,
     all count."""
     window = dt.timedelta(minutes=lock_minutes)
     stale = LoginThrottle.window_start < now - window
-    bumped = db.execute(
+    # an UPDATE's result is a CursorResult (with rowcount); Session.execute types it Result
+    bumped = cast("CursorResult[Any]", db.execute(
         update(LoginThrottle).where(LoginThrottle.key == key).values(
             failures=case((stale, 1), else_=LoginThrottle.failures + 1),
             window_start=case((stale, now), else_=LoginThrottle.window_start),
-        ).execution_options(synchronize_session=False))
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        ).execution_options(synchronize_session=False)))
+    if bumped.rowcount == 0:
         db.add(LoginThrottle(key=key, failures=1, window_start=now))
         db.flush()
     failures = db.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
@@ -248,9 +238,11 @@ def login_refusal(db: Session, ip: str | None, username: str, user: AdminUser | 
                   now: dt.datetime) -> str | None:
     """Why a login is refused whatever the password (for the audit log), or None."""
     keys = [_ip_key(ip), _pair_key(ip, username)] if ip else []
-    rows = db.execute(select(LoginThrottle.key, LoginThrottle.locked_until)
-                      .where(LoginThrottle.key.in_(keys))) if keys else []
-    locks = {key: until for key, until in rows}
+    locks: dict[str, dt.datetime | None] = {}
+    if keys:
+        for key, until in db.execute(select(LoginThrottle.key, LoginThrottle.locked_until)
+                                     .where(LoginThrottle.key.in_(keys))):
+            locks[key] = until
     if ip and is_locked(locks.get(_ip_key(ip)), now):
         return "client locked"
     if ip and is_locked(locks.get(_pair_key(ip, username)), now):
@@ -312,10 +304,10 @@ def prune_login_state(db: Session, now: dt.datetime, settings: Settings) -> None
     window = dt.timedelta(minutes=settings.login_lock_minutes)
     oldest_session = now - dt.timedelta(hours=settings.session_max_hours)
     db.execute(delete(LoginThrottle).where(
-        LoginThrottle.key.startswith("ended:"), LoginThrottle.window_start < oldest_session,
+        LoginThrottle.key.startswith(ENDED_PREFIX), LoginThrottle.window_start < oldest_session,
     ).execution_options(synchronize_session=False))
     db.execute(delete(LoginThrottle).where(
-        ~LoginThrottle.key.startswith("ended:"), LoginThrottle.window_start < now - window,
+        ~LoginThrottle.key.startswith(ENDED_PREFIX), LoginThrottle.window_start < now - window,
         or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
     ).execution_options(synchronize_session=False))
 
@@ -383,122 +375,18 @@ def audit_entry(db: Session, user: AdminUser | None, action: str, obj: str = "",
     return entry
 
 
-# --- Flask glue ----------------------------------------------------------------------------
+# --- ended sessions ---------------------------------------------------------------------------
 
-def request_ip() -> str | None:
-    settings = current_app.config["LIENHOP"]
-    return client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                     settings.trusted_proxies)
+def _ended_key(sid: str) -> str:
+    return ENDED_PREFIX + sid
 
 
-def password_check() -> PasswordCheck:
-    """The app's password-hash check: werkzeug's, unless the app was given another
-    (``app.extensions["lienhop.password_check"]``; tests count the checks through it)."""
-    return current_app.extensions.get("lienhop.password_check", check_password_hash)
+def end_session(db: Session, sid: str, login_at: dt.datetime) -> None:
+    """Record the session ``sid`` (logged in at ``login_at``) as ended, for every copy of
+    its cookie; :func:`prune_login_state` forgets it once it would have expired anyway."""
+    db.add(LoginThrottle(key=_ended_key(sid), failures=0, window_start=login_at))
 
 
 def session_ended(db: Session, sid: str) -> bool:
-    return db.scalar(select(LoginThrottle.key).where(LoginThrottle.key == f"ended:{sid}")) \
+    return db.scalar(select(LoginThrottle.key).where(LoginThrottle.key == _ended_key(sid))) \
         is not None
-
-
-def _drop_login() -> None:
-    for key in SESSION_KEYS:
-        session.pop(key, None)
-
-
-def _session_user() -> AdminUser | None:
-    if session.get("admin_uid") is None:
-        return None
-    settings = current_app.config["LIENHOP"]
-    now = time.time()
-    if session_expired(session.get("admin_login"), session.get("admin_seen"), now,
-                       settings.session_idle_minutes, settings.session_max_hours):
-        _drop_login()
-        g.admin_session_expired = True
-        return None
-    db = store.session()
-    user = db.get(AdminUser, session["admin_uid"])
-    nonce, sid = str(session.get("admin_nonce") or ""), str(session.get("admin_sid") or "")
-    if (user is None or not user.active or not nonce or not sid
-            or not secrets.compare_digest(user.session_nonce.encode(), nonce.encode())
-            or session_ended(db, sid)):
-        _drop_login()
-        return None
-    if now - float(session["admin_seen"]) >= SESSION_TOUCH_SECONDS:
-        session["admin_seen"] = int(now)  # not on every request: each write is a new cookie
-    return user
-
-
-def current_user() -> AdminUser | None:
-    """The logged-in, active administrator of this request, or None."""
-    if "admin_user" not in g:
-        g.admin_user = _session_user()
-    return g.admin_user
-
-
-def log_in(user: AdminUser) -> None:
-    """Start a new session for ``user``: nothing from before survives (session fixation),
-    and it gets a fresh session id and its own lifetimes."""
-    session.clear()
-    now = int(time.time())
-    session.update(admin_uid=user.id, admin_nonce=user.session_nonce,
-                   admin_sid=secrets.token_urlsafe(16), admin_login=now, admin_seen=now)
-    g.admin_user = user
-
-
-def log_out() -> None:
-    """End this session, for every copy of its cookie (the caller commits).
-
-    Only this session: the account's sessions in other browsers go on (a new password ends
-    those).
-    """
-    sid, login_at = session.get("admin_sid"), session.get("admin_login")
-    if current_user() is not None and sid:
-        started = dt.datetime.fromtimestamp(float(login_at), dt.UTC).replace(tzinfo=None)
-        store.session().add(LoginThrottle(key=f"ended:{sid}", failures=0,
-                                          window_start=started))
-    session.clear()
-    g.pop("admin_user", None)
-
-
-def audit(action: str, obj: str = "", details: dict[str, Any] | None = None, *,
-          institution_id: int | None = None) -> AuditEntry:
-    """Audit a change made in this request by the current user (the view commits)."""
-    return audit_entry(store.session(), current_user(), action, obj, details,
-                       institution_id=institution_id, ip=request_ip() or "")
-
-
-def _to_login() -> Any:
-    if g.pop("admin_session_expired", False):
-        flash(_("Your session has expired. Please log in again."))
-    return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-
-
-def login_required(view: F) -> F:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_user() is None:
-            return _to_login()
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def consortium_required(view: F) -> F:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        user = current_user()
-        if user is None:
-            return _to_login()
-        if not is_consortium(user):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
-def require_institution(institution_id: int | None) -> None:
-    """Abort with 403 unless the current user may manage this institution."""
-    if not may_manage(current_user(), institution_id):
-        abort(403)

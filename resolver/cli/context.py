@@ -1,9 +1,11 @@
-"""What every ``lienhop`` command shares: the settings and a migrated engine, made on first use."""
+"""What every ``lienhop`` command shares: the settings and the opened database, made on first
+use (a command that never touches the database never opens it)."""
 
 from __future__ import annotations
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from resolver import db
 from resolver.logs import configure_logging
@@ -11,11 +13,11 @@ from resolver.settings import ConfigError, Settings, load_settings
 
 
 class Context:
-    """What commands share: settings and a migrated engine, made on first use."""
+    """What commands share: settings and a migrated database, made on first use."""
 
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._engine: Engine | None = None
+        self._database: db.Database | None = None
 
     @property
     def settings(self) -> Settings:
@@ -28,14 +30,18 @@ class Context:
         return self._settings
 
     @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = db.make_engine(self.settings.database_url)
-            db.upgrade(self._engine)
-        return self._engine
+    def database(self) -> db.Database:
+        """The instance's database, its schema at head (:func:`resolver.db.open_database`)."""
+        if self._database is None:
+            self._database = db.open_database(self.settings)
+        return self._database
 
-    def sessions(self):  # type: ignore[no-untyped-def]
-        return db.session_factory(self.engine)
+    @property
+    def engine(self) -> Engine:
+        return self.database.engine
+
+    def sessions(self) -> sessionmaker[Session]:
+        return self.database.sessions
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)

@@ -7,7 +7,6 @@ import click
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
 
-# --- db ---------------------------------------------------------------------------------
 
 @click.group("db")
 def db_group() -> None:
@@ -18,22 +17,22 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 @pass_ctx
 def db_upgrade(ctx: Context, revision: str) -> None:
-    """Create the schema or upgrade it to the newest revision (safe to repeat)."""
-    engine = db.make_engine(ctx.settings.database_url)
-    before = db.current_revision(engine)
-    db.upgrade(engine, revision)
-    after = db.current_revision(engine)
-    url = engine.url.render_as_string(hide_password=True)
+    """Create the schema or upgrade it to the newest revision (safe to repeat).
+
+    Safe while the app or a worker starts, too: one process upgrades, the others wait.
+    """
+    database = db.open_database(ctx.settings, migrate=False)
+    before, after = db.upgrade(database.engine, revision)
     if before == after:
-        click.echo(f"{url}: already at revision {after}")
+        click.echo(f"{database.url}: already at revision {after}")
     else:
-        click.echo(f"{url}: upgraded {before or '(empty)'} -> {after}")
+        click.echo(f"{database.url}: upgraded {before or '(empty)'} -> {after}")
 
 
 @db_group.command("current")
 @pass_ctx
 def db_current(ctx: Context) -> None:
     """Print the database's schema revision and the newest one available."""
-    engine = db.make_engine(ctx.settings.database_url)
-    click.echo(f"current: {db.current_revision(engine) or '(empty)'}")
+    database = db.open_database(ctx.settings, migrate=False)
+    click.echo(f"current: {db.current_revision(database.engine) or '(empty)'}")
     click.echo(f"head:    {db.head_revision()}")

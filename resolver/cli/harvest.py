@@ -9,6 +9,7 @@ import time
 
 import click
 
+from harvesters.runner import RunReport
 from resolver.cli.context import Context, pass_ctx
 from resolver.settings import Settings
 
@@ -21,7 +22,7 @@ class _Progress:
         self.started: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, report) -> None:  # type: ignore[no-untyped-def]
+    def __call__(self, report: RunReport) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
@@ -40,7 +41,7 @@ class _Progress:
 
 def run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str | None,
                  workers: int, delay: float | None = None, allow_mass_delete: bool = False,
-                 settings: Settings | None = None) -> list:  # type: ignore[type-arg]
+                 settings: Settings | None = None) -> list[RunReport]:
     from resolver.harvesting.run import JobContext, harvest
 
     tty = sys.stderr.isatty()
@@ -54,7 +55,7 @@ def run_harvest(ctx: Context, repos: tuple[str, ...], *, full: bool, from_: str 
         raise click.ClickException(str(exc.args[0])) from exc
 
 
-def summarise(reports: list) -> None:  # type: ignore[type-arg]
+def summarise(reports: list[RunReport]) -> None:
     for r in reports:
         click.echo(f"{r.repository}: {r.status}: {r.pages} pages, {r.added} added, "
                    f"{r.updated} updated, {r.deleted} deleted, {r.withdrawn} withdrawn, "

@@ -18,9 +18,12 @@ from sqlalchemy import func, select
 
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
+from resolver.kb.entitlements import entitle
+from resolver.kb.errors import KbError
+from resolver.kb.importer import import_kbart
 from resolver.kb.kbart import RejectedRow
+from resolver.kb.linktemplates import validate_template
 from resolver.kb.models import PACKAGE_KINDS, Entitlement, KbTitle, Package
-from resolver.kb.storage import KbError, entitle, import_kbart, validate_template
 from resolver.registry.models import Institution, OpenPlatform, ResolverSettings
 
 #: How many titles of each kind the import report names before summarising.

@@ -8,12 +8,13 @@ consortium registry in a TOML file, ``lienhop demo load`` loads the demo consort
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from resolver.cli import admin, db, demo, harvest, kb, oai, registry, usage
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
     from resolver import create_app
 
     return create_app()

@@ -12,12 +12,8 @@ from sqlalchemy.orm import selectinload
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
 from resolver.registry.models import Institution
-from resolver.registry.toml_file import (
-    RegistryError,
-    apply_registry,
-    export_registry,
-    parse_registry,
-)
+from resolver.registry.sync import apply_registry, export_registry
+from resolver.registry.toml_file import RegistryError, parse_registry
 from resolver.settings import Settings
 
 # --- registry ---------------------------------------------------------------------------

@@ -20,12 +20,15 @@ from sqlalchemy import select
 
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
-from resolver.usage import reports as usage
 from resolver.usage import rollup
+from resolver.usage.costs import set_cost
 from resolver.usage.counter import FIRST_MONTH, CounterError, last_month, parse_counter
+from resolver.usage.counter_import import import_counter
 from resolver.usage.models import CURRENCIES, PackageCost, SushiCredential
+from resolver.usage.reports import REPORTS, run_report
 from resolver.usage.rollup import add_months, month_start
 from resolver.usage.sushi import SushiConfig, SushiError, SushiNotReady, fetch_report
+from resolver.usage.tables import csv_bytes
 
 #: Where an API key may come from instead of the command line (which shells keep in history).
 API_KEY_ENV = "LIENHOP_SUSHI_API_KEY"
@@ -75,8 +78,8 @@ def import_counter_cmd(ctx: Context, file: Path, institution: str, package: str)
                                    f"({len(exc.problems)} problem(s))") from exc
     try:
         with db.transaction(ctx.sessions()) as s:
-            res = usage.import_counter(s, report, institution=institution, package=package,
-                                       source=file.name)
+            res = import_counter(s, report, institution=institution, package=package,
+                                 source=file.name)
     except ValueError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
     months = f"{res.months[0]:%Y-%m}..{res.months[-1]:%Y-%m}" if res.months else "no months"
@@ -145,8 +148,8 @@ def sushi_fetch(ctx: Context, package: str, institution: str, start: str, end: s
     except SushiError as exc:
         raise click.ClickException(str(exc)) from exc
     with db.transaction(ctx.sessions()) as s:
-        res = usage.import_counter(s, rep, institution=institution, package=package,
-                                   source=f"sushi:{cred.base_url}")
+        res = import_counter(s, rep, institution=institution, package=package,
+                             source=f"sushi:{cred.base_url}")
     click.echo(f"{report.upper()} {first:%Y-%m}..{last:%Y-%m} for {institution}/{package}: "
                f"{res.rows} figures imported, {res.replaced} replaced")
     for e in res.exceptions:
@@ -175,8 +178,8 @@ def cost_set(ctx: Context, package: str, year: int, amount: str, institution: st
         raise click.BadParameter(f"{amount!r} is not an amount", param_hint="AMOUNT") from exc
     try:
         with db.transaction(ctx.sessions()) as s:
-            usage.set_cost(s, package, year, value, institution=institution,
-                           currency=currency.upper())
+            set_cost(s, package, year, value, institution=institution,
+                     currency=currency.upper())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     who = institution or "consortium"
@@ -198,12 +201,12 @@ def cost_list(ctx: Context) -> None:
 @usage_group.command("reports")
 def reports_cmd() -> None:
     """List the report names."""
-    for spec in usage.REPORTS.values():
+    for spec in REPORTS.values():
         click.echo(f"{spec.name}\t{spec.label_en}\t{spec.label_vi}")
 
 
 @usage_group.command("report")
-@click.argument("name", type=click.Choice(list(usage.REPORTS)))
+@click.argument("name", type=click.Choice(list(REPORTS)))
 @click.option("--from", "start", help="First month, YYYY-MM (default: 11 months ago).")
 @click.option("--to", "end", help="Last month, YYYY-MM (default: this month).")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -215,9 +218,9 @@ def report_cmd(ctx: Context, name: str, start: str | None, end: str | None,
     """Run a report; print it as a table or write it as CSV."""
     first, last = _period(start, end)
     with ctx.sessions()() as s:
-        table = usage.run_report(s, name, first, last)
+        table = run_report(s, name, first, last)
     if csv_file is not None:
-        data = usage.csv_bytes(table, lang=lang)
+        data = csv_bytes(table, lang=lang)
         if str(csv_file) == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.flush()

@@ -1,24 +1,37 @@
-"""The database: engine, sessions and schema upgrades.
+"""The database: engine, sessions and schema upgrades, opened in one place.
 
 SQLite in the instance folder by default, PostgreSQL when ``LIENHOP_DATABASE_URL`` points at
-one. The schema is owned by Alembic: :func:`upgrade` brings any database to the newest
-revision, and runs automatically when the app or the CLI first opens a database.
+one. The schema is owned by Alembic (:mod:`resolver.db.migrate`). Every process — the web app,
+the ``lienhop`` commands, the harvest worker and its jobs — opens its database with
+:func:`open_database`: engine, schema brought to head under the upgrade lock, session factory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+from resolver.db.migrate import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+
+if TYPE_CHECKING:
+    from resolver.settings import Settings
+
+__all__ = [
+    "MIGRATIONS", "Database", "alembic_config", "check", "current_revision", "head_revision",
+    "make_engine", "normalise_url", "open_database", "session_factory", "transaction", "upgrade",
+]
 
 
 def normalise_url(url: str) -> str:
@@ -29,6 +42,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets readers work during a harvest.
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL never corrupts the database; a power cut may lose only the
+    # last commits. It removes an fsync from every commit, which the resolver's
+    # per-request usage log pays on every OpenURL.
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
     url = normalise_url(url)
@@ -37,44 +62,9 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            # Foreign keys are off by default in SQLite; WAL lets readers work during a harvest.
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode NORMAL never corrupts the database; a power cut may lose only the
-            # last commits. It removes an fsync from every commit, which the resolver's
-            # per-request usage log pays on every OpenURL.
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
-    return cfg
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` (idempotent)."""
-    if revision == "head" and current_revision(engine) == head_revision():
-        return
-    command.upgrade(alembic_config(engine), revision)
 
 
 def check(engine: Engine) -> None:
@@ -85,6 +75,31 @@ def check(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class Database:
+    """An opened database: its engine and the factory of sessions over it."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def url(self) -> str:
+        """The URL with its password hidden (for logs and messages)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """The one way a process opens its database (``LIENHOP_DATABASE_URL``).
+
+    ``migrate`` (the default) first brings the schema to head, under the lock of
+    :func:`resolver.db.migrate.upgrade`, so processes starting together migrate once.
+    """
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return Database(engine, session_factory(engine))
 
 
 @contextmanager

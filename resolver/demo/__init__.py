@@ -35,15 +35,17 @@ def demo_records(repository: str) -> tuple[str, list[DevRecord]]:
     records = []
     for rec in root.iter(f"{OAI_NS}record"):
         header = rec.find(f"{OAI_NS}header")
+        if header is None:
+            raise ValueError(f"{repository}.xml: a record without a header")
         meta = rec.find(f"{OAI_NS}metadata")
         payload = {}
         if meta is not None and len(meta):
             payload[prefix] = etree.tostring(meta[0], encoding="unicode")
         records.append(DevRecord(
-            identifier=header.findtext(f"{OAI_NS}identifier").strip(),
-            datestamp=header.findtext(f"{OAI_NS}datestamp").strip(),
+            identifier=header.findtext(f"{OAI_NS}identifier", "").strip(),
+            datestamp=header.findtext(f"{OAI_NS}datestamp", "").strip(),
             metadata=payload,
-            sets=tuple(s.text.strip() for s in header.findall(f"{OAI_NS}setSpec")),
+            sets=tuple((s.text or "").strip() for s in header.findall(f"{OAI_NS}setSpec")),
             deleted=header.get("status") == "deleted",
         ))
     return prefix, records

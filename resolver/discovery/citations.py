@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from index import Record
-from resolver.openurl.parse import Citation, citation_to_kev
+from resolver.openurl import Citation, citation_to_kev
 
 RFR_ID = "info:sid/lienhop.vn:discovery"
 

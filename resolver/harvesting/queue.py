@@ -23,10 +23,10 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from resolver import db
@@ -46,9 +46,14 @@ from resolver.harvesting.models import (
     HarvestJob,
     HarvestRun,
 )
-from resolver.harvesting.schedule import is_due
 from resolver.registry.models import Repository
+from resolver.registry.schedule import is_due
 from resolver.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    # resolver.harvesting.run is imported where a job runs: it loads the index and the
+    # harvesters, which the web process queueing a job never needs.
+    from resolver.harvesting.run import JobContext
 
 log = logging.getLogger("lienhop.jobs")
 
@@ -164,6 +169,7 @@ def claim(sessions: sessionmaker[Session], job_id: int, me: str) -> bool:
             .values(status=RUNNING, worker=me, heartbeat=now, attempts=HarvestJob.attempts + 1,
                     started_at=func.coalesce(HarvestJob.started_at, now))
         )
+        assert isinstance(result, CursorResult)  # an UPDATE's result: it has a rowcount
         return result.rowcount == 1
 
 
@@ -226,12 +232,9 @@ class _Watch:
                 log.exception("job=%s event=heartbeat_failed", self.job_id)
 
 
-def run_job(ctx: Any, job_id: int, *, heartbeat_every: float = 5.0,
+def run_job(ctx: JobContext, job_id: int, *, heartbeat_every: float = 5.0,
             me: str | None = None) -> str | None:
-    """Claim and run job ``job_id``; returns its final status (None if not claimed).
-
-    ``ctx`` is a :class:`resolver.harvesting.run.JobContext`.
-    """
+    """Claim and run job ``job_id``; returns its final status (None if not claimed)."""
     from resolver.harvesting.run import harvest
 
     me = me or worker_id()
@@ -398,7 +401,7 @@ class JobQueue:
         self.settings = settings
         self.huey = make_huey(settings.queue_url)
         self._sessions = sessions
-        self._ctx: Any = None
+        self._ctx: JobContext | None = None
         self._lock = threading.Lock()
         self.run_task = self.huey.task(name=RUN_TASK)(self._run)
         self.tick_task = self.huey.periodic_task(crontab(minute="*"), name=TICK_TASK)(self.tick)
@@ -407,7 +410,8 @@ class JobQueue:
     def heartbeat_every(self) -> float:
         return max(0.5, min(10.0, self.settings.job_stale_seconds / 4))
 
-    def context(self) -> Any:
+    def context(self) -> JobContext:
+        """What jobs run with: the given sessions, or the instance's database opened now."""
         from resolver.harvesting.run import JobContext
 
         with self._lock:
@@ -425,7 +429,8 @@ class JobQueue:
         """Put job ``job_id`` on the queue; returns huey's task id."""
         task = self.run_task.s(job_id)  # results=False: enqueue returns no handle to ask
         self.huey.enqueue(task)
-        return task.id
+        task_id: str = task.id
+        return task_id
 
     def revoke(self, task_id: str) -> None:
         if task_id:

@@ -23,18 +23,13 @@ from harvesters.client import OAIClient
 from harvesters.crosswalk import crosswalk
 from harvesters.http import Transport, TransportConfig
 from harvesters.page import parse_archived_record
-from harvesters.runner import (
-    HarvestState,
-    RepositoryConfig,
-    RunReport,
-    WriterSink,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, RunReport, harvest_repository
+from harvesters.sinks import WriterSink
+from harvesters.state import Checkpoint
 from index import open_index, rebuild
 from index.record import Record
 from resolver import db
-from resolver.harvesting.models import HarvestRun
-from resolver.harvesting.models import HarvestState as HarvestStateRow
+from resolver.harvesting.models import HarvestRun, HarvestState
 from resolver.oai.feed import OaiFeedSink
 from resolver.registry.models import Repository
 from resolver.settings import Settings
@@ -43,7 +38,7 @@ log = logging.getLogger("lienhop.harvest")
 
 
 class SqlCheckpointStore:
-    """:class:`harvesters.runner.CheckpointStore` over the ``harvest_state`` table.
+    """:class:`harvesters.state.CheckpointStore` over the ``harvest_state`` table.
 
     Each save is its own committed transaction, so a checkpoint survives a kill -9 of the
     harvesting process the moment ``save`` returns.
@@ -58,17 +53,17 @@ class SqlCheckpointStore:
             raise KeyError(f"no repository {code!r} in the registry")
         return rid
 
-    def load(self, repository: str) -> HarvestState | None:
+    def load(self, repository: str) -> Checkpoint | None:
         with self.sessions() as session:
-            row = session.get(HarvestStateRow, self._repo_id(session, repository))
-            return HarvestState.from_dict(row.state) if row and row.state else None
+            row = session.get(HarvestState, self._repo_id(session, repository))
+            return Checkpoint.from_dict(row.state) if row and row.state else None
 
-    def save(self, state: HarvestState) -> None:
+    def save(self, state: Checkpoint) -> None:
         with db.transaction(self.sessions) as session:
             rid = self._repo_id(session, state.repository)
-            row = session.get(HarvestStateRow, rid)
+            row = session.get(HarvestState, rid)
             if row is None:
-                session.add(HarvestStateRow(repository_id=rid, state=state.to_dict()))
+                session.add(HarvestState(repository_id=rid, state=state.to_dict()))
             else:
                 row.state = state.to_dict()
 
@@ -103,9 +98,8 @@ class JobContext:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JobContext:
-        engine = db.make_engine(settings.database_url)
-        db.upgrade(engine)
-        return cls(settings, db.session_factory(engine))
+        """A context on the instance's database, opened as every process opens it."""
+        return cls(settings, db.open_database(settings).sessions)
 
 
 #: the status of a run whose process died before it ended (see :class:`_RunRecorder`)

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from resolver.openurl import Citation
+
 __all__ = [
     "Coverage",
     "CoverageDecision",
@@ -210,11 +212,10 @@ class Coverage:
         """('Gói bao phủ 1995–nay', 'covers 1995–present') plus the embargo if any."""
         first = self.start_label or (self.start.isoformat() if self.start else None)
         last = self.end_label or (self.end.isoformat() if self.end else None)
+        first_en: str | None = first
         if first is None and self.first_volume:
             first = f"tập {self.first_volume}"
             first_en = f"vol. {self.first_volume}"
-        else:
-            first_en = first
         vi = f"Gói bao phủ {first or '…'}–{last or 'nay'}"
         en = f"covers {first_en or '…'}–{last or 'present'}"
         if self.embargo:
@@ -345,7 +346,7 @@ def covers(
     return decisions[0]
 
 
-def covers_citation(coverage: Coverage | Sequence[Coverage], citation, today: date
+def covers_citation(coverage: Coverage | Sequence[Coverage], citation: Citation, today: date
                     ) -> CoverageDecision:
     """:func:`covers` for a :class:`resolver.openurl.parse.Citation`."""
     return covers(

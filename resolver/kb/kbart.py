@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from index.identifiers import is_canonical_isbn, is_canonical_issn, parse_isbn, parse_issn
 from resolver.kb.coverage import Coverage, EmbargoError, parse_embargo, parse_kbart_date
-from resolver.openurl.parse import normalize_isbn, normalize_issn
 
 __all__ = [
     "KBART_COLUMNS",
@@ -358,59 +358,28 @@ def _header(cells: list[str], warnings: list[str]) -> list[str]:
     return cols
 
 
-# Weighted digit sums of 3- and 4-digit strings for the ISSN and ISBN-13 check digits,
-# looked up rather than computed: every row has one or two identifiers.
-_ISSN_HEAD = {f"{n:04d}": sum(w * int(c) for w, c in zip((8, 7, 6, 5), f"{n:04d}", strict=True))
-              for n in range(10_000)}
-_ISSN_TAIL = {f"{n:03d}": sum(w * int(c) for w, c in zip((4, 3, 2), f"{n:03d}", strict=True))
-              for n in range(1_000)}
-_EAN_QUAD = {f"{n:04d}": sum(w * int(c) for w, c in zip((1, 3, 1, 3), f"{n:04d}", strict=True))
-             for n in range(10_000)}
-_ISSN_CHECKS = "0123456789X"
-
-
-def _plain_identifier(s: str) -> bool:
-    """Whether ``s`` is already a canonical ISSN or ISBN-13 with a right check digit: the
-    form nearly every row has, checked without the general parsers (``_identifier``'s
-    answer for it is ``s`` itself)."""
-    if len(s) == 9:
-        if s[4] != "-":
-            return False
-        head, tail = _ISSN_HEAD.get(s[:4]), _ISSN_TAIL.get(s[5:8])
-        return (head is not None and tail is not None
-                and s[8] == _ISSN_CHECKS[(11 - (head + tail) % 11) % 11])
-    if len(s) == 13 and s[:3] in ("978", "979"):
-        q1, q2, q3 = _EAN_QUAD.get(s[:4]), _EAN_QUAD.get(s[4:8]), _EAN_QUAD.get(s[8:12])
-        return (q1 is not None and q2 is not None and q3 is not None
-                and s[12] == str((10 - (q1 + q2 + q3) % 10) % 10))
-    return False
-
-
 def _identifier(raw: str | None, col: str, monograph: bool) -> str | None:
+    """The canonical ISSN or ISBN-13 of an identifier cell, by ``index.identifiers``' rules;
+    a cell that is neither, or whose check digit is wrong, rejects the row (a title under a
+    wrong number would never be found)."""
     if not raw:
         return None
     s = raw.strip()
-    if _plain_identifier(s):
+    if is_canonical_issn(s) or is_canonical_isbn(s):  # what nearly every row has: fast path
         return s
     if s.lower() in _NO_VALUE:
         return None
-    digits = re.sub(r"[\s\-‐]", "", s)
-    looks_isbn = monograph or len(digits) in (10, 13) and not re.fullmatch(r"\d{7}[\dXx]", digits)
-    if looks_isbn and len(digits) != 8:
-        n = normalize_isbn(s)
-        if n is None or re.search(r"[A-WYZa-wyz]", s):
-            raise _Reject(f"{col}: {_q(raw)} is not an ISBN",
-                          f"{col}: {_q(raw)} không phải ISBN")
-        if not n.valid:
-            raise _Reject(f"{col}: ISBN {_q(raw)} has a wrong check digit",
-                          f"{col}: ISBN {_q(raw)} sai số kiểm tra")
-        return n.value
-    n = normalize_issn(s)
-    if n is None or len(digits) != 8:
-        raise _Reject(f"{col}: {_q(raw)} is not an ISSN", f"{col}: {_q(raw)} không phải ISSN")
+    kind, n = "ISSN", parse_issn(s)
+    if n is None:
+        kind, n = "ISBN", parse_isbn(s)
+    if n is None:
+        digits = re.sub(r"[^\dXx]", "", s)
+        kind = "ISBN" if monograph or len(digits) in (10, 13) else "ISSN"
+        raise _Reject(f"{col}: {_q(raw)} is not an {kind}",
+                      f"{col}: {_q(raw)} không phải {kind}")
     if not n.valid:
-        raise _Reject(f"{col}: ISSN {_q(raw)} has a wrong check digit",
-                      f"{col}: ISSN {_q(raw)} sai số kiểm tra")
+        raise _Reject(f"{col}: {kind} {_q(raw)} has a wrong check digit",
+                      f"{col}: {kind} {_q(raw)} sai số kiểm tra")
     return n.value
 
 
@@ -443,6 +412,7 @@ def _kbart_date(raw: str, end: bool) -> dt.date | None:
             got = _dates.put(key, exc)
     if isinstance(got, ValueError):
         raise got
+    assert got is None or isinstance(got, dt.date)  # the cache holds dates or the error
     return got
 
 
@@ -479,7 +449,7 @@ def _embargo(raw: str | None) -> str | None:
         embargo = _q(raw)
         raise _Reject(f"embargo_info {embargo} is not [R|P]<n>[D|M|Y]",
                       f"embargo_info {embargo} sai cú pháp [R|P]<n>[D|M|Y]")
-    return got
+    return str(got)
 
 
 _KNOWN = frozenset(KBART_COLUMNS)
@@ -515,15 +485,15 @@ def _row_parser(cols: list[str]) -> _RowParser:
             ptype = "monograph" if ptype.startswith(("mono", "book")) else "serial"
         monograph = ptype == "monograph"
         f: dict[str, Any] = {"publication_title": " ".join(title.split())}
-        x = c[p_print]
-        if x and (x := _identifier(x, "print_identifier", monograph)):
-            f["print_identifier"] = x
-        x = c[p_online]
-        if x and (x := _identifier(x, "online_identifier", monograph)):
-            f["online_identifier"] = x
+        if c[p_print] and (ident := _identifier(c[p_print], "print_identifier", monograph)):
+            f["print_identifier"] = ident
+        if c[p_online] and (ident := _identifier(c[p_online], "online_identifier", monograph)):
+            f["online_identifier"] = ident
         first = _date(c[p_first], "date_first_issue_online", end=False)
         last = _date(c[p_last], "date_last_issue_online", end=True)
-        if first and last and _kbart_date(first, False) > _kbart_date(last, True):  # type: ignore[operator]
+        first_day = _kbart_date(first, False) if first else None
+        last_day = _kbart_date(last, True) if last else None
+        if first_day and last_day and first_day > last_day:
             raise _Reject("date_first_issue_online is after date_last_issue_online",
                           "ngày số đầu sau ngày số cuối")
         mprint = _date(c[p_mprint], "date_monograph_published_print", end=False)
@@ -758,7 +728,7 @@ class TitleDiff:
 _IGNORED_IN_DIFF = {"row"}
 
 
-def _content(t: KbartTitle) -> tuple:
+def _content(t: KbartTitle) -> tuple[Any, ...]:
     # (is set, value): a title's rows are sorted by content, and an empty cell (None) beside
     # a filled one must sort too instead of raising TypeError.
     return tuple(

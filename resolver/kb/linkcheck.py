@@ -33,7 +33,7 @@ from resolver import db
 from resolver.db.base import utcnow
 from resolver.kb.linktemplates import build_links
 from resolver.kb.models import KbTitle, LinkCheck, Package
-from resolver.openurl.parse import Citation
+from resolver.openurl import Citation
 
 __all__ = [
     "LINKCHECK_TASK",

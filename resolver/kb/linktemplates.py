@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 from urllib.parse import quote, urlsplit
+
+from resolver.kb.errors import KbError
+from resolver.openurl import Citation
 
 __all__ = [
     "Links",
@@ -21,6 +25,7 @@ __all__ = [
     "fill_template",
     "is_http_url",
     "url_host",
+    "validate_template",
 ]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -29,7 +34,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _AUTHORITY = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
-def is_http_url(url: str | None) -> bool:
+def is_http_url(url: str | None) -> TypeGuard[str]:
     """True for an absolute http(s) URL with a host and no whitespace or control chars."""
     if not url or re.search(r"[\s\x00-\x1f\x7f]", url):
         return False
@@ -55,7 +60,22 @@ def url_host(url: str | None) -> str | None:
     return m.group(1).lower().rstrip(".") or None
 
 
-def citation_values(citation, **extra: str | None) -> dict[str, str]:
+def validate_template(template: str | None, name: str) -> str:
+    """A link template must build an http(s) URL whose host comes from the template itself.
+
+    Only ``{title_url}`` (a URL from the KBART file) may stand first; any other leading
+    placeholder would let a citation value (from the request) choose the host. Raises
+    :class:`~resolver.kb.errors.KbError` naming the template (``name``) otherwise.
+    """
+    t = (template or "").strip()
+    if not t:
+        return ""
+    if not (re.match(r"https?://[^/{}]+", t, re.I) or t.startswith("{title_url}")):
+        raise KbError(f"{name} {t!r} must start with http(s)://host or {{title_url}}")
+    return t
+
+
+def citation_values(citation: Citation, **extra: str | None) -> dict[str, str]:
     """Template values from a Citation (plus holding values such as title_url, title_id)."""
     c = citation
     values = {
@@ -131,7 +151,7 @@ class Links:
 
 
 def build_links(
-    citation,
+    citation: Citation,
     *,
     article_template: str | None = None,
     title_template: str | None = "{title_url}",

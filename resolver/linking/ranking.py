@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from resolver.kb.coverage import CoverageDecision
+from resolver.openurl import Citation
 
 __all__ = [
     "CatalogueLink",
@@ -134,7 +135,7 @@ def _fulltext(h: Holding, institution: str | None, today: date) -> Target:
 
 
 def rank_targets(
-    citation,
+    citation: Citation,
     institution: str | None,
     holdings: Iterable[Holding],
     open_copies: Iterable[OpenCopy] = (),

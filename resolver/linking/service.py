@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from index import Record, SearchIndex
 from resolver.kb.coverage import covers_citation
 from resolver.kb.linktemplates import (
     build_links,
@@ -37,13 +38,8 @@ from resolver.kb.linktemplates import (
     url_host,
 )
 from resolver.kb.models import OPEN_ACCESS, Entitlement
-from resolver.kb.storage import (
-    KbSnapshot,
-    PackageInfo,
-    fold_title,
-    kb_titles_mark,
-    load_kb_snapshot,
-)
+from resolver.kb.rows import fold_title
+from resolver.kb.snapshot import KbSnapshot, PackageInfo, kb_titles_mark, load_kb_snapshot
 from resolver.linking.ranking import (
     CatalogueLink,
     DeliveryOption,
@@ -54,7 +50,7 @@ from resolver.linking.ranking import (
     rank_targets,
 )
 from resolver.linking.ranking import Entitlement as Grant
-from resolver.openurl.parse import Citation
+from resolver.openurl import Citation
 from resolver.registry.campus import IPNetwork, parse_ip
 from resolver.registry.models import (
     Institution,
@@ -262,7 +258,8 @@ class RegistryCache:
         if cur is not None and self._clock() - self._checked < self.check_seconds:
             return cur
         if not self._lock.acquire(blocking=cur is None or self.check_seconds <= 0):
-            return cur  # type: ignore[return-value]  # another thread is refreshing
+            assert cur is not None  # only a snapshot's holder tries without blocking
+            return cur  # another thread is refreshing
         try:
             cur = self._current
             if cur is not None and self._clock() - self._checked < self.check_seconds:
@@ -343,7 +340,7 @@ def _handle(citation: Citation) -> str | None:
     return None
 
 
-def _record_url(record) -> str | None:  # type: ignore[no-untyped-def]
+def _record_url(record: Record) -> str | None:
     for url in (*record.fulltext_links, *record.urls):
         if is_http_url(url):
             return url
@@ -363,7 +360,7 @@ def may_redirect_to(url: str, *, owner_host: str | None, listed_hosts: Collectio
     return host is not None and (host == owner_host or host in listed_hosts)
 
 
-def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: ignore[no-untyped-def]
+def open_copies_from_index(ix: SearchIndex | None, citation: Citation) -> list[OpenCopy]:
     """Open records of our own index that are this work: same DOI/ISBN/handle, or the same
     title (exactly, after folding) and year.
 
@@ -373,7 +370,7 @@ def open_copies_from_index(ix, citation: Citation) -> list[OpenCopy]:  # type: i
     return [copy for copy, _repository in _index_copies(ix, citation)]
 
 
-def _index_copies(ix, citation: Citation) -> list[tuple[OpenCopy, str]]:  # type: ignore[no-untyped-def]
+def _index_copies(ix: SearchIndex | None, citation: Citation) -> list[tuple[OpenCopy, str]]:
     """:func:`open_copies_from_index`, each copy with the code of its record's repository."""
     if ix is None:
         return []
@@ -420,7 +417,7 @@ def resolve(
     registry: Registry,
     *,
     today: date,
-    index=None,  # type: ignore[no-untyped-def]
+    index: SearchIndex | None = None,
     delivery_url: str | None = None,
 ) -> Resolution:
     """Rank every target for ``citation`` as seen by ``institution`` (None: unknown)."""

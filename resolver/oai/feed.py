@@ -1,11 +1,13 @@
 """Keep ``oai_item`` in step with the index: the sink wrapper of the harvest path, and sync.
 
-:class:`OaiFeedSink` wraps the index sink. Its ``commit`` commits the index first, then
-upserts/tombstones ``oai_item`` rows in one SQL transaction. Upserts are idempotent: a row
-whose content hash and liveness are unchanged is left alone, so a page re-delivered after a
-crash, an unchanged re-harvest or an index rebuild never bumps a datestamp. A crash between
-the index commit and the SQL commit is repaired by the re-delivery of that batch (the
-runner's checkpoint has not moved) or by ``lienhop oai sync``.
+:class:`OaiFeedSink` wraps the index sink; it is a :class:`harvesters.sinks.RecordSink` like
+the sink it wraps, and buffers its changes like every sink there
+(:class:`harvesters.sinks.BufferedSink`). Its ``commit`` hands the changes to the index sink
+and commits it first, then upserts/tombstones ``oai_item`` rows in one SQL transaction.
+Upserts are idempotent: a row whose content hash and liveness are unchanged is left alone,
+so a page re-delivered after a crash, an unchanged re-harvest or an index rebuild never
+bumps a datestamp. A crash between the index commit and the SQL commit is repaired by the
+re-delivery of that batch (the runner's checkpoint has not moved) or by ``lienhop oai sync``.
 
 One item per work
 -----------------
@@ -51,7 +53,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvesters.runner import RecordSink
+from harvesters.sinks import BufferedSink, Changes, RecordSink
 from index.dedup import match_keys, resolve_clusters
 from index.record import OPEN, Record
 from resolver import db
@@ -272,34 +274,29 @@ def apply_changes(session: Session, changes: dict[str, Record | None],
     return changed, unchanged
 
 
-class OaiFeedSink:
-    """A :class:`harvesters.runner.RecordSink` that feeds ``oai_item`` after the inner sink."""
+class OaiFeedSink(BufferedSink):
+    """A :class:`harvesters.sinks.RecordSink` that feeds ``oai_item`` after the inner sink.
+
+    The inner sink gets each commit's changes as one batch (the last change per id having
+    won, so both see the same outcome) and commits before ``oai_item`` is written; a failed
+    inner commit drops the batch from both (the harvest fetches it again)."""
 
     def __init__(self, inner: RecordSink, sessions: sessionmaker[Session]) -> None:
+        super().__init__()
         self.inner = inner
         self.sessions = sessions
-        # id -> record or None (deleted); in call order, the last change winning
-        self._pending: dict[str, Record | None] = {}
 
-    def add(self, records: list[Record]) -> None:
-        self.inner.add(records)
-        for rec in records:
-            self._pending.pop(rec.id, None)
-            self._pending[rec.id] = rec
-
-    def delete(self, ids: list[str]) -> None:
-        self.inner.delete(ids)
-        for rid in ids:
-            self._pending.pop(rid, None)
-            self._pending[rid] = None
-
-    def commit(self) -> None:
+    def write(self, changes: dict[str, Record | None]) -> None:
+        adds, deletes = Changes.split(changes)
+        if adds:
+            self.inner.add(adds)
+        if deletes:
+            self.inner.delete(deletes)
         self.inner.commit()  # the index first: oai_item never exposes what search lacks
-        pending, self._pending = self._pending, {}
-        if not pending:
+        if not changes:
             return
         with db.transaction(self.sessions) as session:
-            changed, unchanged = apply_changes(session, pending)
+            changed, unchanged = apply_changes(session, changes)
         log.debug("event=oai_feed changed=%d unchanged=%d", changed, unchanged)
 
 

@@ -3,8 +3,11 @@
 No database, no Flask: :mod:`resolver.views.oai` feeds these functions rows and streams
 what they return.
 
-* :func:`validate` turns a request's multi-valued arguments into a :class:`Query` or a list
-  of :class:`OAIError` (badVerb/badArgument/badResumptionToken/cannotDisseminateFormat).
+* :func:`validate` turns a request's multi-valued arguments into a :class:`Query`, or raises
+  the protocol's server-side error (:class:`harvesters.protocol.ErrorReply`: badVerb,
+  badArgument, badResumptionToken, cannotDisseminateFormat). The error codes, their XML and
+  which of them echo the request live in :mod:`harvesters.protocol`, shared with the
+  harvester's demo repository.
 * Tokens (:func:`encode_token`/:func:`decode_token`) are stateless and HMAC-signed: they carry
   the whole list request plus the keyset position ``(datestamp, record id)`` of the last item
   sent, so a token stays valid while the table changes (no offsets), until it expires.
@@ -30,9 +33,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from harvesters.protocol import OAI_NS, ErrorCode, ErrorReply, error_element
 from index.record import Record
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_XSD = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -92,11 +95,6 @@ TYPE_NAMES: dict[str, tuple[str, str]] = {
     "other": ("Khác", "Other"),
 }
 
-
-@dataclass
-class OAIError(Exception):
-    code: str
-    message: str
 
 
 @dataclass
@@ -159,7 +157,8 @@ def encode_token(q: Query, secret: str) -> str:
 
 def decode_token(token: str, verb: str, secret: str, now: dt.datetime) -> Query:
     """The list request a token continues; forged, garbled, foreign or expired: an error."""
-    bad = OAIError("badResumptionToken", "the resumptionToken is invalid or has expired")
+    bad = ErrorReply(ErrorCode.BAD_RESUMPTION_TOKEN,
+                     "the resumptionToken is invalid or has expired")
     try:
         body, sig = token.split(".")
         want = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()[:12]
@@ -191,49 +190,51 @@ def expiration(q: Query) -> dt.datetime:
 
 def validate(params: dict[str, list[str]], *, secret: str, now: dt.datetime,
              identifier_prefix: str) -> Query:
-    """Check a request's arguments (each name -> every value given); raise :class:`OAIError`."""
+    """Check a request's arguments (each name -> every value given); raise :class:`ErrorReply`."""
     verbs = params.get("verb", [])
     if len(verbs) != 1 or verbs[0] not in VERBS:
-        raise OAIError("badVerb", "missing, repeated or illegal verb")
+        raise ErrorReply(ErrorCode.BAD_VERB, "missing, repeated or illegal verb")
     verb = verbs[0]
     required, optional, exclusive = ARGS[verb]
     names = set(params) - {"verb"}
     for name, values in params.items():
         if len(values) != 1:
-            raise OAIError("badArgument", f"argument {name} is repeated")
+            raise ErrorReply(ErrorCode.BAD_ARGUMENT, f"argument {name} is repeated")
     args = {k: v[0] for k, v in params.items() if k != "verb"}
     allowed = required | optional | ({exclusive} if exclusive else set())
     if names - allowed:
-        raise OAIError("badArgument", "illegal argument: " + ", ".join(sorted(names - allowed)))
+        raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                         "illegal argument: " + ", ".join(sorted(names - allowed)))
     if exclusive and exclusive in names:
         if names != {exclusive}:
-            raise OAIError("badArgument", f"{exclusive} is an exclusive argument")
+            raise ErrorReply(ErrorCode.BAD_ARGUMENT, f"{exclusive} is an exclusive argument")
         if verb == "ListSets":  # ListSets is never paged: no token of ours names it
-            raise OAIError("badResumptionToken", "ListSets is returned whole")
+            raise ErrorReply(ErrorCode.BAD_RESUMPTION_TOKEN, "ListSets is returned whole")
         q = decode_token(args[exclusive], verb, secret, now)
         q.args = args
         return q
     if required - names:
-        raise OAIError("badArgument", "missing argument: " + ", ".join(sorted(required - names)))
+        raise ErrorReply(ErrorCode.BAD_ARGUMENT,
+                         "missing argument: " + ", ".join(sorted(required - names)))
     q = Query(verb=verb, args=args, identifier=args.get("identifier"),
               prefix=args.get("metadataPrefix"), set=args.get("set"))
     if q.set is not None and not _SPEC.match(q.set):
-        raise OAIError("badArgument", "set is not a setSpec")
+        raise ErrorReply(ErrorCode.BAD_ARGUMENT, "set is not a setSpec")
     grans = []
     for name, end in (("from", False), ("until", True)):
         if name in args:
             try:
                 value, gran = parse_date(args[name], end=end)
             except ValueError:
-                raise OAIError("badArgument", f"{name} is not a UTC date") from None
+                raise ErrorReply(ErrorCode.BAD_ARGUMENT, f"{name} is not a UTC date") from None
             grans.append(gran)
             setattr(q, "from_" if name == "from" else "until", value)
     if len(set(grans)) > 1:
-        raise OAIError("badArgument", "from and until have different granularities")
+        raise ErrorReply(ErrorCode.BAD_ARGUMENT, "from and until have different granularities")
     if q.from_ and q.until and q.from_ > q.until:
-        raise OAIError("badArgument", "from is later than until")
+        raise ErrorReply(ErrorCode.BAD_ARGUMENT, "from is later than until")
     if q.prefix is not None and q.prefix not in FORMATS:
-        raise OAIError("cannotDisseminateFormat", f"{q.prefix} is not served here")
+        raise ErrorReply(ErrorCode.CANNOT_DISSEMINATE_FORMAT, f"{q.prefix} is not served here")
     return q
 
 
@@ -271,8 +272,8 @@ def envelope_open(now: dt.datetime, base_url: str, args: dict[str, str] | None,
 ENVELOPE_CLOSE = "</OAI-PMH>"
 
 
-def error_xml(errors: list[OAIError]) -> str:
-    return "".join(f'<error code={quoteattr(e.code)}>{escape(e.message)}</error>' for e in errors)
+def error_xml(errors: list[ErrorReply]) -> str:
+    return "".join(error_element(e) for e in errors)
 
 
 def token_xml(q: Query | None, token: str | None, *, cursor: int, size: int) -> str:
@@ -297,13 +298,13 @@ def _clean(text: str) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, **attrs)
+    el = etree.SubElement(parent, tag, attrib=attrs)
     if text:
         el.text = _clean(text)
     return el
 
 
-def identifiers_of(rec: Record, extra_urls: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+def identifiers_of(rec: Record, extra_urls: Sequence[str] = ()) -> list[str]:
     ids = []
     if rec.doi:
         ids.append("https://doi.org/" + rec.doi)
@@ -375,7 +376,9 @@ def mods(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
     ``rec`` (its representative); identifiers and one location per URL of every holding."""
     holdings = [rec, *members]
     m = f"{{{MODS_NS}}}"
-    root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI_NS}, version="3.7")
+    # None is lxml's key of the default namespace; lxml-stubs types nsmap keys as str only
+    root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI_NS},  # type: ignore[dict-item]  # lxml takes None for the default namespace; lxml-stubs do not
+                         version="3.7")
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{MODS_NS} {FORMATS['mods'][0]}")
     for n, t in enumerate(rec.titles):
         info = _sub(root, m + "titleInfo", None, **({} if n == 0 else {"type": "alternative"}))

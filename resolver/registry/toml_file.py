@@ -1,41 +1,41 @@
-"""The consortium registry as a TOML file: parse and validate (pure), apply and export.
+"""The consortium registry as a TOML file: parse and validate (pure).
 
 Administrators keep the registry under version control; ``lienhop registry import FILE``
-applies it. A file with any error changes nothing, and every error names its line::
+applies it (:mod:`resolver.registry.sync` writes it to the database). A file with any error
+changes nothing, and every error names its line::
 
     registry.toml:14: institution 'hue': ip_ranges: '203.0.113.7/24' has host bits set
 
-Campus ranges decide who is detected as which institution, so they are judged beyond their
-syntax: no overlap between any two (checked by one sort, so 100k institutions take seconds),
-at most :data:`MAX_RANGES_PER_INSTITUTION` per institution, nothing wider than
-:data:`CONSORTIUM_RULE` allows and nothing in :data:`SPECIAL_BLOCKS`. Institution
-administrators are held to the narrower :data:`INSTITUTION_ADMIN_RULE` by the admin pages.
+Each value is judged by the one home of its rule: codes by :mod:`resolver.registry.codes`,
+campus ranges by :mod:`resolver.registry.ranges` (overlaps, caps, special blocks), schedules
+by :mod:`resolver.registry.schedule` (the scheduler's own grammar, so nothing is accepted
+here that would never be harvested), repository URLs by :mod:`harvesters.netguard`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import re
 import tomllib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-
 from harvesters import netguard
-from resolver.registry.models import STATUSES, Institution, IpRange, PendingIpRange, Repository
+from resolver.registry.codes import CODE_RE
+from resolver.registry.models import STATUSES
+from resolver.registry.ranges import (
+    MAX_RANGES_PER_INSTITUTION,
+    Network,
+    overlapping_pairs,
+    parse_network,
+    range_problem,
+)
+from resolver.registry.schedule import schedule_problem
 
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 SETSPEC_RE = re.compile(r"^[A-Za-z0-9\-_.!~*'():]+$")
-NAMED_SCHEDULES = ("manual", "hourly", "daily", "weekly", "monthly")
-INTERVAL_RE = re.compile(r"^every\s+(\d+)\s*(m|h|d)$")
-CRON_FIELD_RE = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 
 INSTITUTION_KEYS = {
     "code", "name_vi", "name_en", "status", "since", "ip_ranges", "contact", "website",
@@ -45,59 +45,6 @@ CONTACT_KEYS = {"name", "email", "phone"}
 REPOSITORY_KEYS = {
     "code", "name", "platform", "oai_url", "metadata_prefix", "sets", "schedule", "enabled",
 }
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-#: Enough for a university with many campuses and both IP versions; a cap keeps one
-#: institution from filling the registry (and every validation of it) with ranges.
-MAX_RANGES_PER_INSTITUTION = 64
-
-
-@dataclass(frozen=True)
-class RangeRule:
-    """The widest campus range (the smallest prefix length) one kind of editor may enter."""
-
-    min_prefix_v4: int
-    min_prefix_v6: int
-
-    def floor(self, version: int) -> int:
-        return self.min_prefix_v4 if version == 4 else self.min_prefix_v6
-
-
-#: Institution administrators: a /16 (65,536 addresses) is a very large campus, a /32 is what
-#: a regional registry gives a whole provider. Wider ranges are the consortium's decision.
-INSTITUTION_ADMIN_RULE = RangeRule(16, 32)
-#: The registry file and consortium administrators: a /8 was given to single universities in
-#: the early Internet; anything wider (0.0.0.0/1 in one attack) claims other people's
-#: addresses whoever enters it.
-CONSORTIUM_RULE = RangeRule(8, 24)
-
-#: No campus range may touch these. Nobody's client comes from them, and the loopback
-#: block is worse than useless: behind a reverse proxy missing from LIENHOP_TRUSTED_PROXIES
-#: every request arrives from 127.0.0.1, so claiming it claims every user.
-#: Deliberately absent:
-#: - private ranges (10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT, fc00::/7): behind a
-#:   trusted proxy or on the consortium's own network, a campus's private addresses are what
-#:   lienhop sees, and nobody on the Internet can appear with one (a TCP handshake needs the
-#:   answer routed back). Two institutions still cannot claim the same one (overlap check),
-#:   and the admin pages refuse a range holding one of our own trusted proxies;
-#: - documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32): the
-#:   demo registry and the tests use them, and as they are never routed no real client can
-#:   be claimed through them.
-SPECIAL_BLOCKS: tuple[tuple[Network, str], ...] = tuple(
-    (ipaddress.ip_network(block), kind) for block, kind in (
-        ("0.0.0.0/8", "'this network'"),
-        ("127.0.0.0/8", "loopback"),
-        ("169.254.0.0/16", "link-local"),
-        ("224.0.0.0/4", "multicast"),
-        ("240.0.0.0/4", "reserved"),  # with the 255.255.255.255 broadcast address
-        ("::/128", "unspecified"),
-        ("::1/128", "loopback"),
-        ("::ffff:0:0/96", "IPv4-mapped"),  # clients are matched as IPv4 (parse_ip)
-        ("fe80::/10", "link-local"),
-        ("ff00::/8", "multicast"),
-    )
-)
 
 
 class RegistryError(ValueError):
@@ -182,27 +129,6 @@ class _LineLocator:
         return self.headers.get((inst, repo))
 
 
-def validate_schedule(value: str) -> str | None:
-    """Return an error message for a bad schedule, or None.
-
-    A schedule is one of manual/hourly/daily/weekly/monthly, an interval such as
-    ``every 6h`` / ``every 30m`` / ``every 2d``, or a five-field cron expression.
-    """
-    value = value.strip().lower()
-    if value in NAMED_SCHEDULES:
-        return None
-    m = INTERVAL_RE.match(value)
-    if m:
-        return None if int(m.group(1)) > 0 else "interval must be positive"
-    fields = value.split()
-    if len(fields) == 5 and all(CRON_FIELD_RE.match(f) for f in fields):
-        return None
-    return (
-        f"schedule {value!r} is not one of {', '.join(NAMED_SCHEDULES)}, "
-        "an interval like 'every 6h', or a cron expression like '30 2 * * *'"
-    )
-
-
 def _as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -214,98 +140,6 @@ def _as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
-
-
-def _network(text: str) -> tuple[Network | None, str | None]:
-    try:
-        return ipaddress.ip_network(text, strict=True), None
-    except ValueError as exc:
-        try:
-            ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            return None, f"{text!r} is not an IPv4/IPv6 address or CIDR range ({exc})"
-        return None, f"{text!r} has host bits set; did you mean the network address?"
-
-
-def _span(net: Network) -> tuple[int, int]:
-    """First and last address as integers (broadcast_address is a slow cached property)."""
-    start = int(net.network_address)
-    return start, start + (1 << (net.max_prefixlen - net.prefixlen)) - 1
-
-
-# as integers: Network.overlaps costs ~20 µs a call, too much for 10 blocks x 200k ranges
-_SPECIAL_SPANS = tuple((block.version, int(block.network_address), int(block.broadcast_address),
-                        block, kind) for block, kind in SPECIAL_BLOCKS)
-
-
-def special_block(net: Network) -> tuple[Network, str] | None:
-    """The block of :data:`SPECIAL_BLOCKS` that ``net`` overlaps, with its kind, or None.
-
-    >>> special_block(ipaddress.ip_network("0.0.0.0/1"))
-    (IPv4Network('0.0.0.0/8'), "'this network'")
-    >>> special_block(ipaddress.ip_network("10.20.0.0/16")) is None
-    True
-    """
-    start, end = _span(net)
-    for version, block_start, block_end, block, kind in _SPECIAL_SPANS:
-        if version == net.version and block_start <= end and start <= block_end:
-            return block, kind
-    return None
-
-
-def range_problem(net: Network, rule: RangeRule = CONSORTIUM_RULE) -> str | None:
-    """What forbids ``net`` as a campus range under ``rule``, or None.
-
-    >>> range_problem(ipaddress.ip_network("10.0.0.0/7"))
-    '10.0.0.0/7 is wider than /8, the widest campus range allowed'
-    >>> range_problem(ipaddress.ip_network("10.20.0.0/15"), INSTITUTION_ADMIN_RULE)
-    '10.20.0.0/15 is wider than /16, the widest campus range allowed'
-    """
-    hit = special_block(net)
-    if hit is not None:
-        return f"{net} overlaps {hit[0]} ({hit[1]} addresses), which no campus may claim"
-    floor = rule.floor(net.version)
-    if net.prefixlen < floor:
-        return f"{net} is wider than /{floor}, the widest campus range allowed"
-    return None
-
-
-def overlapping_pairs(nets: Sequence[Network]) -> list[tuple[int, int]]:
-    """Index pairs ``(later, earlier)`` of the networks in ``nets`` that overlap.
-
-    Two CIDR ranges overlap only when one holds the other, so after sorting by start
-    address (then prefix length) a single sweep with a stack of the ranges still open
-    finds every pair: O(n log n) plus one step per pair, where comparing every range
-    with every other took 45 s for 10k institutions. The open ranges are strictly nested,
-    so at most 33 (IPv4) or 129 (IPv6) deep, and the pairs stay linear in n. Of equal
-    ranges only the first listed stays open: a range equal to or inside k copies of one
-    network is paired with the first copy only (the pairwise check paired it with all k).
-
-    >>> nets = [ipaddress.ip_network(n) for n in ("10.0.1.0/24", "10.0.0.0/16", "10.1.0.0/16")]
-    >>> overlapping_pairs(nets)
-    [(1, 0)]
-    """
-    pairs: list[tuple[int, int]] = []
-    for version in (4, 6):
-        items = []
-        for idx, net in enumerate(nets):
-            if net.version == version:
-                start, end = _span(net)
-                items.append((start, net.prefixlen, idx, end))
-        items.sort()
-        # (start, prefix length, index, end) of the ranges holding the current one,
-        # outermost first: each holds the next, since CIDR ranges never partly overlap
-        open_ranges: list[tuple[int, int, int, int]] = []
-        for item in items:
-            start, plen, idx, _end = item
-            while open_ranges and open_ranges[-1][3] < start:
-                open_ranges.pop()
-            for _s, _p, other, _e in open_ranges:
-                pairs.append((max(idx, other), min(idx, other)))
-            if not (open_ranges and open_ranges[-1][:2] == (start, plen)):
-                open_ranges.append(item)
-    pairs.sort()
-    return pairs
 
 
 def oai_url_problem(url: str, allowed_networks: Sequence[Network] = ()) -> str | None:
@@ -423,7 +257,7 @@ def parse_registry(
             ranges = []
         clean_ranges: list[str] = []
         for text_range in ranges:
-            net, why = _network(text_range.strip())
+            net, why = parse_network(text_range.strip())
             if net is None:
                 err(f"{label}: ip_ranges: {why}", "ip_ranges")
                 continue
@@ -475,7 +309,8 @@ def parse_registry(
                 err(f"{rlabel}: 'sets' must be a list of OAI setSpecs", "sets", j)
                 sets = []
             schedule = rr.get("schedule", "daily")
-            why = validate_schedule(schedule) if isinstance(schedule, str) else "not a string"
+            why = (schedule_problem(schedule) if isinstance(schedule, str)
+                   else "'schedule' must be a string")
             if why:
                 err(f"{rlabel}: {why}", "schedule", j)
             enabled = rr.get("enabled", True)
@@ -516,138 +351,3 @@ def _with_overlaps(problems: list[tuple[int | None, str]], pairs: list[tuple[int
         keyed.append(((line is None, line or 0), (slot, 0, later, earlier), (line, msg)))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [problem for _line, _order, problem in keyed]
-
-
-@dataclass
-class ImportReport:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)  # in the database, not in the file
-    repositories: int = 0
-
-
-def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
-                   prune: bool = False) -> ImportReport:
-    """Make the database hold ``specs``. The caller owns the transaction.
-
-    Institutions absent from the file are kept and reported unless ``prune`` is set: a
-    registry file that forgot an institution must not silently drop its harvest history.
-    """
-    report = ImportReport()
-    existing = {
-        inst.code: inst
-        for inst in session.scalars(
-            select(Institution).options(
-                selectinload(Institution.ip_ranges), selectinload(Institution.repositories)
-            )
-        )
-    }
-    all_repos = {r.code: r for r in session.scalars(select(Repository))}
-    seen: set[str] = set()
-    approved: set[tuple[str, str]] = set()
-    for spec in specs:
-        seen.add(spec.code)
-        inst = existing.get(spec.code)
-        created = inst is None
-        if inst is None:
-            inst = Institution(code=spec.code)
-            session.add(inst)
-        before = _snapshot(inst) if not created else None
-        inst.name_vi, inst.name_en = spec.name_vi, spec.name_en
-        inst.status, inst.since = spec.status, spec.since
-        inst.contact_name, inst.contact_email = spec.contact_name, spec.contact_email
-        inst.contact_phone, inst.website = spec.contact_phone, spec.website
-
-        current = {r.cidr: r for r in inst.ip_ranges}
-        inst.ip_ranges = [current.get(c) or IpRange(cidr=c) for c in spec.ip_ranges]
-        approved.update((spec.code, c) for c in spec.ip_ranges)
-
-        repos = []
-        for rs in spec.repositories:
-            repo = all_repos.get(rs.code) or Repository(code=rs.code)
-            repo.institution = inst
-            repo.oai_url, repo.metadata_prefix = rs.oai_url, rs.metadata_prefix
-            repo.sets, repo.schedule, repo.enabled = list(rs.sets), rs.schedule, rs.enabled
-            repo.name, repo.platform = rs.name, rs.platform
-            repos.append(repo)
-            report.repositories += 1
-        inst.repositories = repos
-        session.flush()
-        if created:
-            report.created.append(spec.code)
-        elif _snapshot(inst) != before:
-            report.updated.append(spec.code)
-        else:
-            report.unchanged.append(spec.code)
-    for code, inst in existing.items():
-        if code not in seen:
-            if prune:
-                session.delete(inst)
-                report.removed.append(code)
-            else:
-                report.absent.append(code)
-    session.flush()
-    # a request the file (or a consortium administrator) granted is no longer waiting
-    for pending in session.scalars(select(PendingIpRange).options(
-            selectinload(PendingIpRange.institution))):
-        if (pending.institution.code, pending.cidr) in approved:
-            session.delete(pending)
-    session.flush()
-    return report
-
-
-def _snapshot(inst: Institution) -> tuple:
-    return (
-        inst.name_vi, inst.name_en, inst.status, inst.since, inst.contact_name,
-        inst.contact_email, inst.contact_phone, inst.website,
-        tuple(sorted(r.cidr for r in inst.ip_ranges)),
-        tuple(
-            (r.code, r.oai_url, r.metadata_prefix, tuple(r.sets), r.schedule, r.enabled,
-             r.name, r.platform)
-            for r in inst.repositories
-        ),
-    )
-
-
-def export_registry(session: Session) -> str:
-    """The registry as TOML, institutions and repositories sorted by code (diff-friendly)."""
-    out: list[dict[str, Any]] = []
-    for inst in session.scalars(
-        select(Institution)
-        .options(selectinload(Institution.ip_ranges), selectinload(Institution.repositories))
-        .order_by(Institution.code)
-    ):
-        item: dict[str, Any] = {"code": inst.code, "name_vi": inst.name_vi}
-        if inst.name_en:
-            item["name_en"] = inst.name_en
-        item["status"] = inst.status
-        if inst.since:
-            item["since"] = inst.since
-        if inst.website:
-            item["website"] = inst.website
-        item["ip_ranges"] = [r.cidr for r in inst.ip_ranges]
-        contact = {k: v for k, v in (("name", inst.contact_name), ("email", inst.contact_email),
-                                     ("phone", inst.contact_phone)) if v}
-        if contact:
-            item["contact"] = contact
-        repos = []
-        for repo in sorted(inst.repositories, key=lambda r: r.code):
-            r: dict[str, Any] = {"code": repo.code}
-            if repo.name:
-                r["name"] = repo.name
-            if repo.platform:
-                r["platform"] = repo.platform
-            r.update(oai_url=repo.oai_url, metadata_prefix=repo.metadata_prefix,
-                     sets=list(repo.sets or []), schedule=repo.schedule, enabled=repo.enabled)
-            repos.append(r)
-        if repos:
-            item["repository"] = repos
-        out.append(item)
-    header = (
-        "# lienhop consortium registry: institutions, their campus IP ranges and repositories.\n"
-        "# Apply with `lienhop registry import FILE`; write with `lienhop registry export FILE`.\n"
-        "# Ranges waiting for a consortium administrator's approval are not in this file.\n"
-    )
-    return header + tomli_w.dumps({"institution": out}, multiline_strings=False)

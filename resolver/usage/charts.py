@@ -26,7 +26,7 @@ def nice_max(value: float) -> float:
     """The smallest 1/2/5 × 10^n at or above ``value`` (an axis that reads well)."""
     if value <= 0:
         return 1
-    exp = 10 ** math.floor(math.log10(value))
+    exp: float = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * exp >= value:
             return step * exp
@@ -42,7 +42,10 @@ def _month_label(m: dt.date) -> str:
 
 
 def _frame(kind: str, months: Sequence[dt.date], series: Mapping[str, Sequence[float]], *,
-           title: str, desc: str, width: int, height: int, stacked: bool):
+           title: str, desc: str, width: int, height: int, stacked: bool
+           ) -> tuple[list[str], float, int, int, int, int]:
+    """The chart's opening lines (title, description, grid, month labels, legend), then
+    its scale and plot area: (lines, y maximum, left, top, plot width, plot height)."""
     ident = f"lh-chart-{next(_ids)}"
     values = [v for s in series.values() for v in s]
     if stacked and series:

@@ -16,6 +16,14 @@ deep, a count of 1e30, a month 9999-12), the answer is a :class:`CounterError`: 
 whole numbers up to :data:`MAX_COUNT` (also summed over a month), months lie between
 :data:`FIRST_MONTH` and the end of next year.
 Zero counts are dropped: COUNTER files are mostly zeros and they add nothing to any sum.
+
+Why one module of about 670 lines: it is one parser of one standard. The JSON and the
+tabular readers are two spellings of the same report and must give the same rows, so they
+share the dataclasses, the limits and every check (dates, months, counts and their sums,
+report and metric names, identifiers) written once above them; split apart, those shared
+rules would sit in a third module that both import and no reader could be read alone.
+Storage is elsewhere (:mod:`resolver.usage.counter_import`), SUSHI fetching too
+(:mod:`resolver.usage.sushi`).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from index.identifiers import normalise_doi, normalise_isbn, normalise_issn
 from resolver.kb.kbart import binary_kind, decode_problem
 
 __all__ = [
@@ -288,13 +297,22 @@ def _check_period(report: CounterReport, where: str, last: dt.date) -> None:
 
 
 def _norm_issn(value: str | None) -> str | None:
-    s = re.sub(r"[^0-9Xx]", "", value or "").upper()
-    return f"{s[:4]}-{s[4:]}" if len(s) == 8 else None
+    """``1234-567X`` by ``index.identifiers``' rules; a wrong check digit drops the number
+    (the figures stay): usage is matched to titles by it, and a wrong one matches nothing."""
+    return normalise_issn(value)
+
+
+def _norm_doi(value: Any) -> str | None:
+    """The DOI in lienhop's one canonical form (index/identifiers.py); junk is dropped, the
+    figures stay."""
+    text = _clean(value)
+    return normalise_doi(text) if text else None
 
 
 def _norm_isbn(value: str | None) -> str | None:
-    s = re.sub(r"[^0-9Xx]", "", value or "").upper()
-    return s if len(s) in (10, 13) else None
+    """The ISBN-13 (an ISBN-10 converted), the form the resolver records and the knowledge
+    base holds, by ``index.identifiers``' rules; None when invalid, as for the ISSN."""
+    return normalise_isbn(value)
 
 
 def _clean(value: Any) -> str | None:
@@ -472,7 +490,7 @@ def _json_item(item: Any, where: str, rid: str, last: dt.date) -> list[UsageRow]
         "issn": _norm_issn(ids.get("Print_ISSN")),
         "eissn": _norm_issn(ids.get("Online_ISSN")),
         "isbn": _norm_isbn(ids.get("ISBN")),
-        "doi": _clean(ids.get("DOI")),
+        "doi": _norm_doi(ids.get("DOI")),
     }
     rows: list[UsageRow] = []
     if "Attribute_Performance" in item:  # R5.1
@@ -613,9 +631,9 @@ def parse_counter_tabular(text: str | bytes, *, today: dt.date | None = None) ->
     col = {h: i for i, h in enumerate(headings)}
     if "Metric_Type" not in col:
         raise _error(f"line {head_line}", "no Metric_Type column", "thiếu cột Metric_Type")
-    months = [(i, _month_column(h, f"line {head_line} ({_quote(h)})", last))
-              for i, h in enumerate(headings)]
-    months = [(i, m) for i, m in months if m is not None]
+    columns = [(i, _month_column(h, f"line {head_line} ({_quote(h)})", last))
+               for i, h in enumerate(headings)]
+    months = [(i, m) for i, m in columns if m is not None]
     if not months:
         raise _error(f"line {head_line}", "no month columns (like Jan-2024)",
                      "không có cột tháng nào (như Jan-2024)")
@@ -631,12 +649,12 @@ def parse_counter_tabular(text: str | bytes, *, today: dt.date | None = None) ->
             continue
         try:
             metric = _check_metric(cell(row, "Metric_Type"), f"line {k} (Metric_Type)")
-            attrs = {
+            attrs: dict[str, Any] = {
                 "title": cell(row, name_col) or cell(row, "Platform"),
                 "platform": cell(row, "Platform"), "publisher": cell(row, "Publisher"),
                 "issn": _norm_issn(cell(row, "Print_ISSN")),
                 "eissn": _norm_issn(cell(row, "Online_ISSN")),
-                "isbn": _norm_isbn(cell(row, "ISBN")), "doi": _clean(cell(row, "DOI")),
+                "isbn": _norm_isbn(cell(row, "ISBN")), "doi": _norm_doi(cell(row, "DOI")),
                 "data_type": _clean(cell(row, "Data_Type")),
                 "access_type": _clean(cell(row, "Access_Type")), "yop": _clean(cell(row, "YOP")),
             }

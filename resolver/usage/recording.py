@@ -13,11 +13,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from resolver.openurl import Citation
 from resolver.usage.models import FULLTEXT, NO_MATCH, OPEN_ONLY, TURNAWAY, ResolveLog
 
 log = logging.getLogger("lienhop.usage")
@@ -31,7 +33,41 @@ class Outcome:
     packages: tuple[str, ...]
 
 
-def classify(res) -> Outcome:  # type: ignore[no-untyped-def]  # resolve_service.Resolution
+class MenuLine(Protocol):
+    """What the log reads of one menu line (:class:`resolver.linking.ranking.Target`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def available(self) -> bool: ...
+    @property
+    def url(self) -> str | None: ...
+
+
+class Member(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+_Line = TypeVar("_Line", bound=MenuLine)
+
+
+class Resolved(Protocol[_Line]):
+    """What the log reads of a resolution (:class:`resolver.linking.service.Resolution`):
+    described here, so that usage does not depend on the linking domain."""
+
+    @property
+    def citation(self) -> Citation: ...
+    @property
+    def institution(self) -> Member | None: ...
+    @property
+    def targets(self) -> Sequence[_Line]: ...
+    @property
+    def search_urls(self) -> Collection[str]: ...
+    def package_code(self, target: _Line, /) -> str | None: ...
+
+
+def classify(res: Resolved[_Line]) -> Outcome:
     """The outcome of one resolution.
 
     * ``fulltext``: some subscription full text is available to the institution;
@@ -67,7 +103,7 @@ def classify(res) -> Outcome:  # type: ignore[no-untyped-def]  # resolve_service
     return Outcome(NO_MATCH, None, tuple(packages))
 
 
-def record(session: Session, res) -> None:  # type: ignore[no-untyped-def]
+def record(session: Session, res: Resolved[_Line]) -> None:
     """Log one resolution (committing ``session``); failures are logged, never raised."""
     try:
         o = classify(res)

@@ -17,10 +17,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from resolver.db.base import utcnow
 from resolver.usage.models import (
@@ -62,7 +72,14 @@ def closed_before(now: dt.datetime) -> dt.date:
     return month_start(now - GRACE)
 
 
-def _log_columns(source: str):  # type: ignore[no-untyped-def]
+#: A log's model and its columns: at, institution, package, kind (a click's kind, a
+#: request's outcome).
+_LogColumns = tuple[type[ClickLog] | type[ResolveLog], InstrumentedAttribute[dt.datetime],
+                    InstrumentedAttribute[str | None], InstrumentedAttribute[str | None],
+                    InstrumentedAttribute[str]]
+
+
+def _log_columns(source: str) -> _LogColumns:
     if source == SOURCE_CLICK:
         return ClickLog, ClickLog.at, ClickLog.institution, ClickLog.package, ClickLog.kind
     if source == SOURCE_RESOLVE:
@@ -71,7 +88,7 @@ def _log_columns(source: str):  # type: ignore[no-untyped-def]
     raise ValueError(f"unknown usage source {source!r}")
 
 
-def month_key(session: Session, column):  # type: ignore[no-untyped-def]
+def month_key(session: Session, column: ColumnExpressionArgument[Any]) -> ColumnElement[str]:
     """A ``'YYYY-MM'`` text expression of a DateTime column, on SQLite and PostgreSQL.
 
     SQLite keeps SQLAlchemy DateTimes as ISO text, so the month is a prefix (``substr`` is
@@ -83,7 +100,8 @@ def month_key(session: Session, column):  # type: ignore[no-untyped-def]
     return func.to_char(column, literal_column("'YYYY-MM'"))
 
 
-def _month_of(key: str | dt.date) -> dt.date:
+def month_of(key: str | dt.date) -> dt.date:
+    """The month of a stored value: a date (PostgreSQL) or ``YYYY-MM…`` text (SQLite)."""
     if isinstance(key, dt.date):
         return month_start(key)
     return dt.date(int(key[:4]), int(key[5:7]), 1)
@@ -101,7 +119,8 @@ class MonthCount:
 
 
 def _live_query(session: Session, source: str, start: dt.date, stop: dt.date,
-                by: Sequence[str], where: dict[str, Sequence[str | None]]) -> Select:
+                by: Sequence[str], where: dict[str, Sequence[str | None]]
+                ) -> Select[*tuple[Any, ...]]:
     table, at, inst, pkg, kind = _log_columns(source)
     cols = {"institution": inst, "package": pkg, "kind": kind}
     mk = month_key(session, at).label("m")
@@ -116,10 +135,10 @@ def _live_query(session: Session, source: str, start: dt.date, stop: dt.date,
     return stmt.group_by(mk, *dims)
 
 
-def _in(column, values: Sequence[str | None]):  # type: ignore[no-untyped-def]
+def _in(column: InstrumentedAttribute[Any], values: Sequence[str | None]) -> ColumnElement[bool]:
     """``column IN values``, where None (or "") also matches NULL and the empty code."""
     named = [v for v in values if v]
-    cond = column.in_(named) if named else None
+    cond: ColumnElement[bool] | None = column.in_(named) if named else None
     if any(not v for v in values):
         blank = column.is_(None) | (column == "")
         cond = blank if cond is None else cond | blank
@@ -139,7 +158,7 @@ def monthly_counts(
     the dimensions in ``by``, filtered by ``where`` (dimension -> allowed codes).
 
     Reads the roll-up for rolled-up months and the log for the rest. Months without any
-    count are absent (see :func:`resolver.usage.reports.pivot` to fill them).
+    count are absent (see :func:`resolver.usage.tables.pivot` to fill them).
     """
     for d in (*by, *(where or {})):
         if d not in DIMENSIONS:
@@ -148,7 +167,7 @@ def monthly_counts(
     first, stop = month_start(start), add_months(month_start(end), 1)
     through = _through(session, source) or first
     through = min(max(through, first), stop)
-    totals: dict[tuple, int] = defaultdict(int)
+    totals: dict[tuple[Any, ...], int] = defaultdict(int)
     if first < through:  # the rolled-up part
         cols = {d: getattr(UsageMonth, d) for d in DIMENSIONS}
         stmt = (select(UsageMonth.month, *[cols[d] for d in by],
@@ -159,10 +178,10 @@ def monthly_counts(
             stmt = stmt.where(_in(cols[d], values))
         stmt = stmt.group_by(UsageMonth.month, *[cols[d] for d in by])
         for row in session.execute(stmt):
-            totals[(_month_of(row[0]), *row[1:-1])] += int(row[-1])
+            totals[(month_of(row[0]), *row[1:-1])] += int(row[-1])
     if through < stop:  # the live part
         for row in session.execute(_live_query(session, source, through, stop, by, where)):
-            totals[(_month_of(row[0]), *row[1:-1])] += int(row[-1])
+            totals[(month_of(row[0]), *row[1:-1])] += int(row[-1])
     out = [MonthCount(key[0], n, **dict(zip(by, (v or None for v in key[1:]), strict=True)))
            for key, n in totals.items()]
     out.sort(key=lambda r: (r.month, r.institution or "", r.package or "", r.kind or ""))
@@ -172,7 +191,7 @@ def monthly_counts(
 def _through(session: Session, source: str) -> dt.date | None:
     value = session.execute(select(UsageRollupState.through)
                             .where(UsageRollupState.source == source)).scalar()
-    return _month_of(value) if value is not None else None
+    return month_of(value) if value is not None else None
 
 
 def refresh(session: Session, *, now: dt.datetime | None = None,
@@ -189,7 +208,7 @@ def refresh(session: Session, *, now: dt.datetime | None = None,
     for source in sources:
         table, at, inst, pkg, kind = _log_columns(source)
         state = session.get(UsageRollupState, source)
-        start = _month_of(state.through) if state else None
+        start = month_of(state.through) if state else None
         if start is None:
             first = session.execute(select(func.min(at))).scalar()
             start = month_start(_as_datetime(first)) if first is not None else target
@@ -206,7 +225,7 @@ def refresh(session: Session, *, now: dt.datetime | None = None,
                                                  UsageMonth.month < target))
         if rows:
             session.execute(insert(UsageMonth), [
-                {"source": source, "month": _month_of(r[0]), "institution": r[1] or "",
+                {"source": source, "month": month_of(r[0]), "institution": r[1] or "",
                  "package": r[2] or "", "kind": r[3] or "", "count": int(r[4])}
                 for r in rows])
         if state is None:

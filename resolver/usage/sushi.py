@@ -98,7 +98,7 @@ def _retry_after(resp: requests.Response | None, attempt: int, base: float) -> f
                 return min(MAX_WAIT, max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds()))
             except (TypeError, ValueError):
                 pass
-    return min(MAX_WAIT, base * 2 ** attempt)
+    return min(MAX_WAIT, base * 2.0 ** attempt)
 
 
 def _describe(excs: list[CounterException]) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from index import Hit, Record
 from resolver.discovery import citations as export
+from resolver.discovery.works import cluster_of, is_record_id
 from resolver.views.discovery import FACETS, BadParameter, parse_params, run_search
-from resolver.views.record import _SAFE_ID, cluster_of
-from resolver.web.index_handle import get_index
+from resolver.web.services import get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -48,7 +50,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     try:
         p = parse_params(request.args)
     except BadParameter as exc:
@@ -70,9 +72,11 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/records/<record_id>")
-def record(record_id: str):  # type: ignore[no-untyped-def]
+def record(record_id: str) -> ResponseReturnValue:
     ix = get_index()
-    rec = ix.get(record_id) if ix is not None and _SAFE_ID.match(record_id) else None
+    if ix is None or not is_record_id(record_id):
+        abort(404)
+    rec = ix.get(record_id)
     if rec is None:
         abort(404)
     body = rec.to_dict()
@@ -85,5 +89,5 @@ def record(record_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(404)
-def _not_found(_exc):  # type: ignore[no-untyped-def]
+def _not_found(_exc: HTTPException) -> ResponseReturnValue:
     return jsonify({"error": "not found"}), 404

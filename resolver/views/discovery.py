@@ -22,8 +22,8 @@ from index import Record
 from index.querylang import year_range
 from resolver.discovery.citations import to_kev
 from resolver.registry.models import Institution
-from resolver.web import store
-from resolver.web.index_handle import get_index
+from resolver.web import services
+from resolver.web.services import get_index
 
 #: Facets a request may filter on, in the order the results page shows them.
 FACETS = ("institution", "type", "year", "language", "access", "subject")
@@ -59,7 +59,7 @@ class SearchParams:
     sort: str = "relevance"
     filters: dict[str, list[str]] = field(default_factory=dict)
 
-    def args(self, **changes: object) -> MultiDict:
+    def args(self, **changes: object) -> MultiDict[str, str]:
         """These parameters as query arguments, with ``changes`` applied (None drops)."""
         pairs: list[tuple[str, object]] = [("q", self.q)]
         pairs += [(name, v) for name in FACETS for v in self.filters.get(name, [])]
@@ -67,7 +67,7 @@ class SearchParams:
                   ("size", self.size if self.size != DEFAULT_SIZE else None),
                   ("page", self.page if self.page != 1 else None)]
         # A change replaces the parameter where it stands: URLs keep one canonical order.
-        out: MultiDict = MultiDict()
+        out: MultiDict[str, str] = MultiDict()
         for k, v in pairs:
             if k in changes:
                 v = changes.pop(k)
@@ -129,7 +129,7 @@ def _int(value: str | None, default: int, lo: int, hi: int) -> int:
         return default
 
 
-def parse_params(args: MultiDict) -> SearchParams:
+def parse_params(args: MultiDict[str, str]) -> SearchParams:
     """Search parameters from a request's query string.
 
     A bad page, size or sort falls back to its default (documented in docs/api.md); a year
@@ -155,7 +155,7 @@ def parse_params(args: MultiDict) -> SearchParams:
     )
 
 
-def without(args: MultiDict, name: str) -> MultiDict:
+def without(args: MultiDict[str, str], name: str) -> MultiDict[str, str]:
     """``args`` less every value of ``name``."""
     out = MultiDict(args)
     out.poplist(name)
@@ -177,9 +177,10 @@ def run_search(p: SearchParams, *, facets: bool = True) -> index.SearchResult | 
 def institutions() -> dict[str, Institution]:
     """Every registered institution by code (once per request)."""
     if "lienhop_institutions" not in g:
-        rows = store.session().scalars(select(Institution)).all()
+        rows = services.session().scalars(select(Institution)).all()
         g.lienhop_institutions = {i.code: i for i in rows}
-    return g.lienhop_institutions
+    by_code: dict[str, Institution] = g.lienhop_institutions
+    return by_code
 
 
 def institution_name(code: str) -> str:
@@ -206,7 +207,7 @@ def facet_label(name: str, value: str) -> str:
 
 
 def number(n: int | float) -> str:
-    return format_decimal(n)
+    return str(format_decimal(n))
 
 
 def resolve_url(record: Record) -> str:
@@ -228,7 +229,7 @@ def asset_url(filename: str) -> str:
 
 def is_web_url(url: str | None) -> bool:
     """Only http(s) links from harvested metadata become live links (no ``javascript:``)."""
-    return bool(url) and url.strip().lower().startswith(("http://", "https://"))
+    return url is not None and url.strip().lower().startswith(("http://", "https://"))
 
 
 def lang_url(code: str) -> str:

@@ -6,8 +6,10 @@ import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from resolver import db
+from resolver.web import services
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("lienhop.health")
@@ -33,10 +35,10 @@ def _check_index() -> dict[str, Any]:
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     checks: dict[str, Any] = {}
     try:
-        db.check(current_app.extensions["lienhop.engine"])
+        db.check(services.engine())
         checks["database"] = {"ok": True}
     except Exception as exc:
         log.exception("database check failed")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from resolver.registry.models import Institution
-from resolver.web import store
-from resolver.web.index_handle import get_index
+from resolver.web import services
+from resolver.web.services import get_index
 
 bp = Blueprint("home", __name__)
 
@@ -18,8 +19,8 @@ RECENT = 6
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
-    institutions = store.session().scalars(
+def index() -> ResponseReturnValue:
+    institutions = services.session().scalars(
         select(Institution)
         .options(selectinload(Institution.repositories))
         .order_by(Institution.status, Institution.name_vi)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from xml.sax.saxutils import escape as xml_escape
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from index import SearchIndex
-from resolver.web.index_handle import get_index
+from resolver.web import services
+from resolver.web.services import get_index
 
 bp = Blueprint("meta", __name__)
 
@@ -17,7 +18,6 @@ bp = Blueprint("meta", __name__)
 SITEMAP_CHUNK = 40_000
 _CACHE_SECONDS = 3600
 _PAGE = 200  # the index API's largest page
-_lock = threading.Lock()
 
 
 def all_record_ids(ix: SearchIndex) -> list[str]:
@@ -38,15 +38,14 @@ def all_record_ids(ix: SearchIndex) -> list[str]:
 
 
 def _cached_ids(ix: SearchIndex) -> list[str]:
-    # The walk costs seconds on 100k records: keep it while the index size is unchanged.
-    ext = current_app.extensions
+    cache = services.sitemap_cache()
     count = ix.count()
-    with _lock:
-        cached = ext.get("lienhop.sitemap")
-        if cached and cached[0] == count and time.monotonic() - cached[1] < _CACHE_SECONDS:
-            return cached[2]
+    with cache.lock:
+        if cache.entry and cache.entry[0] == count \
+                and time.monotonic() - cache.entry[1] < _CACHE_SECONDS:
+            return cache.entry[2]
         ids = all_record_ids(ix)
-        ext["lienhop.sitemap"] = (count, time.monotonic(), ids)
+        cache.entry = (count, time.monotonic(), ids)
         return ids
 
 
@@ -64,7 +63,7 @@ def _urlset(ids: list[str], extra: tuple[str, ...] = ()) -> Response:
 
 
 @bp.get("/sitemap.xml")
-def sitemap():  # type: ignore[no-untyped-def]
+def sitemap() -> ResponseReturnValue:
     ix = get_index()
     ids = _cached_ids(ix) if ix is not None else []
     if len(ids) <= SITEMAP_CHUNK:
@@ -78,7 +77,7 @@ def sitemap():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sitemap-<int:n>.xml")
-def sitemap_part(n: int):  # type: ignore[no-untyped-def]
+def sitemap_part(n: int) -> ResponseReturnValue:
     ix = get_index()
     ids = _cached_ids(ix) if ix is not None else []
     chunk = ids[(n - 1) * SITEMAP_CHUNK: n * SITEMAP_CHUNK] if n >= 1 else []
@@ -88,13 +87,13 @@ def sitemap_part(n: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/opensearch.xml")
-def opensearch():  # type: ignore[no-untyped-def]
+def opensearch() -> ResponseReturnValue:
     body = render_template("opensearch.xml")
     return Response(body, content_type="application/opensearchdescription+xml; charset=utf-8")
 
 
 @bp.get("/robots.txt")
-def robots():  # type: ignore[no-untyped-def]
+def robots() -> ResponseReturnValue:
     body = ("User-agent: *\nDisallow: /resolve\nDisallow: /api/\n"
             f"Sitemap: {url_for('meta.sitemap', _external=True)}\n")
     return Response(body, content_type="text/plain; charset=utf-8")

@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, request, stream_with_context, url_for
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from harvesters.protocol import ErrorReply, echoes_request
 from resolver.oai import provider as P
 from resolver.oai.feed import is_hidden, members_of, now_seconds
 from resolver.oai.models import OaiItem, OaiItemSet
 from resolver.registry.models import Institution, Repository
-from resolver.web.security import csrf
+from resolver.settings import Settings
+from resolver.web import services
+from resolver.web.security import csrf_exempt
 
 bp = Blueprint("oai", __name__)
 
@@ -31,12 +34,9 @@ REPOSITORY_NAME = ("Liên hợp Thư viện Việt Nam về nguồn tin KH&CN �
                    "Consortium on S&T information sources (lienhop)")
 
 
-def _session() -> Session:
-    return current_app.extensions["lienhop.sessions"]()
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["LIENHOP"]
+def _settings() -> Settings:
+    found: Settings = current_app.config["LIENHOP"]
+    return found
 
 
 def _xml(body: str | Iterator[str]) -> Response:
@@ -48,7 +48,7 @@ def _oai_id(rid: str) -> str:
 
 
 @bp.route("/oai", methods=["GET", "POST"])
-@csrf.exempt
+@csrf_exempt
 def oai() -> Response:
     now = now_seconds()
     params = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
@@ -58,17 +58,17 @@ def oai() -> Response:
     try:
         q = P.validate(params, secret=current_app.config["SECRET_KEY"], now=now,
                        identifier_prefix=settings.oai_repository_id)
-    except P.OAIError as err:
+    except ErrorReply as err:
         # badVerb/badArgument echo no attributes; the others echo the (valid) arguments
-        echo = None if err.code in ("badVerb", "badArgument") else {
-            k: v[0] for k, v in params.items() if k != "verb"}
+        echo = {k: v[0] for k, v in params.items() if k != "verb"} \
+            if echoes_request(err.code) else None
         verb = params.get("verb", [None])[0]
         return _xml(P.envelope_open(now, base_url, echo, verb) + P.error_xml([err])
                     + P.ENVELOPE_CLOSE)
     head = P.envelope_open(now, base_url, q.args, q.verb)
     try:
         body = VERBS[q.verb](q, now, base_url)
-    except P.OAIError as err:
+    except ErrorReply as err:
         return _xml(head + P.error_xml([err]) + P.ENVELOPE_CLOSE)
     if isinstance(body, str):
         return _xml(head + body + P.ENVELOPE_CLOSE)
@@ -86,9 +86,9 @@ def oai() -> Response:
 
 def identify(q: P.Query, now: dt.datetime, base_url: str) -> str:
     settings = _settings()
-    with _session() as s:
-        earliest = s.scalar(select(func.min(OaiItem.datestamp))) or now
-        sample = s.scalar(select(OaiItem.record_id).limit(1)) or "hue-dspace-31dc7c53e01e"
+    s = services.session()
+    earliest = s.scalar(select(func.min(OaiItem.datestamp))) or now
+    sample = s.scalar(select(OaiItem.record_id).limit(1)) or "hue-dspace-31dc7c53e01e"
     return P.identify_xml(
         name=REPOSITORY_NAME, base_url=base_url, earliest=earliest,
         admin_email=settings.oai_admin_email or f"oai@{settings.oai_repository_id}",
@@ -99,21 +99,21 @@ def _item(s: Session, identifier: str) -> OaiItem:
     rid = P.local_id(identifier, _settings().oai_repository_id)
     row = s.get(OaiItem, rid) if rid else None
     if row is None:
-        raise P.OAIError("idDoesNotExist", f"no item {identifier}")
+        raise ErrorReply("idDoesNotExist", f"no item {identifier}")
     return row
 
 
 def list_formats(q: P.Query, now: dt.datetime, base_url: str) -> str:
     if q.identifier is not None:
-        with _session() as s:
-            _item(s, q.identifier)  # every item of ours is served in every format
+        s = services.session()
+        _item(s, q.identifier)  # every item of ours is served in every format
     return P.formats_xml()
 
 
 def list_sets(q: P.Query, now: dt.datetime, base_url: str) -> str:
-    with _session() as s:
-        insts = [(i.code, i.name_vi, i.name_en) for i in
-                 s.scalars(select(Institution).order_by(Institution.code))]
+    s = services.session()
+    insts = [(i.code, i.name_vi, i.name_en) for i in
+             s.scalars(select(Institution).order_by(Institution.code))]
     return "<ListSets>" + "".join(P.set_xml(*t) for t in P.sets_of_registry(insts)) + \
         "</ListSets>"
 
@@ -148,15 +148,15 @@ def _record_xml(row: OaiItem, specs: list[str], prefix: str, bases: dict[str, st
 
 def get_record(q: P.Query, now: dt.datetime, base_url: str) -> str:
     assert q.identifier and q.prefix
-    with _session() as s:
-        row = _item(s, q.identifier)
-        xml = _record_xml(row, _specs(s, [row.record_id])[row.record_id], q.prefix,
-                          _base_urls(s))
+    s = services.session()
+    row = _item(s, q.identifier)
+    xml = _record_xml(row, _specs(s, [row.record_id])[row.record_id], q.prefix,
+                      _base_urls(s))
     return f"<GetRecord>{xml}</GetRecord>"
 
 
-def _where(q: P.Query) -> list:  # type: ignore[type-arg]
-    cond = []
+def _where(q: P.Query) -> list[ColumnElement[bool]]:
+    cond: list[ColumnElement[bool]] = []
     if q.from_ is not None:
         cond.append(OaiItem.datestamp >= q.from_)
     if q.until is not None:
@@ -174,21 +174,21 @@ def list_items(q: P.Query, now: dt.datetime, base_url: str) -> Iterator[str]:
     if first:
         q = P.first_page(q, now)
     cond = _where(q)
-    with _session() as s:
-        if first:
-            q.size = s.scalar(select(func.count()).select_from(OaiItem).where(*cond)) or 0
-        page = select(OaiItem.datestamp, OaiItem.record_id).where(*cond)
-        if q.last is not None:
-            d, i = q.last
-            page = page.where(or_(OaiItem.datestamp > d,
-                                  and_(OaiItem.datestamp == d, OaiItem.record_id > i)))
-        keys = s.execute(page.order_by(OaiItem.datestamp, OaiItem.record_id)
-                         .limit(size + 1)).all()
+    s = services.session()
+    if first:
+        q.size = s.scalar(select(func.count()).select_from(OaiItem).where(*cond)) or 0
+    page = select(OaiItem.datestamp, OaiItem.record_id).where(*cond)
+    if q.last is not None:
+        d, i = q.last
+        page = page.where(or_(OaiItem.datestamp > d,
+                              and_(OaiItem.datestamp == d, OaiItem.record_id > i)))
+    keys = s.execute(page.order_by(OaiItem.datestamp, OaiItem.record_id)
+                     .limit(size + 1)).all()
     if not keys:
         if first:
-            raise P.OAIError("noRecordsMatch", "no items match the request")
+            raise ErrorReply("noRecordsMatch", "no items match the request")
         # only when changed items moved past an explicit until (see oai_provider)
-        raise P.OAIError("badResumptionToken", "the list changed; restart from your last datestamp")
+        raise ErrorReply("badResumptionToken", "the list changed; restart from your last datestamp")
     more = len(keys) > size
     keys = keys[:size]
     ids = [k.record_id for k in keys]
@@ -206,25 +206,27 @@ def list_items(q: P.Query, now: dt.datetime, base_url: str) -> Iterator[str]:
 
     def body() -> Iterator[str]:
         yield f"<{verb}>"
-        with _session() as s:
-            bases = _base_urls(s) if verb == "ListRecords" else {}
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                specs = _specs(s, chunk)
-                if verb == "ListIdentifiers":
-                    rows = s.execute(select(OaiItem.record_id, OaiItem.datestamp, OaiItem.deleted)
-                                     .where(OaiItem.record_id.in_(chunk))).all()
-                    by_id = {r.record_id: r for r in rows}
-                    yield "".join(
-                        P.header_xml(_oai_id(rid), by_id[rid].datestamp, specs[rid],
-                                     by_id[rid].deleted)
-                        for rid in chunk if rid in by_id)
-                else:
-                    rows = s.scalars(select(OaiItem).where(OaiItem.record_id.in_(chunk))).all()
-                    by_id = {r.record_id: r for r in rows}
-                    yield "".join(_record_xml(by_id[rid], specs[rid], prefix, bases)
-                                  for rid in chunk if rid in by_id)
-                    s.expunge_all()
+        # The request's session again: Flask closed the view's when the view returned, and
+        # closes this one when the stream ends (stream_with_context pushes the context anew).
+        s = services.session()
+        bases = _base_urls(s) if verb == "ListRecords" else {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            specs = _specs(s, chunk)
+            if verb == "ListIdentifiers":
+                heads = {r.record_id: r for r in s.execute(
+                    select(OaiItem.record_id, OaiItem.datestamp, OaiItem.deleted)
+                    .where(OaiItem.record_id.in_(chunk)))}
+                yield "".join(
+                    P.header_xml(_oai_id(rid), heads[rid].datestamp, specs[rid],
+                                 heads[rid].deleted)
+                    for rid in chunk if rid in heads)
+            else:
+                items = {r.record_id: r for r in s.scalars(
+                    select(OaiItem).where(OaiItem.record_id.in_(chunk)))}
+                yield "".join(_record_xml(items[rid], specs[rid], prefix, bases)
+                              for rid in chunk if rid in items)
+                s.expunge_all()
         yield trailer + f"</{verb}>"
 
     return body()

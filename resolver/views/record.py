@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 
 from flask import Blueprint, Response, abort, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from index import Record, SearchIndex
 from resolver.discovery import citations as export
+from resolver.discovery.works import cluster_of, is_record_id, related
 from resolver.views.discovery import is_web_url
-from resolver.web.index_handle import get_index
+from resolver.web.services import get_index
 
 bp = Blueprint("record", __name__)
 
@@ -19,36 +20,6 @@ EXPORTS = {
     "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
     "csl": ("application/vnd.citationstyles.csl+json; charset=utf-8", "json"),
 }
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
-
-
-def _phrase(text: str) -> str:
-    return '"' + " ".join(text.replace('"', " ").split()) + '"'
-
-
-def cluster_of(ix: SearchIndex, record: Record) -> list[Record]:
-    """Every record of ``record``'s work (the copies other members hold), itself first.
-
-    The index API has no id → cluster call, so find the work through a title search: the
-    hit whose members include this record is its cluster.
-    """
-    if record.title:
-        res = ix.search("title:" + _phrase(record.title), size=50, facets=False)
-        for hit in res.hits:
-            if record.id in hit.member_ids:
-                others = [ix.get(i) for i in hit.member_ids if i != record.id]
-                return [record, *(r for r in others if r is not None)]
-    return [record]
-
-
-def related(ix: SearchIndex, record: Record, exclude: set[str], limit: int = 5) -> list:
-    """Hits sharing a subject or an author with ``record`` (not its own work)."""
-    parts = [f"subject:{_phrase(s)}" for s in record.subjects[:4] if s.strip('" ')]
-    parts += [f"author:{_phrase(a)}" for a in record.creators[:2] if a.strip('" ')]
-    if not parts:
-        return []
-    res = ix.search(" OR ".join(parts), size=limit + len(exclude), facets=False)
-    return [h for h in res.hits if not exclude.intersection(h.member_ids)][:limit]
 
 
 def member_url(record: Record) -> str | None:
@@ -59,7 +30,7 @@ def member_url(record: Record) -> str | None:
 
 def _load(record_id: str) -> tuple[SearchIndex, Record]:
     ix = get_index()
-    if ix is None or not _SAFE_ID.match(record_id):
+    if ix is None or not is_record_id(record_id):
         abort(404)
     record = ix.get(record_id)
     if record is None:
@@ -68,7 +39,7 @@ def _load(record_id: str) -> tuple[SearchIndex, Record]:
 
 
 @bp.get("/record/<record_id>")
-def show(record_id: str):  # type: ignore[no-untyped-def]
+def show(record_id: str) -> ResponseReturnValue:
     ix, record = _load(record_id)
     holdings = cluster_of(ix, record)
     permalink = url_for("record.show", record_id=record.id, _external=True)
@@ -82,7 +53,7 @@ def show(record_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/record/<record_id>/export/<fmt>")
-def download(record_id: str, fmt: str):  # type: ignore[no-untyped-def]
+def download(record_id: str, fmt: str) -> ResponseReturnValue:
     if fmt not in EXPORTS:
         abort(404)
     _ix, record = _load(record_id)

@@ -15,10 +15,8 @@ import json
 import logging
 import re
 import secrets
-import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -34,15 +32,17 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature
+from werkzeug.wrappers import Response as BaseResponse
 
 from resolver.kb.linktemplates import is_http_url
 from resolver.linking.models import DeliveryRequest
 from resolver.linking.ranking import Target
 from resolver.linking.service import Registry, RegistryCache, Resolution, identify, resolve
-from resolver.openurl.parse import (
+from resolver.openurl import (
     Citation,
     CitationError,
     citation_to_dict,
@@ -53,9 +53,9 @@ from resolver.registry.campus import client_ip
 from resolver.usage import recording as usage_log
 from resolver.usage.models import ClickLog
 from resolver.usage.recording import RecentClicks
-from resolver.web import store
-from resolver.web.index_handle import get_index
-from resolver.web.security import csrf
+from resolver.web import services
+from resolver.web.security import csrf_exempt
+from resolver.web.services import GoSigners, get_index
 
 bp = Blueprint("resolve", __name__)
 log = logging.getLogger("lienhop.resolve")
@@ -101,33 +101,17 @@ def _raw_openurl() -> bytes:
     return raw
 
 
-_setup_lock = threading.Lock()
-T = TypeVar("T")
-
-
-def _per_app(key: str, make: Callable[[], T]) -> T:
-    """The app's one ``T`` under ``key``, made on first use (once, whatever the threads)."""
-    ext = current_app.extensions
-    found = ext.get(key)
-    if found is None:
-        with _setup_lock:
-            found = ext.get(key)
-            if found is None:
-                found = ext[key] = make()
-    return found
-
-
 def _registry_cache() -> RegistryCache:
     # Checked every second (a KB edit from the CLI shows within one), every request under
     # test; the check is a few cheap queries, see RegistryCache.
     seconds = current_app.config.get("LIENHOP_RESOLVER_CACHE_SECONDS",
                                      0 if current_app.testing else 1)
-    return _per_app("lienhop.resolver_registry", lambda: RegistryCache(float(seconds)))
+    return services.registry_cache(float(seconds))
 
 
 def _registry() -> Registry:
     """The registry and KB snapshot of this process (see :class:`RegistryCache`)."""
-    return _registry_cache().get(store.session)
+    return _registry_cache().get(services.session)
 
 
 def _who(registry: Registry, inst_param: str | None) -> tuple[str | None, str | None]:
@@ -155,26 +139,20 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
     # No database session: the snapshot answers (resolve reads the KB only without one).
     resolution = resolve(None, citation, info, registry, today=dt.date.today(),
                          index=get_index(), delivery_url=_delivery_url(citation, code))
-    usage_log.record(store.session(), resolution)  # requests and turnaways (issue 7)
+    usage_log.record(services.session(), resolution)  # requests and turnaways (issue 7)
     return resolution, source, registry
 
 
 # --- click-through tokens -------------------------------------------------------------
 
-def _serializers() -> tuple[URLSafeTimedSerializer, URLSafeSerializer]:
-    """(the timed signer of new tokens, the untimed one of tokens from before expiry)."""
-    key = current_app.secret_key
-    cached = current_app.extensions.get("lienhop.go_serializer")
-    if cached is None or cached[0] != key:
-        cached = current_app.extensions["lienhop.go_serializer"] = (
-            key, URLSafeTimedSerializer(key, salt=GO_SALT),
-            URLSafeSerializer(key, salt=_UNTIMED_GO_SALT))
-    return cached[1], cached[2]
+def _serializers() -> GoSigners:
+    """The timed signer of new tokens, and the untimed one of tokens from before expiry."""
+    return services.go_serializers(GO_SALT, _UNTIMED_GO_SALT)
 
 
 def _recent_clicks() -> RecentClicks:
     window = float(current_app.config.get("LIENHOP_CLICK_WINDOW_SECONDS", CLICK_WINDOW))
-    return _per_app("lienhop.recent_clicks", lambda: RecentClicks(window))
+    return services.recent_clicks(window)
 
 
 _SLOT = "x"
@@ -187,7 +165,7 @@ def _go_prefix(external: bool) -> str:
     token is the URL it would build; a menu has up to a dozen targets.
     """
     key = "lienhop_go_prefix_ext" if external else "lienhop_go_prefix"
-    prefix = g.get(key)
+    prefix: str | None = g.get(key)
     if prefix is None:
         url = url_for("resolve.go", token=_SLOT, _external=external)
         prefix = url[: -len(_SLOT)]
@@ -209,7 +187,7 @@ def go_url(res: Resolution, t: Target, *, external: bool = False) -> str | None:
     """The lienhop link for a target (None for a target that cannot be followed)."""
     if not t.available or not t.url:
         return None
-    token = _serializers()[0].dumps(_click_payload(res, t))
+    token = _serializers().timed.dumps(_click_payload(res, t))
     return _go_prefix(external) + token
 
 
@@ -223,7 +201,7 @@ def _safe_destination(url: str) -> bool:
 
 def _log_click(payload: list[Any]) -> None:
     _url, kind, package, inst, doi, issn, isbn, title = (payload + [None] * 8)[:8]
-    session = store.session()
+    session = services.session()
     # No IP address, no cookie, no user: usage reports count institutions, not people.
     session.add(ClickLog(kind=str(kind)[:16], package=package, institution=inst, doi=doi,
                          issn=issn, isbn=isbn, title=title))
@@ -234,7 +212,7 @@ def _log_click(payload: list[Any]) -> None:
         log.exception("could not log a click")
 
 
-def _follow(payload: list[Any], *, count: bool = True) -> Response:
+def _follow(payload: list[Any], *, count: bool = True) -> BaseResponse:
     url = payload[0] if payload else None
     if not isinstance(url, str) or not _safe_destination(url):
         abort(400)
@@ -336,8 +314,8 @@ def _back() -> str:
 
 
 @bp.route("/resolve", methods=["GET", "POST"])
-@csrf.exempt  # member catalogues POST OpenURLs; the view changes nothing
-def menu():  # type: ignore[no-untyped-def]
+@csrf_exempt  # member catalogues POST OpenURLs; the view changes nothing
+def menu() -> ResponseReturnValue:
     citation = _parse(api=False)
     if isinstance(citation, Response):
         return citation
@@ -366,8 +344,8 @@ def menu():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/resolve/api", methods=["GET", "POST"])
-@csrf.exempt
-def api():  # type: ignore[no-untyped-def]
+@csrf_exempt
+def api() -> ResponseReturnValue:
     citation = _parse(api=True)
     if isinstance(citation, Response):
         return citation
@@ -391,7 +369,7 @@ def api():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/go/<token>")
-def go(token: str):  # type: ignore[no-untyped-def]
+def go(token: str) -> ResponseReturnValue:
     if len(token) > 8192:
         abort(400)
     state, payload, signed_at = _open_token(token)
@@ -409,7 +387,7 @@ def go(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/resolve/institution")
-def choose_institution():  # type: ignore[no-untyped-def]
+def choose_institution() -> ResponseReturnValue:
     """Remember the user's library in a cookie, then show the same citation again."""
     registry = _registry()
     code = (request.form.get("inst") or "").strip()
@@ -430,7 +408,7 @@ def choose_institution():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/resolve/delivery", methods=["GET", "POST"])
-def delivery():  # type: ignore[no-untyped-def]
+def delivery() -> ResponseReturnValue:
     """Document delivery: a form prefilled from the citation; requests go to the admins."""
     if request.method == "GET":
         citation = _parse(api=False)
@@ -466,7 +444,7 @@ def delivery():  # type: ignore[no-untyped-def]
         resp.status_code = 400
         return resp
     code, _source = _who(_registry(), form.get("inst") or citation.inst)
-    session = store.session()
+    session = services.session()
     req = DeliveryRequest(institution=code, citation=citation_to_dict(citation),
                           requester_name=name, requester_email=email, note=note, status="new")
     session.add(req)

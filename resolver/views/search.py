@@ -10,6 +10,7 @@ import re
 
 from flask import Blueprint, redirect, render_template, request
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 
 from index.record import TYPES
 from resolver.views import discovery
@@ -41,7 +42,7 @@ def year_value(start: str, end: str) -> str | None:
     return f"{start}-{end}"
 
 
-def _bad_parameter(exc: BadParameter):  # type: ignore[no-untyped-def]
+def _bad_parameter(exc: BadParameter) -> ResponseReturnValue:
     """The search page saying what was wrong, with a link to the search without it."""
     p = parse_params(without(request.args, exc.name))
     html = render_template("search.html", p=p, result=None, error=exc.message,
@@ -50,7 +51,7 @@ def _bad_parameter(exc: BadParameter):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/search")
-def results():  # type: ignore[no-untyped-def]
+def results() -> ResponseReturnValue:
     if "year_from" in request.args or "year_to" in request.args:
         # The year range form: fold it into the one ``year`` parameter and redirect, so
         # the URL a reader bookmarks is the canonical one the API also takes. The form
@@ -89,7 +90,7 @@ def advanced_query(form: dict[str, str]) -> str:
 
 
 @bp.get("/advanced")
-def advanced():  # type: ignore[no-untyped-def]
+def advanced() -> ResponseReturnValue:
     args = request.args
     if args.get("submitted"):
         filters: dict[str, list[str]] = {}

@@ -44,6 +44,7 @@ from flask_babel import gettext as _
 
 from resolver.registry.campus import client_ip, parse_ip
 from resolver.settings import Settings
+from resolver.web import services
 from resolver.web.security import wants_json
 
 log = logging.getLogger("lienhop.ratelimit")
@@ -58,9 +59,6 @@ LIMITED_ENDPOINTS = frozenset({
 
 #: client addresses remembered per process
 MAX_CLIENTS = 100_000
-
-#: app.extensions key of the app's TokenBuckets (absent when the limit is off)
-EXTENSION = "lienhop.ratelimit"
 
 
 # --- pure core ------------------------------------------------------------------------------
@@ -175,7 +173,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         log.info("rate limit off (LIENHOP_RATE_LIMIT=0)")
         return
     buckets = TokenBuckets(settings.rate_limit, settings.rate_burst)
-    app.extensions[EXTENSION] = buckets
+    services.set_rate_limiter(app, buckets)
     proxies = settings.trusted_proxies
     warned_proxy = threading.Event()
 

@@ -20,7 +20,8 @@ import pytest
 from resolver import db
 from resolver.accounts.auth import create_user
 from resolver.registry.models import Institution
-from resolver.registry.toml_file import apply_registry, parse_registry
+from resolver.registry.sync import apply_registry
+from resolver.registry.toml_file import parse_registry
 from resolver.settings import load_settings
 from tests.conftest import _free_port, wait_for_port
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from resolver import db
@@ -170,6 +171,17 @@ def test_repository_forms_validate_with_the_registry_rules(admin_app, hue_admin)
         assert s.scalar(select(Repository).where(Repository.code == "hue-koha")) is None
     actions = [e.action for e in audit_rows(admin_app)]
     assert actions.count("repository.create") == 1 and "repository.delete" in actions
+
+
+@pytest.mark.parametrize("unrunnable", ["0 0 31 2 *", "every 99999999999d", "*/0 * * * *"])
+def test_repository_form_refuses_a_schedule_the_scheduler_cannot_run(admin_app, hue_admin,
+                                                                     unrunnable):
+    res = hue_admin.post("/admin/institutions/hue/repositories/new", {
+        "code": "hue-koha", "oai_url": "https://repo.hue.example/oai",
+        "metadata_prefix": "oai_dc", "schedule": unrunnable, "enabled": "on"})
+    assert res.status_code == 422
+    with admin_app.extensions["lienhop.sessions"]() as s:
+        assert s.scalar(select(Repository).where(Repository.code == "hue-koha")) is None
 
 
 def test_admin_pages_are_translated_and_not_cached(boss):

@@ -212,7 +212,7 @@ def test_ranges_per_institution_are_capped(admin_app, hue_admin, boss):
 
 
 def test_the_registry_export_keeps_only_ranges_in_force(admin_app, hue_admin, boss):
-    from resolver.registry.toml_file import export_registry
+    from resolver.registry.sync import export_registry
 
     hue_admin.post("/admin/institutions/hue/ranges", {"cidr": CAMPUS})
     with admin_app.extensions["lienhop.sessions"]() as s:

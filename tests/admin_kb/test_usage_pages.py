@@ -3,6 +3,7 @@ and what an institution administrator may see."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from resolver import db
 from resolver.accounts.models import AuditEntry
+from resolver.usage import reports
 from resolver.usage.models import ClickLog, CounterImport, CounterMonth, PackageCost, ResolveLog
 
 COUNTER_FIXTURES = Path(__file__).resolve().parents[1] / "usage" / "fixtures"
@@ -109,6 +111,33 @@ def test_institution_admin_sees_only_their_institution(hue_admin, sessions):
     index = hue_admin.get("/admin/usage").get_data(as_text=True)
     assert "cost-per-download-member" in index and "/reports/cost-per-download?" not in index
     assert hue_admin.get("/admin/usage/reports/nonsense").status_code == 404
+
+
+def test_every_report_not_consortium_only_is_listed_and_runs_for_an_institution_admin(
+        boss, hue_admin, sessions, monkeypatch):
+    """The reports are listed once (:data:`resolver.usage.reports.REPORTS`): a report added
+    there, not marked consortium-only, is on an institution administrator's page and runs
+    restricted to their institution, with no second list to keep in step."""
+    add_clicks(sessions, CLICKS)
+    extra = dataclasses.replace(reports.REPORTS["clicks-by-institution"], name="clicks-extra",
+                                label_vi="Lượt truy cập (thêm)", label_en="Clicks (extra)")
+    monkeypatch.setitem(reports.REPORTS, "clicks-extra", extra)
+    index = hue_admin.get(f"/admin/usage?{PERIOD}").get_data(as_text=True)
+    assert "/admin/usage/reports/clicks-extra?" in index
+    csv = hue_admin.get(f"/admin/usage/reports/clicks-extra/csv?{PERIOD}")
+    assert csv.status_code == 200
+    body = csv.get_data().decode("utf-8-sig").splitlines()
+    assert sorted(body[1:]) == ["2024-01,3,hue", "2024-02,11,hue"]  # tvu's never appear
+    everyone = boss.get(f"/admin/usage?{PERIOD}").get_data(as_text=True)
+    for spec in reports.REPORTS.values():
+        assert f"/admin/usage/reports/{spec.name}?" in everyone
+        listed = f"/admin/usage/reports/{spec.name}?" in index
+        page = hue_admin.get(f"/admin/usage/reports/{spec.name}?{PERIOD}").status_code
+        download = hue_admin.get(f"/admin/usage/reports/{spec.name}/csv?{PERIOD}").status_code
+        if spec.consortium_only:
+            assert (listed, page, download) == (False, 403, 403), spec.name
+        else:
+            assert (listed, page, download) == (True, 200, 200), spec.name
 
 
 def test_anonymous_users_are_sent_to_login(anon):

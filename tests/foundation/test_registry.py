@@ -1,12 +1,15 @@
 """Registry TOML: what parses, and every error with the line it is on."""
 
 import datetime as dt
+import doctest
 import textwrap
 
 import pytest
 
+from resolver.registry import codes
 from resolver.registry.models import Institution
-from resolver.registry.toml_file import RegistryError, parse_registry, validate_schedule
+from resolver.registry.schedule import schedule_problem
+from resolver.registry.toml_file import RegistryError, parse_registry
 
 GOOD = textwrap.dedent("""\
     [[institution]]
@@ -103,12 +106,23 @@ def test_missing_required_fields():
 @pytest.mark.parametrize("ok", ["manual", "hourly", "daily", "weekly", "monthly", "every 6h",
                                 "every 30m", "30 2 * * *", "0 */6 * * 1-5"])
 def test_schedules_accepted(ok):
-    assert validate_schedule(ok) is None
+    assert schedule_problem(ok) is None
 
 
 @pytest.mark.parametrize("bad", ["sometimes", "every 0h", "every 6x", "61 * * *", "* * * * * *"])
 def test_schedules_refused(bad):
-    assert validate_schedule(bad)
+    assert schedule_problem(bad)
+
+
+@pytest.mark.parametrize("unrunnable", [
+    "99 * * * *", "0 24 * * *", "0 0 0 * *", "0 0 1 13 *", "0 0 * * 8", "*/0 * * * *",
+    "5-3 * * * *", "0 0 31 2 *", "every 367d", "every 99999999999d",
+])
+def test_import_refuses_schedules_the_scheduler_cannot_run_with_their_line(unrunnable):
+    # the right shape, but the scheduler would never run the repository (or would crash on it)
+    [(line, msg)] = problems(GOOD.replace('schedule = "daily"', f'schedule = "{unrunnable}"'))
+    assert line == 14
+    assert msg.startswith("institution 'hue': repository 'hue-dspace': ")
 
 
 @pytest.mark.parametrize(("status", "since", "today", "eligible"), [
@@ -121,3 +135,7 @@ def test_schedules_refused(bad):
 def test_observers_of_two_years_are_eligible(status, since, today, eligible):
     inst = Institution(code="x", name_vi="x", status=status, since=since)
     assert inst.eligible_for_membership(today) is eligible
+
+
+def test_codes_doctests():
+    assert doctest.testmod(codes).failed == 0

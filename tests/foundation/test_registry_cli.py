@@ -76,6 +76,19 @@ def test_invalid_values_change_nothing_even_when_most_of_the_file_is_good(cli, s
     assert counts(sessions) == (0, 0, 0)
 
 
+def test_import_refuses_a_schedule_the_scheduler_cannot_run(cli, sessions, tmp_path):
+    text = (DEMO_DIR / "registry.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "reg.toml"
+    bad.write_text(text.replace('schedule = "every 6h"', 'schedule = "99 * * * *"'),
+                   encoding="utf-8")
+    res = cli.invoke("registry", "import", str(bad))
+    assert res.exit_code == 2
+    line = next(n for n, t in enumerate(bad.read_text().splitlines(), 1) if "99 * * * *" in t)
+    assert f"{bad}:{line}: " in res.output and "'99'" in res.output
+    assert "nothing was changed" in res.output
+    assert counts(sessions) == (0, 0, 0)
+
+
 def test_export_import_round_trip(cli, sessions, tmp_path):
     cli.invoke("registry", "import", str(DEMO_DIR / "registry.toml"))
     out = tmp_path / "exported.toml"

@@ -3,6 +3,7 @@ claim wide or special address space."""
 
 from __future__ import annotations
 
+import doctest
 import ipaddress
 import random
 import time
@@ -10,12 +11,9 @@ import time
 import pytest
 
 from resolver.demo import DEMO_DIR
-from resolver.registry.toml_file import (
-    MAX_RANGES_PER_INSTITUTION,
-    RegistryError,
-    overlapping_pairs,
-    parse_registry,
-)
+from resolver.registry import ranges as ranges_module
+from resolver.registry.ranges import MAX_RANGES_PER_INSTITUTION, overlapping_pairs
+from resolver.registry.toml_file import RegistryError, parse_registry
 
 
 def registry(*ranges: list[str]) -> str:
@@ -153,3 +151,7 @@ def test_ranges_in_force_are_not_judged_again_but_still_may_not_overlap():
     [(_line, msg)] = problems(registry(["0.0.0.0/1"], ["8.8.8.0/24"]),
                               ranges_in_force={"0.0.0.0/1"})
     assert "8.8.8.0/24 overlaps 0.0.0.0/1" in msg
+
+
+def test_doctests():
+    assert doctest.testmod(ranges_module).failed == 0

@@ -4,6 +4,7 @@ from sqlalchemy import create_engine
 
 from resolver import db
 from resolver.registry.models import Institution
+from resolver.web import services
 
 
 def test_healthz_fails_without_an_index(client):
@@ -26,8 +27,8 @@ def test_healthz_ok_with_database_and_index(app, client):
 
 
 def test_healthz_reports_a_dead_database(app, client):
-    app.extensions["lienhop.engine"] = create_engine(
-        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    services.provide(app, "engine", create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}))
     res = client.get("/healthz")
     assert res.status_code == 503
     assert res.get_json()["checks"]["database"]["ok"] is False

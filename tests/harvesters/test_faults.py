@@ -18,12 +18,9 @@ from harvesters.archive import RawArchive
 from harvesters.client import OAIClient
 from harvesters.demo_server import DevRecord, OAIDevServer
 from harvesters.http import Transport, TransportConfig
-from harvesters.runner import (
-    MemoryCheckpointStore,
-    RepositoryConfig,
-    WriterSink,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, harvest_repository
+from harvesters.sinks import WriterSink
+from harvesters.state import MemoryCheckpointStore
 from index import open_index
 from index.record import make_record_id
 

@@ -33,12 +33,9 @@ from harvesters.http import (
     TransportConfig,
     TransportError,
 )
-from harvesters.runner import (
-    MemoryCheckpointStore,
-    MemorySink,
-    RepositoryConfig,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, harvest_repository
+from harvesters.sinks import MemorySink
+from harvesters.state import MemoryCheckpointStore
 
 MB = 1024 * 1024
 XML = (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 import unicodedata
 
 import pytest
@@ -11,8 +13,12 @@ from harvesters import normalize as n
 
 
 def test_doctests() -> None:
-    result = doctest.testmod(n)
-    assert result.attempted > 20 and result.failed == 0
+    # harvesters.normalize is a package of one module per concept: run every module's examples.
+    attempted = failed = 0
+    for info in pkgutil.iter_modules(n.__path__):
+        result = doctest.testmod(importlib.import_module(f"{n.__name__}.{info.name}"))
+        attempted, failed = attempted + result.attempted, failed + result.failed
+    assert attempted > 20 and failed == 0
 
 
 def test_clean_text_nfc_whitespace_and_controls() -> None:
@@ -38,6 +44,10 @@ def test_dedupe_keeps_first_spelling_and_order() -> None:
         ("http://dx.doi.org/10.1234/ABC", "10.1234/abc"),
         ("info:doi/10.1234/ABC", "10.1234/abc"),
         ("10.1234/abc.", "10.1234/abc"),
+        ("10.1234.5/ABC", "10.1234.5/abc"),  # a subdivided prefix (DOI Handbook)
+        ("(doi:10.1234/abc(1)).", "10.1234/abc(1)"),  # balanced brackets belong to the DOI
+        ("doi:10.1234/a\u00adbc", "10.1234/abc"),  # a soft hyphen is not part of it
+        ("10.1/abc", None),  # registrant codes have four digits or more
         ("no doi here", None),
     ],
 )
@@ -95,6 +105,14 @@ def test_classify_identifier_kinds() -> None:
     kinds = [i.kind for v in ("https://doi.org/10.1000/x", "urn:nbn:de:1", "1859-3100")
              for i in n.classify_identifier(v)]
     assert kinds == ["doi", "other", "issn"]
+
+
+def test_classify_identifier_reads_urns_and_ignores_soft_hyphens() -> None:
+    assert n.classify_identifier("urn:isbn:0-8044-2957-x") == [
+        n.Identifier("isbn", "9780804429573")]
+    assert n.classify_identifier("urn:issn:1859-310x") == []  # wrong check digit: dropped
+    assert n.classify_identifier("978\u00ad0\u00ad306\u00ad40615\u00ad7") == [
+        n.Identifier("isbn", "9780306406157")]
 
 
 @pytest.mark.parametrize(

@@ -21,16 +21,9 @@ from harvesters.client import OAIClient
 from harvesters.demo_server import DevRecord, OAIDevServer, utc_now_seconds
 from harvesters.http import Transport, TransportConfig
 from harvesters.page import PageRecord
-from harvesters.runner import (
-    HarvestState,
-    JsonFileCheckpointStore,
-    MemoryCheckpointStore,
-    MemorySink,
-    RepositoryConfig,
-    WriterSink,
-    harvest_many,
-    harvest_repository,
-)
+from harvesters.runner import RepositoryConfig, harvest_many, harvest_repository
+from harvesters.sinks import MemorySink, WriterSink
+from harvesters.state import Checkpoint, JsonFileCheckpointStore, MemoryCheckpointStore
 from index.record import make_record_id
 
 
@@ -374,7 +367,7 @@ def test_explicit_from(repo, env, server):
 def test_json_store_roundtrip(tmp_path):
     store = JsonFileCheckpointStore(tmp_path)
     assert store.load("x") is None
-    st = HarvestState("x", high_water="2024-01-01T00:00:00Z", token="abc", run_id="r")
+    st = Checkpoint("x", high_water="2024-01-01T00:00:00Z", token="abc", run_id="r")
     store.save(st)
     assert store.load("x") == st
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
@@ -446,7 +439,8 @@ SCRIPT = textwrap.dedent('''
     from harvesters.archive import RawArchive
     from harvesters.client import OAIClient
     from harvesters.http import Transport, TransportConfig
-    from harvesters.runner import JsonFileCheckpointStore, RepositoryConfig, harvest_repository
+    from harvesters.runner import RepositoryConfig, harvest_repository
+    from harvesters.state import JsonFileCheckpointStore
 
     url, work, kill_at, commit_records = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 

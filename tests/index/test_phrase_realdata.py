@@ -13,7 +13,7 @@ from lxml import etree
 
 from harvesters.crosswalk import CrosswalkError, Header, crosswalk, format_of
 from index import Record, open_index
-from resolver.views.record import cluster_of
+from resolver.discovery.works import cluster_of
 
 OAI_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "oai"
 pytestmark = [

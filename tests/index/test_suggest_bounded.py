@@ -1,8 +1,8 @@
 """Spelling suggestions cost a bounded amount of work, whatever the query (issue 12).
 
 Work is counted, never timed: Whoosh vocabulary walks are observed with pass-through spies
-on its reader classes, and the suggester's own counters (``index.suggest.work``) give the
-table probes and candidate comparisons one query made.
+on its reader classes, and the suggester's own counters (``index.engine.suggest.work``) give
+the table probes and candidate comparisons one query made.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def vocabulary_walks(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def _work(ix, q: str) -> dict[str, int]:
-    from index.suggest import work
+    from index.engine.suggest import work
 
     work().clear()
     ix.search(q)
@@ -104,7 +104,7 @@ def test_a_hostile_query_never_walks_the_vocabulary(big, vocabulary_walks):
 
 
 def test_a_hostile_query_costs_what_a_normal_one_costs(big):
-    from index.suggest import MAX_EXAMINED, MAX_READ, MAX_WORDS, PREFIX
+    from index.engine.suggest import MAX_EXAMINED, MAX_READ, MAX_WORDS, PREFIX
 
     normal = _work(big, NORMAL)
     assert normal.get("indexed", 0) == 0, "the vocabulary is read once per segment, not per query"

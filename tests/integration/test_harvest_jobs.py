@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import index
 from harvesters.demo_server import OAIDevServer
-from harvesters.runner import HarvestState
+from harvesters.state import Checkpoint
 from resolver import db
 from resolver.demo import FORMATS, demo_records
 from resolver.harvesting.models import HarvestRun
@@ -70,8 +70,8 @@ def test_sql_checkpoint_store_round_trip(db_url):
                           repositories=[Repository(code="hue-dspace", oai_url="http://x/oai")]))
     store = SqlCheckpointStore(sessions)
     assert store.load("hue-dspace") is None
-    state = HarvestState(repository="hue-dspace", high_water="2024-05-01T00:00:00Z",
-                         token="abc", pages=3, granularity="seconds")
+    state = Checkpoint(repository="hue-dspace", high_water="2024-05-01T00:00:00Z",
+                       token="abc", pages=3, granularity="seconds")
     store.save(state)
     assert store.load("hue-dspace") == state
     store.save(dataclasses.replace(state, token=None, pages=4))

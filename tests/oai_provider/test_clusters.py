@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import insert, select
 
-from harvesters.runner import MemorySink
+from harvesters.sinks import MemorySink
 from index.record import Record
 from resolver import db
 from resolver.oai.feed import OaiFeedSink, content_hash, set_specs, sync

@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 from sqlalchemy import insert, select
 
-from harvesters.runner import MemorySink
+from harvesters.sinks import MemorySink
 from resolver import db
 from resolver.oai.feed import OaiFeedSink, content_hash, set_specs, sync
 from resolver.oai.models import OaiItem, OaiItemSet
@@ -53,6 +53,44 @@ def test_sink_wrapper_idempotent_and_tombstones(oai_app):
     sink.add([make_record(3, title="khác")])
     sink.commit()
     assert items(sessions)["hue-dspace-000003"][1] is False
+
+
+def test_sink_wrapper_and_index_agree_on_a_record_deleted_then_restored(oai_app):
+    # Fails on the wrapper before harvesters.sinks: the index sink got the add and then the
+    # delete, so oai_item listed a record that search no longer had.
+    sessions = oai_app.extensions["lienhop.sessions"]
+    inner = MemorySink()
+    sink = OaiFeedSink(inner, sessions)
+    sink.delete(["hue-dspace-000003"])
+    sink.add([make_record(3, title="khác")])
+    sink.commit()
+    assert items(sessions)["hue-dspace-000003"][1] is False
+    assert inner.records["hue-dspace-000003"].titles == ["khác"]
+
+
+def test_a_failed_index_commit_never_reaches_oai_item(oai_app):
+    # Fails on the wrapper before harvesters.sinks: the batch whose index commit failed stayed
+    # pending and was written to oai_item with the next commit, though the index dropped it.
+    class FailingOnce(MemorySink):
+        failed = False
+
+        def write(self, changes):  # type: ignore[no-untyped-def]
+            if not self.failed:
+                self.failed = True
+                raise OSError("index locked")
+            super().write(changes)
+
+    sessions = oai_app.extensions["lienhop.sessions"]
+    inner = FailingOnce()
+    sink = OaiFeedSink(inner, sessions)
+    sink.add([make_record(40)])
+    with pytest.raises(OSError):
+        sink.commit()
+    sink.add([make_record(41)])
+    sink.commit()
+    state = items(sessions)
+    assert "hue-dspace-000041" in state and "hue-dspace-000041" in inner.records
+    assert "hue-dspace-000040" not in state and "hue-dspace-000040" not in inner.records
 
 
 def test_sync_upserts_tombstones_and_is_idempotent(oai_app):
@@ -174,7 +212,8 @@ def test_lienhop_harvester_full_harvest_matches_sickle(live, tmp_path):
     """lienhop's own harvester (checkpoints, token handling) walks the provider fully."""
     from sickle import Sickle
 
-    from harvesters.runner import JsonFileCheckpointStore, RepositoryConfig, harvest_repository
+    from harvesters.runner import RepositoryConfig, harvest_repository
+    from harvesters.state import JsonFileCheckpointStore
 
     sink = MemorySink()
     repo = RepositoryConfig(code="lienhop", institution="lienhop", oai_url=live)

@@ -187,3 +187,22 @@ def test_get_record_formats_and_provenance(c):
     assert mods.findtext(".//p:metadataNamespace", namespaces=NS) == "http://www.loc.gov/mods/v3"
     fmts = oai_get(c, verb="ListMetadataFormats", identifier=ID1)
     assert [p.text for p in fmts.iter(f"{{{NS['o']}}}metadataPrefix")] == ["oai_dc", "mods"]
+
+
+def test_the_provider_raises_the_shared_server_side_error():
+    import resolver.oai.provider as P
+    from harvesters.protocol import ErrorCode, ErrorReply
+
+    now = dt.datetime(2025, 1, 1)
+    cases = [({"verb": ["Nope"]}, ErrorCode.BAD_VERB),
+             ({"verb": ["ListRecords"]}, ErrorCode.BAD_ARGUMENT),
+             ({"verb": ["ListRecords"], "resumptionToken": ["forged.x"]},
+              ErrorCode.BAD_RESUMPTION_TOKEN),
+             ({"verb": ["GetRecord"], "identifier": [ID1], "metadataPrefix": ["marc"]},
+              ErrorCode.CANNOT_DISSEMINATE_FORMAT)]
+    for params, code in cases:
+        with pytest.raises(ErrorReply) as info:
+            P.validate(params, secret="s", now=now, identifier_prefix="lienhop.vn")
+        assert info.value.code is code
+    assert P.error_xml([ErrorReply(ErrorCode.NO_RECORDS_MATCH, "a < b")]) == (
+        '<error code="noRecordsMatch">a &lt; b</error>')

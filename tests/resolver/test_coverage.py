@@ -12,7 +12,7 @@ from resolver.kb.coverage import (
     parse_embargo,
     parse_kbart_date,
 )
-from resolver.openurl.parse import parse_openurl
+from resolver.openurl import parse_openurl
 
 TODAY = date(2024, 6, 15)
 

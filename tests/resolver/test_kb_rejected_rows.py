@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
+from resolver.kb.errors import KbError
+from resolver.kb.importer import import_kbart
 from resolver.kb.kbart import parse_kbart
 from resolver.kb.models import KbTitle, Package
-from resolver.kb.storage import KbError, import_kbart
 from resolver.settings import load_settings
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\t"

@@ -13,9 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
+from resolver.kb.errors import KbError
+from resolver.kb.importer import REPORT_SAMPLE, import_kbart
 from resolver.kb.kbart import parse_kbart
 from resolver.kb.models import KbTitle, Package
-from resolver.kb.storage import REPORT_SAMPLE, KbError, import_kbart, kbart_row, load_kb_snapshot
+from resolver.kb.rows import kbart_row
+from resolver.kb.snapshot import load_kb_snapshot
 
 HEADER = ("publication_title\tprint_identifier\tonline_identifier\tdate_first_issue_online\t"
           "date_last_issue_online\ttitle_url\ttitle_id\tembargo_info\tpublisher_name\tzdb_id\n")

@@ -73,6 +73,16 @@ def test_bad_rows_rejected_with_reasons_in_both_languages():
     assert all(x.reason_vi and x.raw for x in r.rejected)
 
 
+def test_identifiers_follow_the_shared_rules():
+    head = "publication_title\tprint_identifier\tonline_identifier\ttitle_url\tpublication_type\n"
+    r = parse_kbart((head
+                     + "J\tISSN 0866-708x\turn:issn:1859\u00ad4816\thttps://e.org/j\tserial\n"
+                     + "B\tISBN-10: 0-8044-2957-x\t\thttps://e.org/b\tmonograph\n").encode())
+    assert r.rejected == []
+    assert [(t.print_identifier, t.online_identifier) for t in r.titles] == [
+        ("0866-708X", "1859-4816"), ("9780804429573", None)]
+
+
 @pytest.mark.parametrize(
     ("raw", "want"),
     [("Volltext", "fulltext"), ("texte intégral", "fulltext"), ("Full Text", "fulltext"),

@@ -3,7 +3,7 @@
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from resolver.kb.linktemplates import apply_proxy, build_links, fill_template, is_http_url
-from resolver.openurl.parse import parse_openurl
+from resolver.openurl import parse_openurl
 
 CIT = parse_openurl(
     "rft.jtitle=J&rft.issn=0025-6196&rft.volume=80&rft.issue=5&rft.spage=611"

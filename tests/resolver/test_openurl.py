@@ -1,4 +1,4 @@
-"""Spec for resolver.openurl.parse: each test pins one real-world repair or rule."""
+"""Spec for resolver.openurl: each test pins one real-world repair or rule."""
 
 import contextlib
 import time
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from resolver.openurl.parse import (
+from resolver.openurl import (
     CitationError,
     citation_to_dict,
     citation_to_kev,
@@ -214,6 +214,16 @@ def test_doi_from_http_rft_id_and_garbage_rejected():
     assert c.doi is None and c.pmid is None and c.oclcnum == "653483714"
     c = parse_openurl("rft.btitle=About&rft_id=https%3A%2F%2Fwww.mozilla.org%2F")
     assert c.other_ids == ["https://www.mozilla.org/"]
+
+
+def test_doi_rft_id_in_any_written_form():
+    c = parse_openurl("rft.atitle=T&rft_id=doi:10.1234/ABC%252Fdef")
+    assert c.doi == "10.1234/abc/def" and c.other_ids == []
+    # A soft hyphen (a line-break hint copied from a web page) is dropped, not read as a
+    # space that would cut the DOI short; the unbalanced ")" is the sentence's.
+    c = parse_openurl("rft.atitle=T&rft_id=https%3A%2F%2Fdx.doi.org%2F10.1234%2Fa%C2%ADbc)")
+    assert c.doi == "10.1234/abc"
+    assert parse_openurl("rft.atitle=T&rft.doi=10.1234.5/X").doi == "10.1234.5/x"
 
 
 def test_double_encoded_values():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from resolver.openurl.parse import CitationError, parse_coins, parse_openurl
+from resolver.openurl import CitationError, parse_coins, parse_openurl
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openurl"
 

@@ -13,7 +13,7 @@ from resolver.linking.ranking import (
     is_entitled,
     rank_targets,
 )
-from resolver.openurl.parse import parse_openurl
+from resolver.openurl import parse_openurl
 
 TODAY = date(2024, 6, 15)
 CIT = parse_openurl("rft.jtitle=J&rft.issn=0025-6196&rft.date=2010-05&rft.volume=80")

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from resolver import create_app, db
-from resolver.kb.storage import entitle, import_kbart
+from resolver.kb.entitlements import entitle
+from resolver.kb.importer import import_kbart
 from resolver.registry.models import Institution, IpRange, OpenPlatform, ResolverSettings
 from resolver.settings import load_settings
 

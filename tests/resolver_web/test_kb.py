@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from resolver import db
+from resolver.kb.errors import KbError
+from resolver.kb.importer import import_kbart
 from resolver.kb.models import KbTitle, Package
-from resolver.kb.storage import KbError, import_kbart
 from resolver.registry.models import Institution
 from resolver.settings import load_settings
 from tests.resolver_web.conftest import FIXTURES, HYDROLOGY
@@ -88,7 +89,7 @@ def test_dry_run_reports_but_changes_nothing(kb_runner):
 def test_failure_mid_import_rolls_back_to_the_old_titles(kb_runner, monkeypatch):
     kb_runner.invoke("kb", "import", "sd", V1)
     before = titles(kb_runner.engine)
-    import resolver.kb.storage as kb
+    import resolver.kb.importer as kb
 
     real = kb._to_row
     calls = {"n": 0}

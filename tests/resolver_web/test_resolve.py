@@ -207,7 +207,7 @@ def test_a_signed_token_with_a_non_http_url_is_still_refused(kb_app, kb_client):
 
 def test_today_is_used_for_entitlements(kb_client, kb_app):
     # A member joining today has access today (dates are inclusive).
-    from resolver.kb.storage import entitle
+    from resolver.kb.entitlements import entitle
 
     with db.transaction(kb_app.extensions["lienhop.sessions"]) as s:
         entitle(s, "sd", "nasati", TODAY)

@@ -12,9 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from resolver import db
+from resolver.kb.entitlements import entitle
+from resolver.kb.holdings import holdings_rows
+from resolver.kb.importer import import_kbart
 from resolver.kb.models import KbTitle
-from resolver.kb.storage import entitle, holdings_rows, import_kbart, load_kb_snapshot
+from resolver.kb.snapshot import load_kb_snapshot
 from resolver.linking.service import RegistryCache
+from resolver.web import services
 from tests.resolver_web.conftest import FIXTURES, HYDROLOGY, TODAY
 
 V2 = FIXTURES / "sciencedirect_2025.tsv"
@@ -45,7 +49,7 @@ class Clock:
 def slow_app(kb_app):  # type: ignore[no-untyped-def]
     """The app with a production-like cache: checked at most every 10 (fake) seconds."""
     clock = Clock()
-    kb_app.extensions["lienhop.resolver_registry"] = RegistryCache(10, clock=clock)
+    services.provide(kb_app, "registry_cache", RegistryCache(10, clock=clock))
     kb_app.clock = clock
     return kb_app
 
@@ -103,7 +107,7 @@ def test_production_cache_is_reused_then_rechecked(slow_app, monkeypatch):
 def test_an_import_from_another_process_is_noticed(slow_app, monkeypatch):
     """Another process (the CLI) cannot bump this process's counter: the mark read from
     the database (packages' imported_at, highest title id) must change on its own."""
-    import resolver.kb.storage as kb
+    import resolver.kb.importer as kb
 
     monkeypatch.setattr(kb, "_titles_changed", lambda _session: None)
     client = slow_app.test_client()

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from resolver import db
-from resolver.usage import reports as usage
+from resolver.usage.costs import cost_per_download_monthly, cost_per_download_yearly, set_cost
 from resolver.usage.counter import CounterReport, UsageRow
+from resolver.usage.counter_import import import_counter
 
 D = dt.date
 M = Decimal
@@ -31,21 +32,21 @@ def costed(sessions):  # type: ignore[no-untyped-def]
         for inst, per in (("hue", 100), ("ctu", 50)):
             rows = [("J", D(2024, m, 1), per * m) for m in range(1, 13)]
             rows += [("J", D(2023, 11, 1), 500), ("J", D(2023, 12, 1), 500)]
-            usage.import_counter(s, report(rows), institution=inst, package="sd")
-        usage.import_counter(s, report([("K", D(2024, m, 1), 200) for m in range(1, 13)]),
-                             institution="hue", package="springer")
-        usage.import_counter(s, report([("K", D(2024, m, 1), 10) for m in range(1, 13)]),
-                             institution="ctu", package="springer")
-        usage.set_cost(s, "sd", 2024, "20000")
-        usage.set_cost(s, "sd", 2024, "23400.00")  # replaces, not adds
-        usage.set_cost(s, "sd", 2023, 20000)
-        usage.set_cost(s, "springer", 2024, "120000000", institution="hue", currency="VND")
+            import_counter(s, report(rows), institution=inst, package="sd")
+        import_counter(s, report([("K", D(2024, m, 1), 200) for m in range(1, 13)]),
+                       institution="hue", package="springer")
+        import_counter(s, report([("K", D(2024, m, 1), 10) for m in range(1, 13)]),
+                       institution="ctu", package="springer")
+        set_cost(s, "sd", 2024, "20000")
+        set_cost(s, "sd", 2024, "23400.00")  # replaces, not adds
+        set_cost(s, "sd", 2023, 20000)
+        set_cost(s, "springer", 2024, "120000000", institution="hue", currency="VND")
     return sessions
 
 
 def test_yearly_per_package_with_year_over_year(costed):
     with costed() as s:
-        rows = usage.cost_per_download_yearly(s, years=[2023, 2024])
+        rows = cost_per_download_yearly(s, years=[2023, 2024])
     got = {(r.year, r.package, r.currency): (r.cost, r.downloads, r.cost_per_download,
                                              r.change) for r in rows}
     assert got == {
@@ -58,15 +59,32 @@ def test_yearly_per_package_with_year_over_year(costed):
 
 def test_yearly_per_member(costed):
     with costed() as s:
-        rows = usage.cost_per_download_yearly(s, years=[2024], by="institution")
+        rows = cost_per_download_yearly(s, years=[2024], by="institution")
     assert [(r.package, r.institution, r.downloads, r.cost_per_download) for r in rows] == [
         ("springer", "hue", 2400, M("50000.0000"))]
 
 
+def test_per_member_restricted_in_the_query_gives_the_same_figures(costed):
+    """An institution administrator's cost report is the query restricted to the member:
+    the same rows as the whole report's rows of that member, and none of another's."""
+    with costed() as s:
+        set_cost(s, "sd", 2024, 900, institution="ctu")
+        for run in (lambda **kw: cost_per_download_yearly(s, years=[2024], **kw),
+                    lambda **kw: cost_per_download_monthly(s, years=[2024],
+                                                           until=D(2024, 12, 1), **kw)):
+            every = run(by="institution")
+            assert {r.institution for r in every} == {"hue", "ctu"}
+            for member in ("hue", "ctu"):
+                assert run(by="institution", institutions=[member]) == [
+                    r for r in every if r.institution == member]
+        with pytest.raises(ValueError, match="cannot be restricted"):
+            cost_per_download_yearly(s, years=[2024], institutions=["hue"])
+
+
 def test_monthly_running(costed):
     with costed() as s:
-        rows = usage.cost_per_download_monthly(s, years=[2024], packages=["sd"],
-                                               until=D(2024, 12, 1))
+        rows = cost_per_download_monthly(s, years=[2024], packages=["sd"],
+                                         until=D(2024, 12, 1))
     assert len(rows) == 12
     by_month = {r.month.month: r for r in rows}
     # cost to date 1950·m; downloads to date 75·m·(m+1): running = 26 / (m+1)
@@ -81,8 +99,8 @@ def test_monthly_running(costed):
 
 def test_monthly_stops_at_until(costed):
     with costed() as s:
-        rows = usage.cost_per_download_monthly(s, years=[2023, 2024], packages=["sd"],
-                                               until=D(2024, 2, 1))
+        rows = cost_per_download_monthly(s, years=[2023, 2024], packages=["sd"],
+                                         until=D(2024, 2, 1))
     assert [r.month for r in rows][-2:] == [D(2024, 1, 1), D(2024, 2, 1)]
     nov = next(r for r in rows if r.month == D(2023, 11, 1))
     # 2023: 20,000 · 11/12 = 18,333.33 over 1,000 downloads to date (Jan–Oct had none)
@@ -95,19 +113,19 @@ def test_consortium_2020_figure(sessions):
     rows = [("J", D(2020, m, 1), 48142) for m in range(1, 9)]
     rows[0] = ("J", D(2020, 1, 1), 48143)
     with db.transaction(sessions) as s:
-        usage.import_counter(s, report(rows), institution="nasati", package="sd")
-        usage.set_cost(s, "sd", 2020, "115541.10")  # 0.20 × 385,137 × 12 / 8
+        import_counter(s, report(rows), institution="nasati", package="sd")
+        set_cost(s, "sd", 2020, "115541.10")  # 0.20 × 385,137 × 12 / 8
     with sessions() as s:
-        aug = usage.cost_per_download_monthly(s, years=[2020], until=D(2020, 8, 1))[-1]
+        aug = cost_per_download_monthly(s, years=[2020], until=D(2020, 8, 1))[-1]
     assert (aug.month, aug.downloads_to_date) == (D(2020, 8, 1), 385137)
     assert aug.cost_per_download_to_date == M("0.2000")
 
 
 def test_costs_from_clicks(seeded):
     with db.transaction(seeded) as s:
-        usage.set_cost(s, "sd", 2024, "2160")
+        set_cost(s, "sd", 2024, "2160")
     with seeded() as s:
-        rows = usage.cost_per_download_yearly(s, years=[2024], source="clicks")
+        rows = cost_per_download_yearly(s, years=[2024], source="clicks")
     # sd full-text clicks in 2024: months k = 2..13 of 3 + 2k -> 12·3 + 2·90 = 216
     (row,) = rows
     assert row.downloads == sum(3 + 2 * k for k in range(2, 14)) == 216
@@ -117,6 +135,6 @@ def test_costs_from_clicks(seeded):
 def test_bad_costs_are_refused(sessions):
     with sessions() as s:
         with pytest.raises(ValueError):
-            usage.set_cost(s, "sd", 2024, "-1")
+            set_cost(s, "sd", 2024, "-1")
         with pytest.raises(ValueError):
-            usage.set_cost(s, "sd", 2024, "1", currency="EUR")
+            set_cost(s, "sd", 2024, "1", currency="EUR")

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from resolver import db
-from resolver.usage import reports as usage
 from resolver.usage.counter import CounterError, parse_counter
+from resolver.usage.counter_import import import_counter
+from resolver.usage.counts import counter_downloads
 from resolver.usage.models import CounterImport, CounterUsage
 
 from .conftest import FIXTURES
@@ -62,7 +63,7 @@ def test_tr_master_csv_with_yop_and_books():
     assert rep.report_id == "TR"
     book = next(r for r in rep.rows if r.data_type == "Book")
     assert (book.title, book.isbn, book.yop, book.doi) == (
-        "Thủy văn học, tập 2", "9783030000001", "2019", "10.1007/978-3-030-00000-1")
+        "Thủy văn học, tập 2", "9783030000004", "2019", "10.1007/978-3-030-00000-1")
     assert totals(rep, "Total_Item_Investigations") == {D(2024, 1, 1): 7, D(2024, 2, 1): 8}
 
 
@@ -122,15 +123,15 @@ def test_utf16_excel_export():
 def test_import_is_idempotent_and_reports_downloads(sessions):
     rep = load("tr_j1_sciencedirect_hue_2024.json")
     with db.transaction(sessions) as s:
-        first = usage.import_counter(s, rep, institution="hue", package="sd", source="a.json")
+        first = import_counter(s, rep, institution="hue", package="sd", source="a.json")
     with db.transaction(sessions) as s:
-        again = usage.import_counter(s, rep, institution="hue", package="sd", source="a.json")
-        usage.import_counter(s, load("tr_j1_springer_ctu_2024.tsv"), institution="ctu",
-                             package="springer", source="b.tsv")
-        usage.import_counter(s, load("dr_proquest_hue_2024.json"), institution="hue",
-                             package="proquest")
-        usage.import_counter(s, load("exception_3030.json"), institution="hue",
-                             package="tandf")
+        again = import_counter(s, rep, institution="hue", package="sd", source="a.json")
+        import_counter(s, load("tr_j1_springer_ctu_2024.tsv"), institution="ctu",
+                       package="springer", source="b.tsv")
+        import_counter(s, load("dr_proquest_hue_2024.json"), institution="hue",
+                       package="proquest")
+        import_counter(s, load("exception_3030.json"), institution="hue",
+                       package="tandf")
     assert (first.rows, first.replaced, again.replaced) == (8, 0, 8)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(CounterUsage).where(
@@ -138,10 +139,10 @@ def test_import_is_idempotent_and_reports_downloads(sessions):
         imports = s.scalars(select(CounterImport).order_by(CounterImport.id)).all()
         assert imports[0].exceptions[0]["Code"] == 3032
         assert imports[-1].exceptions[0]["Code"] == 3030 and imports[-1].rows == 0
-        got = usage.counter_downloads(s, start=D(2024, 1, 1), end=D(2024, 3, 1),
-                                      by=("package",))
-        dr = usage.counter_downloads(s, start=D(2024, 1, 1), end=D(2024, 3, 1),
-                                     by=("institution",), reports=["DR"])
+        got = counter_downloads(s, start=D(2024, 1, 1), end=D(2024, 3, 1),
+                                by=("package",))
+        dr = counter_downloads(s, start=D(2024, 1, 1), end=D(2024, 3, 1),
+                               by=("institution",), reports=["DR"])
     assert {(r.month, r.package): r.count for r in got} == {
         (D(2024, 1, 1), "sd"): 150, (D(2024, 2, 1), "sd"): 80, (D(2024, 3, 1), "sd"): 45,
         (D(2024, 1, 1), "springer"): 1010, (D(2024, 2, 1), "springer"): 20,

@@ -7,9 +7,12 @@ import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from resolver.usage import charts
-from resolver.usage import reports as usage
+from resolver.usage.reports import REPORTS, reports_for, run_report, to_table
 from resolver.usage.rollup import MonthCount
+from resolver.usage.tables import csv_bytes
 
 D = dt.date
 SVG = "{http://www.w3.org/2000/svg}"
@@ -18,8 +21,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 def test_csv_has_bom_labels_and_escaping():
     rows = [MonthCount(D(2024, 1, 1), 7, institution="Đại học Huế", package='sd, "A"'),
             MonthCount(D(2024, 2, 1), 3, institution="hue\nline", package=None)]
-    table = usage.to_table("clicks-by-package", rows)
-    data = usage.csv_bytes(table)
+    table = to_table("clicks-by-package", rows)
+    data = csv_bytes(table)
     assert data.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel needs
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0] == "Tháng,Số lượt,Thư viện,Gói"
@@ -27,20 +30,38 @@ def test_csv_has_bom_labels_and_escaping():
     assert parsed[1] == ["2024-01", "7", "Đại học Huế", 'sd, "A"']
     assert parsed[2] == ["2024-02", "3", "hue\nline", ""]
     assert '"sd, ""A"""' in text and "\r\n" in text
-    en = usage.csv_bytes(table, lang="en").decode("utf-8-sig")
+    en = csv_bytes(table, lang="en").decode("utf-8-sig")
     assert en.splitlines()[0] == "Month,Count,Institution,Package"
     assert (table.label_vi, table.label_en) == ("Lượt truy cập theo gói", "Clicks by package")
 
 
 def test_every_report_is_named_in_both_languages():
-    for spec in usage.REPORTS.values():
+    for spec in REPORTS.values():
         assert spec.label_vi and spec.label_en and spec.label_vi != spec.label_en
+
+
+def test_consortium_only_reports_are_the_package_wide_costs():
+    """What an institution administrator sees is derived from the one list: every report
+    but the consortium-only ones, which are the figures of whole packages."""
+    only = {s.name for s in REPORTS.values() if s.consortium_only}
+    assert only == {"cost-per-download", "cost-per-download-monthly"}
+    assert [s.name for s in reports_for("hue")] == [n for n in REPORTS if n not in only]
+    assert [s.name for s in reports_for(None)] == list(REPORTS)
+
+
+def test_a_consortium_only_report_refuses_to_run_for_an_institution(seeded):
+    """Package-wide costs for one member would be the consortium's figures under the
+    member's name: refused, not silently shown."""
+    with seeded() as s:
+        for name in ("cost-per-download", "cost-per-download-monthly"):
+            with pytest.raises(ValueError, match="cannot be restricted"):
+                run_report(s, name, D(2024, 1, 1), D(2024, 3, 1), ["hue"])
 
 
 def test_run_report_to_csv(seeded):
     with seeded() as s:
-        table = usage.run_report(s, "clicks-by-kind", D(2024, 3, 1), D(2024, 3, 1))
-    text = usage.csv_bytes(table, lang="en").decode("utf-8-sig")
+        table = run_report(s, "clicks-by-kind", D(2024, 3, 1), D(2024, 3, 1))
+    text = csv_bytes(table, lang="en").decode("utf-8-sig")
     assert text.splitlines() == ["Month,Count,Kind", "2024-03,1,delivery", "2024-03,42,fulltext",
                                  "2024-03,2,open"]
 

@@ -9,9 +9,10 @@ from sqlalchemy import insert, select
 
 from resolver import db
 from resolver.db.base import utcnow
-from resolver.usage import reports as usage
 from resolver.usage import rollup
+from resolver.usage.counts import clicks, requests, turnaways
 from resolver.usage.models import ClickLog, ResolveLog, UsageMonth
+from resolver.usage.tables import pivot
 
 from .conftest import MONTHS
 
@@ -25,7 +26,7 @@ def by_key(rows, *dims):  # type: ignore[no-untyped-def]
 
 def test_clicks_by_package_per_month(seeded):
     with seeded() as s:
-        rows = usage.clicks(s, start=START, end=END, by=("package",), kinds=["fulltext"])
+        rows = clicks(s, start=START, end=END, by=("package",), kinds=["fulltext"])
     got = by_key(rows, "package")
     # package sd (i=0): hue 1 + k, ctu 2 + k -> 3 + 2k a month; k = 2 is January 2024.
     assert got[(D(2024, 1, 1), "sd")] == 7
@@ -39,12 +40,12 @@ def test_clicks_by_package_per_month(seeded):
 
 def test_clicks_by_kind_and_institution(seeded):
     with seeded() as s:
-        kinds = by_key(usage.clicks(s, start=D(2024, 3, 1), end=D(2024, 3, 31),
-                                    by=("kind",)), "kind")
-        insts = by_key(usage.clicks(s, start=START, end=END, by=("institution",),
-                                    kinds=["fulltext"]), "institution")
-        detail = usage.clicks(s, start=D(2024, 3, 1), end=D(2024, 3, 1),
-                              by=("institution", "package", "kind"))
+        kinds = by_key(clicks(s, start=D(2024, 3, 1), end=D(2024, 3, 31),
+                              by=("kind",)), "kind")
+        insts = by_key(clicks(s, start=START, end=END, by=("institution",),
+                              kinds=["fulltext"]), "institution")
+        detail = clicks(s, start=D(2024, 3, 1), end=D(2024, 3, 1),
+                        by=("institution", "package", "kind"))
     # March 2024 is k = 4: full text = sum over i, j of (i+1)(j+1) + 4 = 18 + 24 = 42.
     assert kinds == {(D(2024, 3, 1), "fulltext"): 42, (D(2024, 3, 1), "open"): 2,
                      (D(2024, 3, 1), "delivery"): 1}
@@ -69,7 +70,7 @@ def test_rollup_and_live_log_agree(seeded):
         s.commit()
         now = utcnow()
         this = rollup.month_start(now)
-        rows = usage.clicks(s, start=this, end=this, by=("package",))
+        rows = clicks(s, start=this, end=this, by=("package",))
         assert by_key(rows, "package")[(this, "sd")] >= 1
 
 
@@ -79,10 +80,10 @@ def test_rollup_rebuild_sees_backfilled_rows(seeded):
         s.execute(insert(ClickLog), [{"at": dt.datetime(2024, 1, 15), "institution": "hue",
                                       "package": "sd", "kind": "fulltext"}])
         s.commit()
-        before = by_key(usage.clicks(s, start=D(2024, 1, 1), end=D(2024, 1, 1)), "package")
+        before = by_key(clicks(s, start=D(2024, 1, 1), end=D(2024, 1, 1)), "package")
         assert before[(D(2024, 1, 1), "sd")] == 7  # the roll-up does not see the past change
         rollup.rebuild(s)
-        after = by_key(usage.clicks(s, start=D(2024, 1, 1), end=D(2024, 1, 1)), "package")
+        after = by_key(clicks(s, start=D(2024, 1, 1), end=D(2024, 1, 1)), "package")
         assert after[(D(2024, 1, 1), "sd")] == 8
 
 
@@ -98,13 +99,13 @@ def test_requests_and_turnaways(sessions):
     with db.transaction(sessions) as s:
         s.execute(insert(ResolveLog), rows)
     with sessions() as s:
-        req = by_key(usage.requests(s, start=D(2024, 1, 1), end=D(2024, 2, 1)), "kind")
-        turn = by_key(usage.turnaways(s, start=D(2024, 1, 1), end=D(2024, 2, 1)), "package")
-        turn_ctu = by_key(usage.turnaways(s, start=D(2024, 1, 1), end=D(2024, 2, 1),
-                                          by=("institution",), institutions=["ctu"]),
+        req = by_key(requests(s, start=D(2024, 1, 1), end=D(2024, 2, 1)), "kind")
+        turn = by_key(turnaways(s, start=D(2024, 1, 1), end=D(2024, 2, 1)), "package")
+        turn_ctu = by_key(turnaways(s, start=D(2024, 1, 1), end=D(2024, 2, 1),
+                                    by=("institution",), institutions=["ctu"]),
                           "institution")
-        unknown = usage.requests(s, start=D(2024, 2, 1), end=D(2024, 2, 1),
-                                 by=("institution",), institutions=[None])
+        unknown = requests(s, start=D(2024, 2, 1), end=D(2024, 2, 1),
+                           by=("institution",), institutions=[None])
     assert req == {(D(2024, 1, 1), "fulltext"): 5, (D(2024, 1, 1), "turnaway"): 5,
                    (D(2024, 2, 1), "turnaway"): 4, (D(2024, 2, 1), "open"): 1,
                    (D(2024, 2, 1), "nomatch"): 6}
@@ -115,18 +116,18 @@ def test_requests_and_turnaways(sessions):
 
 def test_pivot_fills_missing_months(seeded):
     with seeded() as s:
-        rows = usage.clicks(s, start=D(2023, 10, 1), end=D(2023, 12, 1), by=("package",),
-                            kinds=["fulltext"])
-    months, series = usage.pivot(rows, "package", D(2023, 10, 1), D(2023, 12, 1))
+        rows = clicks(s, start=D(2023, 10, 1), end=D(2023, 12, 1), by=("package",),
+                      kinds=["fulltext"])
+    months, series = pivot(rows, "package", D(2023, 10, 1), D(2023, 12, 1))
     assert months == [D(2023, 10, 1), D(2023, 11, 1), D(2023, 12, 1)]
     assert series["sd"] == [0, 3, 5]
     assert list(series) == ["ieee", "sd", "springer"]
-    assert usage.pivot(rows, None, D(2023, 11, 1), D(2023, 11, 1))[1] == {"total": [18]}
+    assert pivot(rows, None, D(2023, 11, 1), D(2023, 11, 1))[1] == {"total": [18]}
 
 
 def test_unknown_dimension_is_refused(sessions):
     with sessions() as s, pytest.raises(ValueError):
-        usage.clicks(s, start=START, end=END, by=("ip",))
+        clicks(s, start=START, end=END, by=("ip",))
 
 
 def test_seed_is_what_the_docstring_says():

@@ -103,7 +103,7 @@ def test_kev_for_an_article_a_thesis_and_a_book():
 
 
 def test_kev_round_trips_through_the_resolver_parser():
-    from resolver.openurl.parse import parse_openurl
+    from resolver.openurl import parse_openurl
 
     c = parse_openurl(export.to_kev(FLOOD_HUE))
     assert c.doi == FLOOD_HUE.doi and c.atitle == FLOOD_HUE.title and c.year == 2022

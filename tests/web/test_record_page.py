@@ -127,3 +127,11 @@ def test_unknown_and_malformed_ids_are_404(web):
 def test_record_page_in_english(web):
     html = page(web, f"/record/{THESIS.id}?lang=en")
     assert "Held by" in html and "Hue University" in html and "Thesis" in html
+
+
+def test_works_doctests():
+    import doctest
+
+    from resolver.discovery import works
+
+    assert doctest.testmod(works).failed == 0

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,35 +32,37 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from resolver import db
 from resolver.accounts.auth import (
     MAX_USERNAME_LENGTH,
-    audit,
     audit_entry,
     bootstrap_admin,
     check_password,
     clip,
-    consortium_required,
     create_user,
-    current_user,
     dummy_hash,
     forget_failures,
     institution_scope,
-    log_in,
-    log_out,
     login_refusal,
-    login_required,
     normalise_username,
-    password_check,
     prune_login_state,
     record_login_failure,
     record_login_success,
-    request_ip,
     set_password,
     verify_login,
 )
 from resolver.accounts.models import CONSORTIUM, INSTITUTION, ROLES, AdminUser, AuditEntry
 from resolver.db.base import utcnow
 from resolver.registry.models import Institution
+from resolver.views.admin.auth import (
+    audit,
+    consortium_required,
+    current_user,
+    log_in,
+    log_out,
+    login_required,
+    password_check,
+    request_ip,
+)
 from resolver.views.admin.common import init_admin_templates, safe_next
-from resolver.web import store
+from resolver.web import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 log = logging.getLogger("lienhop.admin")
@@ -56,14 +70,14 @@ log = logging.getLogger("lienhop.admin")
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    app = state.app
+    app = cast(Flask, state.app)  # a Blueprint is registered on a Flask app here
     init_admin_templates(app)
     app.jinja_env.globals["admin_user"] = current_user
     dummy_hash()  # made now, so the first login with an unknown name takes no longer either
     settings = app.config["LIENHOP"]
     if settings.admin_user and settings.admin_password:
         try:
-            with db.transaction(app.extensions["lienhop.sessions"]) as session:
+            with db.transaction(services.sessions(app)) as session:
                 if bootstrap_admin(session, settings.admin_user, settings.admin_password):
                     log.info("created the first consortium administrator %s",
                              settings.admin_user)
@@ -74,7 +88,7 @@ def _setup(state: BlueprintSetupState) -> None:
 
 
 @bp.after_app_request
-def _no_store(response):  # type: ignore[no-untyped-def]
+def _no_store(response: Response) -> Response:
     # Admin pages (every admin blueprint) show private data: no shared cache keeps them.
     if request.path.startswith("/admin/") or request.path == "/admin":
         response.headers["Cache-Control"] = "no-store"
@@ -87,7 +101,7 @@ def _no_store(response):  # type: ignore[no-untyped-def]
 MAX_NEXT_LENGTH = 2000
 
 
-def _refused(target: str, username: str):  # type: ignore[no-untyped-def]
+def _refused(target: str, username: str) -> ResponseReturnValue:
     # One answer for every refusal: unknown name, wrong password, any lock, inactive account.
     message = _("Wrong username or password, or too many failed attempts: "
                 "wait a few minutes and try again.")
@@ -96,7 +110,7 @@ def _refused(target: str, username: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     settings = current_app.config["LIENHOP"]
     asked = request.values.get("next") or ""
     target = safe_next(asked if len(asked) <= MAX_NEXT_LENGTH else "",
@@ -111,7 +125,7 @@ def login():  # type: ignore[no-untyped-def]
     shown = clip(username, MAX_USERNAME_LENGTH)  # what is echoed, logged and audited
     password = request.form.get("password", "")
     ip = request_ip()
-    session = store.session()
+    session = services.session()
     user, right = verify_login(session, username, password, password_check())
     # A concurrent login may create the same throttle row, or hold row locks in the other
     # order (PostgreSQL): the database work is tried once more; the hash check is not.
@@ -158,27 +172,27 @@ def _settle_login(session: Any, ip: str | None, username: str, user: AdminUser |
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     user = current_user()
     if user is not None:
         audit("logout", f"user:{user.username}")
     log_out()
     try:
-        store.session().commit()
+        services.session().commit()
     except IntegrityError:  # another copy of this session logged out at the same moment
-        store.session().rollback()
+        services.session().rollback()
     return redirect(url_for("admin.login"))
 
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return redirect(url_for("admin_jobs.repositories"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password():  # type: ignore[no-untyped-def]
+def password() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     errors: list[str] = []
@@ -196,7 +210,7 @@ def password():  # type: ignore[no-untyped-def]
         if not errors:
             audit("user.password", f"user:{user.username}", {},
                   institution_id=user.institution_id)
-            store.session().commit()
+            services.session().commit()
             log_in(user)  # the nonce changed: keep this session, end the others
             flash(_("Your password was changed."))
             return redirect(url_for("admin_jobs.repositories"))
@@ -206,13 +220,13 @@ def password():  # type: ignore[no-untyped-def]
 # --- accounts (consortium administrators only) --------------------------------------------------
 
 def _institutions() -> list[Institution]:
-    return list(store.session().scalars(select(Institution).order_by(Institution.code)))
+    return list(services.session().scalars(select(Institution).order_by(Institution.code)))
 
 
 @bp.get("/users")
 @consortium_required
-def users():  # type: ignore[no-untyped-def]
-    rows = store.session().scalars(select(AdminUser).order_by(AdminUser.username)).all()
+def users() -> ResponseReturnValue:
+    rows = services.session().scalars(select(AdminUser).order_by(AdminUser.username)).all()
     return render_template("admin/users.html", users=rows, now=utcnow())
 
 
@@ -230,7 +244,7 @@ def _user_form(form: Any) -> tuple[str, int | None, list[str]]:
     inst_id = None
     if role == INSTITUTION:
         code = form.get("institution", "")
-        inst_id = store.session().scalar(select(Institution.id).where(Institution.code == code))
+        inst_id = services.session().scalar(select(Institution.id).where(Institution.code == code))
         if inst_id is None:
             errors.append(_("An institution administrator needs an institution."))
     return role, inst_id, errors
@@ -238,12 +252,12 @@ def _user_form(form: Any) -> tuple[str, int | None, list[str]]:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @consortium_required
-def user_new():  # type: ignore[no-untyped-def]
+def user_new() -> ResponseReturnValue:
     errors: list[str] = []
     if request.method == "POST":
         role, inst_id, errors = _user_form(request.form)
         if not errors:
-            session = store.session()
+            session = services.session()
             try:
                 user = create_user(session, request.form.get("username", ""),
                                    request.form.get("password", ""), role=role,
@@ -263,8 +277,8 @@ def user_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @consortium_required
-def user_edit(user_id: int):  # type: ignore[no-untyped-def]
-    session = store.session()
+def user_edit(user_id: int) -> ResponseReturnValue:
+    session = services.session()
     user = session.get(AdminUser, user_id)
     if user is None:
         abort(404)
@@ -309,12 +323,12 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/audit")
 @login_required
-def audit_log():  # type: ignore[no-untyped-def]
+def audit_log() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)
     scope = institution_scope(user)
     if scope is not None:
         query = query.where(AuditEntry.institution_id == scope)
-    entries = store.session().scalars(query).all()
+    entries = services.session().scalars(query).all()
     return render_template("admin/audit.html", entries=entries)

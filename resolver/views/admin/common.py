@@ -1,51 +1,84 @@
-"""What the admin blueprints share: the job queue, the registry round trip, small helpers.
+"""What the admin blueprints share: whose data the user sees, times, form values, and the
+registry round trip (the job queue is :func:`resolver.web.services.job_queue`).
 
-No ``bp`` here: this module is a library for ``admin.py``, ``admin_jobs.py`` and
-``admin_registry.py``.
+No ``bp`` here: this module is a library for the admin areas, so none of them imports
+another's helpers (``usage`` and ``delivery`` once took theirs from ``kb``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from typing import Any
 from urllib.parse import urlsplit
 
 import tomli_w
-from flask import Flask, current_app
-from flask_babel import format_datetime
+from flask.sansio.app import App
+from flask_babel import format_datetime, get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
-from resolver.registry.models import IpRange
-from resolver.registry.toml_file import (
-    InstitutionSpec,
-    RegistryError,
-    apply_registry,
-    export_registry,
-    parse_registry,
-)
+from resolver.accounts.auth import institution_scope
+from resolver.registry.models import Institution, IpRange
+from resolver.registry.sync import apply_registry, export_registry
+from resolver.registry.toml_file import InstitutionSpec, RegistryError, parse_registry
+from resolver.views.admin.auth import current_user
+from resolver.web import services
+
+#: Matches no institution code (codes have no spaces), for an institution administrator
+#: whose institution was removed: they see nothing rather than everything.
+NO_INSTITUTION = " none "
+#: Control characters (NUL among them, which no database keeps in text) and the
+#: bidirectional overrides: never part of a file name or a package name worth keeping.
+_CONTROL = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
-def job_queue() -> Any:
-    """The app's :class:`resolver.harvesting.queue.JobQueue`, made on first use.
+# --- whose pages: the user's scope ---------------------------------------------------------------
 
-    Tests may replace it.
-    """
-    queue = current_app.extensions.get("lienhop.queue")
-    if queue is None:
-        from resolver.harvesting.queue import JobQueue
+def scope_code() -> str | None:
+    """None for a consortium administrator, else the code of the user's own institution."""
+    user = current_user()
+    assert user is not None
+    scope = institution_scope(user)
+    if scope is None:
+        return None
+    code = services.session().scalar(select(Institution.code).where(Institution.id == scope))
+    return code or NO_INSTITUTION
 
-        queue = JobQueue(current_app.config["LIENHOP"], current_app.extensions["lienhop.sessions"])
-        current_app.extensions["lienhop.queue"] = queue
-    return queue
+
+def institution_choices(only: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every institution, or of ``only``."""
+    query = select(Institution.code, Institution.name_vi).order_by(Institution.code)
+    if only is not None:
+        query = query.where(Institution.code == only)
+    return [(c, n) for c, n in services.session().execute(query)]
+
+
+def ui_lang() -> str:
+    """The page's language, ``vi`` or ``en``, for texts kept in both (reasons, labels)."""
+    return "en" if str(get_locale()) == "en" else "vi"
+
+
+# --- form values ----------------------------------------------------------------------------------
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters and bidirectional overrides."""
+    return _CONTROL.sub("", text)
+
+
+def file_name(file: FileStorage | None, default: str) -> str:
+    """An uploaded file's name as sent, cleaned of control characters and cut to 200."""
+    name = strip_controls((file.filename or "") if file else "").strip()[:200]
+    return name or default
 
 
 def admin_time(value: dt.datetime | None) -> str:
     """A stored (naive UTC) time in the site's time zone (Asia/Ho_Chi_Minh)."""
     if value is None or value == dt.datetime.min:
         return ""
-    return format_datetime(value, "yyyy-MM-dd HH:mm")
+    return str(format_datetime(value, "yyyy-MM-dd HH:mm"))
 
 
 def jsonable(value: Any) -> Any:
@@ -74,7 +107,9 @@ def safe_next(target: str | None, default: str) -> str:
 
 def registry_doc(session: Session) -> list[dict[str, Any]]:
     """The registry as the TOML export's institution list (plain dicts, editable)."""
-    return tomllib.loads(export_registry(session)).get("institution", [])
+    institutions: list[dict[str, Any]] = tomllib.loads(export_registry(session)).get(
+        "institution", [])
+    return institutions
 
 
 def _parse_doc(session: Session, doc: list[dict[str, Any]]
@@ -112,5 +147,5 @@ def find_item(doc: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
     return next((item for item in doc if item.get("code") == code), None)
 
 
-def init_admin_templates(app: Flask) -> None:
+def init_admin_templates(app: App) -> None:
     app.jinja_env.filters.setdefault("admin_time", admin_time)

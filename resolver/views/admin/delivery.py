@@ -14,15 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from resolver.accounts.auth import audit, login_required
 from resolver.linking.models import DELIVERY_STATUSES, DeliveryRequest
 from resolver.registry.models import Institution
-from resolver.views.admin.kb import scope_code
-from resolver.web import store
+from resolver.views.admin.auth import audit, login_required
+from resolver.views.admin.common import scope_code
+from resolver.web import services
 
 bp = Blueprint("admin_delivery", __name__, url_prefix="/admin/delivery")
 
@@ -34,8 +35,9 @@ MAX_AUTHORS = 3
 # --- pure helpers -----------------------------------------------------------------------------
 
 def status_label(status: str) -> str:
-    return {"new": _("new"), "in progress": _("in progress"), "delivered": _("delivered"),
-            "refused": _("refused")}.get(status, status)
+    labels = {"new": _("new"), "in progress": _("in progress"), "delivered": _("delivered"),
+              "refused": _("refused")}
+    return str(labels.get(status, status))
 
 
 def cite(c: Mapping[str, Any]) -> str:
@@ -98,7 +100,7 @@ def _scoped(query: Any, only: str | None) -> Any:
 
 @bp.get("")
 @login_required
-def queue():  # type: ignore[no-untyped-def]
+def queue() -> ResponseReturnValue:
     only = scope_code()
     status = request.args.get("status", "open")
     if status not in (*DELIVERY_STATUSES, "open", "all"):
@@ -108,7 +110,7 @@ def queue():  # type: ignore[no-untyped-def]
         query = query.where(DeliveryRequest.status.in_(OPEN_STATUSES))
     elif status != "all":
         query = query.where(DeliveryRequest.status == status)
-    session = store.session()
+    session = services.session()
     rows = session.scalars(query.order_by(DeliveryRequest.created_at, DeliveryRequest.id)
                            .limit(500)).all()
     counts = dict(session.execute(_scoped(
@@ -120,7 +122,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 
 def _request_or_404(req_id: int) -> DeliveryRequest:
-    req = store.session().get(DeliveryRequest, req_id)
+    req = services.session().get(DeliveryRequest, req_id)
     only = scope_code()
     # 404 rather than 403 for another institution's request: its existence is private too
     if req is None or (only is not None and req.institution != only):
@@ -130,9 +132,9 @@ def _request_or_404(req_id: int) -> DeliveryRequest:
 
 @bp.get("/<int:req_id>")
 @login_required
-def detail(req_id: int):  # type: ignore[no-untyped-def]
+def detail(req_id: int) -> ResponseReturnValue:
     req = _request_or_404(req_id)
-    inst = store.session().scalar(select(Institution).where(
+    inst = services.session().scalar(select(Institution).where(
         Institution.code == (req.institution or "")))
     emails = {
         "vi": email_text(req, "vi", inst.name_vi if inst else ""),
@@ -145,14 +147,14 @@ def detail(req_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:req_id>/status")
 @login_required
-def set_status(req_id: int):  # type: ignore[no-untyped-def]
+def set_status(req_id: int) -> ResponseReturnValue:
     req = _request_or_404(req_id)
     new = request.form.get("status", "")
     if new not in DELIVERY_STATUSES:
         abort(400)
     before = req.status
     if new != before:
-        session = store.session()
+        session = services.session()
         req.status = new
         inst_id = session.scalar(select(Institution.id).where(
             Institution.code == (req.institution or "")))

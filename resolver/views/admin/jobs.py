@@ -22,17 +22,12 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from resolver.accounts.auth import (
-    audit,
-    current_user,
-    institution_scope,
-    login_required,
-    require_institution,
-)
+from resolver.accounts.auth import institution_scope
 from resolver.db.base import utcnow
 from resolver.harvesting.models import (
     ACTIVE_STATUSES,
@@ -49,10 +44,12 @@ from resolver.harvesting.queue import (
     last_started,
     request_cancel,
 )
-from resolver.harvesting.schedule import next_run
 from resolver.registry.models import Repository
-from resolver.views.admin.common import admin_time, job_queue
-from resolver.web import store
+from resolver.registry.schedule import next_run
+from resolver.views.admin.auth import audit, current_user, login_required, require_institution
+from resolver.views.admin.common import admin_time
+from resolver.web import services
+from resolver.web.services import job_queue
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 log = logging.getLogger("lienhop.admin")
@@ -81,11 +78,11 @@ def _scoped_repositories() -> list[Repository]:
     scope = institution_scope(user)
     if scope is not None:
         query = query.where(Repository.institution_id == scope)
-    return list(store.session().scalars(query))
+    return list(services.session().scalars(query))
 
 
 def repository_health(repo: Repository, now: dt.datetime) -> dict[str, Any]:
-    session = store.session()
+    session = services.session()
     last = session.scalar(select(HarvestRun).where(HarvestRun.repository_id == repo.id)
                           .order_by(HarvestRun.id.desc()).limit(1))
     failed_job = session.scalar(select(HarvestJob).where(
@@ -111,14 +108,14 @@ def repository_health(repo: Repository, now: dt.datetime) -> dict[str, Any]:
 
 @bp.get("/repositories")
 @login_required
-def repositories():  # type: ignore[no-untyped-def]
+def repositories() -> ResponseReturnValue:
     now = utcnow()
     rows = [repository_health(r, now) for r in _scoped_repositories()]
     return render_template("admin/repositories.html", rows=rows)
 
 
 def _repository_or_404(code: str) -> Repository:
-    repo = store.session().scalar(select(Repository).where(Repository.code == code))
+    repo = services.session().scalar(select(Repository).where(Repository.code == code))
     if repo is None:
         abort(404)
     return repo
@@ -126,7 +123,7 @@ def _repository_or_404(code: str) -> Repository:
 
 @bp.post("/repositories/<code>/harvest")
 @login_required
-def harvest_now(code: str):  # type: ignore[no-untyped-def]
+def harvest_now(code: str) -> ResponseReturnValue:
     repo = _repository_or_404(code)
     require_institution(repo.institution_id)
     kind = request.form.get("kind", "incremental")
@@ -140,7 +137,7 @@ def harvest_now(code: str):  # type: ignore[no-untyped-def]
         if back.isdigit():
             return redirect(url_for("admin_jobs.job", job_id=int(back)))
         return redirect(url_for("admin_jobs.repositories"))
-    session = store.session()
+    session = services.session()
     user = current_user()
     assert user is not None
     try:
@@ -165,7 +162,7 @@ def harvest_now(code: str):  # type: ignore[no-untyped-def]
 
 
 def _job_or_404(job_id: int) -> HarvestJob:
-    job = store.session().get(HarvestJob, job_id)
+    job = services.session().get(HarvestJob, job_id)
     if job is None:
         abort(404)
     require_institution(job.repository.institution_id)
@@ -213,7 +210,7 @@ def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any
 
 @bp.get("/jobs")
 @login_required
-def jobs():  # type: ignore[no-untyped-def]
+def jobs() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = (select(HarvestJob).join(Repository).options(selectinload(HarvestJob.repository))
@@ -221,27 +218,27 @@ def jobs():  # type: ignore[no-untyped-def]
     scope = institution_scope(user)
     if scope is not None:
         query = query.where(Repository.institution_id == scope)
-    return render_template("admin/jobs.html", jobs=store.session().scalars(query).all())
+    return render_template("admin/jobs.html", jobs=services.session().scalars(query).all())
 
 
 @bp.get("/jobs/<int:job_id>")
 @login_required
-def job(job_id: int):  # type: ignore[no-untyped-def]
+def job(job_id: int) -> ResponseReturnValue:
     found = _job_or_404(job_id)
     return render_template("admin/job.html", job=found, s=job_status(found))
 
 
 @bp.get("/jobs/<int:job_id>/status.json")
 @login_required
-def job_json(job_id: int):  # type: ignore[no-untyped-def]
+def job_json(job_id: int) -> ResponseReturnValue:
     return jsonify(job_status(_job_or_404(job_id)))
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
 @login_required
-def job_cancel(job_id: int):  # type: ignore[no-untyped-def]
+def job_cancel(job_id: int) -> ResponseReturnValue:
     found = _job_or_404(job_id)
-    session = store.session()
+    session = services.session()
     was = found.status
     if request_cancel(session, found):
         audit("job.cancel", f"job:{found.id}", {"repository": found.repository.code,

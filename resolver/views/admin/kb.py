@@ -1,7 +1,7 @@
 """``/admin/kb``: the knowledge base by form: packages, titles and coverage, KBART upload,
 entitlements, link templates, resolver settings (proxy prefixes), open platforms, link check.
 
-Changes go through the same functions as ``lienhop kb`` (:mod:`resolver.kb.storage`), so a file or
+Changes go through the same functions as ``lienhop kb`` (:mod:`resolver.kb.importer`), so a file or
 template refused on the command line is refused here too. Consortium administrators change
 packages, entitlements and platforms; an institution administrator sees their own
 institution's entitlements and keeps its resolver settings (proxy, catalogue).
@@ -12,8 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import re
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from flask import (
     Blueprint,
@@ -25,26 +24,35 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
-from resolver.accounts.auth import (
+from resolver.kb.entitlements import entitle
+from resolver.kb.errors import KbError
+from resolver.kb.importer import REPORT_SAMPLE, import_kbart
+from resolver.kb.linkcheck import DEFAULT_SAMPLE, enqueue_link_check
+from resolver.kb.linktemplates import validate_template
+from resolver.kb.models import PACKAGE_KINDS, Entitlement, KbTitle, LinkCheck, Package
+from resolver.registry.codes import CODE_RE
+from resolver.registry.models import Institution, OpenPlatform, ResolverSettings
+from resolver.views.admin.auth import (
     audit,
     consortium_required,
-    current_user,
-    institution_scope,
     login_required,
     require_institution,
 )
-from resolver.kb.linkcheck import DEFAULT_SAMPLE, enqueue_link_check
-from resolver.kb.models import PACKAGE_KINDS, Entitlement, KbTitle, LinkCheck, Package
-from resolver.kb.storage import REPORT_SAMPLE, KbError, entitle, import_kbart, validate_template
-from resolver.registry.models import Institution, OpenPlatform, ResolverSettings
-from resolver.views.admin.common import job_queue
-from resolver.web import store
+from resolver.views.admin.common import (
+    file_name,
+    institution_choices,
+    scope_code,
+    strip_controls,
+    ui_lang,
+)
+from resolver.web import services
+from resolver.web.services import job_queue
 
 bp = Blueprint("admin_kb", __name__, url_prefix="/admin/kb")
 log = logging.getLogger("lienhop.admin")
@@ -54,35 +62,6 @@ PAGE_SIZE = 100
 #: Changed/added/removed titles and rejected rows the import report names before
 #: summarising (``lienhop kb import`` lists every rejected row).
 REPORT_LINES = REPORT_SAMPLE
-#: Matches no institution code (codes have no spaces), for an institution administrator
-#: whose institution was removed: they see nothing rather than everything.
-NO_INSTITUTION = " none "
-
-
-# --- shared with admin_usage and admin_delivery -------------------------------------------------
-
-def scope_code() -> str | None:
-    """None for a consortium administrator, else the code of the user's own institution."""
-    user = current_user()
-    assert user is not None
-    scope = institution_scope(user)
-    if scope is None:
-        return None
-    code = store.session().scalar(select(Institution.code).where(Institution.id == scope))
-    return code or NO_INSTITUTION
-
-
-def ui_lang() -> str:
-    """The page's language, ``vi`` or ``en``, for texts kept in both (reasons, labels)."""
-    return "en" if str(get_locale()) == "en" else "vi"
-
-
-def institution_choices(only: str | None = None) -> list[tuple[str, str]]:
-    """(code, name) of every institution, or of ``only``."""
-    query = select(Institution.code, Institution.name_vi).order_by(Institution.code)
-    if only is not None:
-        query = query.where(Institution.code == only)
-    return [(c, n) for c, n in store.session().execute(query)]
 
 
 def parse_date(value: str | None) -> tuple[dt.date | None, bool]:
@@ -97,14 +76,14 @@ def parse_date(value: str | None) -> tuple[dt.date | None, bool]:
 
 
 def _institution_or_404(code: str) -> Institution:
-    inst = store.session().scalar(select(Institution).where(Institution.code == code))
+    inst = services.session().scalar(select(Institution).where(Institution.code == code))
     if inst is None:
         abort(404)
     return inst
 
 
 def _package_or_404(code: str) -> Package:
-    pkg = store.session().scalar(select(Package).where(Package.code == code))
+    pkg = services.session().scalar(select(Package).where(Package.code == code))
     if pkg is None:
         abort(404)
     return pkg
@@ -114,8 +93,8 @@ def _package_or_404(code: str) -> Package:
 
 @bp.get("/packages")
 @consortium_required
-def packages():  # type: ignore[no-untyped-def]
-    session = store.session()
+def packages() -> ResponseReturnValue:
+    session = services.session()
     counts = dict(session.execute(select(KbTitle.package_id, func.count())
                                   .group_by(KbTitle.package_id)).all())
     grants = dict(session.execute(select(Entitlement.package_id, func.count())
@@ -136,8 +115,8 @@ def _package_form(pkg: Package) -> dict[str, Any]:
             "article_template": pkg.article_template, "title_template": pkg.title_template}
 
 
-def _render_package(pkg: Package, problems: list[str] | None = None) -> Any:
-    session = store.session()
+def _render_package(pkg: Package, problems: list[str] | None = None) -> ResponseReturnValue:
+    session = services.session()
     q = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = select(KbTitle).where(KbTitle.package_id == pkg.id)
@@ -162,13 +141,13 @@ def _render_package(pkg: Package, problems: list[str] | None = None) -> Any:
 
 @bp.get("/packages/<code>")
 @consortium_required
-def package(code: str):  # type: ignore[no-untyped-def]
+def package(code: str) -> ResponseReturnValue:
     return _render_package(_package_or_404(code))
 
 
 @bp.post("/packages/<code>")
 @consortium_required
-def package_save(code: str):  # type: ignore[no-untyped-def]
+def package_save(code: str) -> ResponseReturnValue:
     pkg = _package_or_404(code)
     problems = []
     kind = request.form.get("kind", "")
@@ -192,7 +171,7 @@ def package_save(code: str):  # type: ignore[no-untyped-def]
     pkg.title_template = templates["title_template"]
     audit("kb.package.update", f"package:{pkg.code}",
           {"before": before, "after": _package_form_values(pkg)})
-    store.session().commit()
+    services.session().commit()
     flash(_("Package %(code)s saved.", code=pkg.code))
     return redirect(url_for("admin_kb.package", code=pkg.code))
 
@@ -203,17 +182,6 @@ def _package_form_values(pkg: Package) -> dict[str, str]:
 
 
 # --- KBART upload -------------------------------------------------------------------------------
-
-#: Control characters (NUL among them, which no database keeps in text) and the
-#: bidirectional overrides: never part of a file name or a package name worth keeping.
-_CONTROL = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-
-def file_name(file: FileStorage | None, default: str) -> str:
-    """An uploaded file's name as sent, cleaned of control characters and cut to 200."""
-    name = _CONTROL.sub("", (file.filename or "") if file else "").strip()[:200]
-    return name or default
-
 
 def upload_size(file: FileStorage | None) -> int:
     """Bytes of an uploaded file, measured without reading it into memory."""
@@ -228,7 +196,7 @@ def upload_size(file: FileStorage | None) -> int:
 
 @bp.route("/upload", methods=["GET", "POST"])
 @consortium_required
-def upload():  # type: ignore[no-untyped-def]
+def upload() -> ResponseReturnValue:
     problems: list[str] = []
     report = None
     refused: KbError | None = None
@@ -249,15 +217,16 @@ def upload():  # type: ignore[no-untyped-def]
             problems.append(_("The file is larger than %(size)s MB.", size=f"{limit_mb:g}"))
         if kind is not None and kind not in PACKAGE_KINDS:
             problems.append(_("Choose subscription or open."))
-        session = store.session()
+        session = services.session()
         if not problems:
             assert file is not None
             name = file_name(file, "upload.tsv")
-            title = _CONTROL.sub("", request.form.get("name", "")).strip()[:300]
+            title = strip_controls(request.form.get("name", "")).strip()[:300]
             try:
                 # Read from the uploaded stream (spooled to disk by Werkzeug): a 200 MB
                 # file is never held whole in memory.
-                report = import_kbart(session, code, file.stream, kind=kind, source=name,
+                stream = cast(BinaryIO, file.stream)  # werkzeug types it IO[bytes]
+                report = import_kbart(session, code, stream, kind=kind, source=name,
                                       name=title or None,
                                       strict=request.form.get("strict") == "on")
             except KbError as exc:
@@ -283,7 +252,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 @bp.get("/entitlements")
 @login_required
-def entitlements():  # type: ignore[no-untyped-def]
+def entitlements() -> ResponseReturnValue:
     only = scope_code()
     chosen = request.args.get("institution", "").strip() or None
     if only is not None:
@@ -293,12 +262,12 @@ def entitlements():  # type: ignore[no-untyped-def]
              .order_by(Institution.code, Package.code, Entitlement.start))
     if chosen is not None:
         query = query.where(Institution.code == chosen)
-    rows = store.session().scalars(query).all()
+    rows = services.session().scalars(query).all()
     today = dt.date.today()
     return render_template(
         "admin/kb_entitlements.html", rows=rows, today=today, chosen=chosen,
         consortium=only is None, institutions=institution_choices(only),
-        packages=store.session().scalars(select(Package.code).order_by(Package.code)).all(),
+        packages=services.session().scalars(select(Package.code).order_by(Package.code)).all(),
         form=request.form if request.method == "POST" else {})
 
 
@@ -318,7 +287,7 @@ def _entitlement_state_filter(e: Entitlement, today: dt.date) -> str:
 
 @bp.post("/entitlements")
 @consortium_required
-def entitlement_add():  # type: ignore[no-untyped-def]
+def entitlement_add() -> ResponseReturnValue:
     package_code = request.form.get("package", "")
     inst_code = request.form.get("institution", "")
     start, ok_start = parse_date(request.form.get("start"))
@@ -326,7 +295,7 @@ def entitlement_add():  # type: ignore[no-untyped-def]
     if not (ok_start and ok_end):
         flash(_("Dates are written YYYY-MM-DD; nothing was changed."), "error")
         return redirect(url_for("admin_kb.entitlements"))
-    session = store.session()
+    session = services.session()
     try:
         grant = entitle(session, package_code, inst_code, start, end)
     except KbError as exc:
@@ -345,8 +314,8 @@ def entitlement_add():  # type: ignore[no-untyped-def]
 
 @bp.post("/entitlements/<int:grant_id>/delete")
 @consortium_required
-def entitlement_delete(grant_id: int):  # type: ignore[no-untyped-def]
-    session = store.session()
+def entitlement_delete(grant_id: int) -> ResponseReturnValue:
+    session = services.session()
     grant = session.get(Entitlement, grant_id)
     if grant is None:
         abort(404)
@@ -365,7 +334,7 @@ def entitlement_delete(grant_id: int):  # type: ignore[no-untyped-def]
 # --- resolver settings (proxy prefix, catalogue, redirect default) -------------------------------
 
 def _settings_rows(only: str | None) -> list[tuple[Institution, ResolverSettings | None]]:
-    session = store.session()
+    session = services.session()
     query = select(Institution).order_by(Institution.code)
     if only is not None:
         query = query.where(Institution.code == only)
@@ -390,21 +359,21 @@ def settings_problems(form: Any) -> list[str]:
 
 @bp.get("/settings")
 @login_required
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     return render_template("admin/kb_settings.html", rows=_settings_rows(scope_code()),
                            problems=[], failed="")
 
 
 @bp.post("/settings/<code>")
 @login_required
-def settings_save(code: str):  # type: ignore[no-untyped-def]
+def settings_save(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     require_institution(inst.id)
     problems = settings_problems(request.form)
     if problems:
         return render_template("admin/kb_settings.html", rows=_settings_rows(scope_code()),
                                problems=problems, failed=code), 422
-    session = store.session()
+    session = services.session()
     row = session.get(ResolverSettings, inst.id)
     before = None
     if row is None:
@@ -432,18 +401,16 @@ def _settings_values(row: ResolverSettings) -> dict[str, Any]:
 
 @bp.get("/platforms")
 @consortium_required
-def platforms():  # type: ignore[no-untyped-def]
-    rows = store.session().scalars(select(OpenPlatform).order_by(OpenPlatform.position,
+def platforms() -> ResponseReturnValue:
+    rows = services.session().scalars(select(OpenPlatform).order_by(OpenPlatform.position,
                                                                   OpenPlatform.code)).all()
     return render_template("admin/kb_platforms.html", rows=rows, problems=[], form={})
 
 
 @bp.post("/platforms")
 @consortium_required
-def platform_save():  # type: ignore[no-untyped-def]
-    from resolver.kb.storage import CODE_RE
-
-    session = store.session()
+def platform_save() -> ResponseReturnValue:
+    session = services.session()
     form = request.form
     code = form.get("code", "").strip().lower()
     name = form.get("name", "").strip()[:200]
@@ -489,8 +456,8 @@ def platform_save():  # type: ignore[no-untyped-def]
 
 @bp.get("/linkcheck")
 @consortium_required
-def linkcheck():  # type: ignore[no-untyped-def]
-    rows = store.session().scalars(select(LinkCheck).order_by(LinkCheck.package,
+def linkcheck() -> ResponseReturnValue:
+    rows = services.session().scalars(select(LinkCheck).order_by(LinkCheck.package,
                                                               LinkCheck.id)).all()
     return render_template("admin/kb_linkcheck.html", rows=rows,
                            dead=[r for r in rows if not r.ok], sample=DEFAULT_SAMPLE)
@@ -498,14 +465,14 @@ def linkcheck():  # type: ignore[no-untyped-def]
 
 @bp.post("/linkcheck")
 @consortium_required
-def linkcheck_start():  # type: ignore[no-untyped-def]
+def linkcheck_start() -> ResponseReturnValue:
     package_code = request.form.get("package", "").strip() or None
     per_package = request.form.get("per_package", DEFAULT_SAMPLE, type=int) or DEFAULT_SAMPLE
     per_package = max(1, min(per_package, 100))
     packages = [package_code] if package_code else None
     # End this request's read transaction first: with the queue in immediate mode (tests)
     # the check writes from another connection, which SQLite would refuse meanwhile.
-    store.session().commit()
+    services.session().commit()
     try:
         task_id = enqueue_link_check(job_queue(), packages, per_package)
     except Exception:  # the queue is down (or has no huey): say so, change nothing
@@ -514,6 +481,6 @@ def linkcheck_start():  # type: ignore[no-untyped-def]
         return redirect(url_for("admin_kb.linkcheck"))
     audit("kb.linkcheck", f"package:{package_code or '*'}",
           {"per_package": per_package, "task": task_id})
-    store.session().commit()
+    services.session().commit()
     flash(_("Link check queued; results appear here when the worker has run it."))
     return redirect(url_for("admin_kb.linkcheck"))

@@ -8,7 +8,7 @@ repositories of their own institution only.
 
 Campus ranges decide whose entitlements and proxy a user gets, so an institution
 administrator's new range waits (``pending_ip_range``) until a consortium administrator
-approves it, and may be no wider than :data:`resolver.registry.toml_file.INSTITUTION_ADMIN_RULE`.
+approves it, and may be no wider than :data:`resolver.registry.ranges.INSTITUTION_ADMIN_RULE`.
 Removing a range takes effect at once: giving addresses up claims nobody's.
 """
 
@@ -29,30 +29,30 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from resolver.accounts.auth import (
-    audit,
-    consortium_required,
-    current_user,
-    institution_scope,
-    is_consortium,
-    login_required,
-    require_institution,
-)
-from resolver.harvesting.schedule import schedule_problem
+from resolver.accounts.auth import institution_scope, is_consortium
 from resolver.registry.models import STATUSES, Institution, PendingIpRange, Repository
-from resolver.registry.toml_file import (
+from resolver.registry.ranges import (
     CONSORTIUM_RULE,
     INSTITUTION_ADMIN_RULE,
     Network,
     RangeRule,
-    oai_url_problem,
     overlapping_pairs,
     special_block,
+)
+from resolver.registry.schedule import schedule_problem
+from resolver.registry.toml_file import oai_url_problem
+from resolver.views.admin.auth import (
+    audit,
+    consortium_required,
+    current_user,
+    login_required,
+    require_institution,
 )
 from resolver.views.admin.common import (
     apply_doc,
@@ -62,13 +62,13 @@ from resolver.views.admin.common import (
     registry_doc,
     safe_next,
 )
-from resolver.web import store
+from resolver.web import services
 
 bp = Blueprint("admin_registry", __name__, url_prefix="/admin")
 
 
 def _institution_or_404(code: str) -> Institution:
-    inst = store.session().scalar(
+    inst = services.session().scalar(
         select(Institution).options(selectinload(Institution.ip_ranges),
                                     selectinload(Institution.repositories))
         .where(Institution.code == code))
@@ -80,7 +80,7 @@ def _institution_or_404(code: str) -> Institution:
 def _save(doc: list[dict[str, Any]], action: str, obj: str, code: str,
           before: dict[str, Any] | None, extra: dict[str, Any] | None = None) -> list[str]:
     """Validate and apply ``doc``; audit and commit on success, roll back on problems."""
-    session = store.session()
+    session = services.session()
     problems = apply_doc(session, doc)
     if problems:
         session.rollback()
@@ -98,14 +98,14 @@ def _pending(institution_id: int | None = None) -> list[PendingIpRange]:
              .order_by(PendingIpRange.requested_at, PendingIpRange.id))
     if institution_id is not None:
         query = query.where(PendingIpRange.institution_id == institution_id)
-    return list(store.session().scalars(query))
+    return list(services.session().scalars(query))
 
 
 # --- institutions --------------------------------------------------------------------------
 
 @bp.get("/institutions")
 @login_required
-def institutions():  # type: ignore[no-untyped-def]
+def institutions() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     query = (select(Institution).options(selectinload(Institution.ip_ranges),
@@ -118,9 +118,9 @@ def institutions():  # type: ignore[no-untyped-def]
         PendingIpRange.institution_id)
     if scope is not None:
         counts = counts.where(PendingIpRange.institution_id == scope)
-    pending = dict(store.session().execute(counts).all())
+    pending = dict(services.session().execute(counts).all())
     return render_template("admin/institutions.html",
-                           institutions=store.session().scalars(query).all(),
+                           institutions=services.session().scalars(query).all(),
                            pending=pending, pending_total=sum(pending.values()))
 
 
@@ -154,11 +154,11 @@ def _form_values(inst: Institution | None) -> dict[str, Any]:
 
 @bp.route("/institutions/new", methods=["GET", "POST"])
 @consortium_required
-def institution_new():  # type: ignore[no-untyped-def]
+def institution_new() -> ResponseReturnValue:
     problems: list[str] = []
     if request.method == "POST":
         code = request.form.get("code", "").strip()
-        doc = registry_doc(store.session())
+        doc = registry_doc(services.session())
         if find_item(doc, code) is not None:
             problems = [_("There is already an institution with this code.")]
         else:
@@ -175,7 +175,7 @@ def institution_new():  # type: ignore[no-untyped-def]
 
 
 def _render_institution(inst: Institution, problems: list[str] | None = None,
-                        section: str = "") -> Any:
+                        section: str = "") -> ResponseReturnValue:
     status = 422 if problems else 200
     consortium = is_consortium(current_user())
     return render_template("admin/institution.html", inst=inst, problems=problems or [],
@@ -187,19 +187,19 @@ def _render_institution(inst: Institution, problems: list[str] | None = None,
 
 @bp.get("/institutions/<code>")
 @login_required
-def institution(code: str):  # type: ignore[no-untyped-def]
+def institution(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     require_institution(inst.id)
     return _render_institution(inst)
 
 
-def _editable(code: str) -> tuple[dict, dict, dict]:
+def _editable(code: str) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """The whole registry document, this institution's entry in it, and a copy for the audit.
 
     Edits go through the registry document so that the TOML import's validation (overlapping
     ranges, schedules...) judges them too.
     """
-    doc = registry_doc(store.session())
+    doc = registry_doc(services.session())
     item = find_item(doc, code)
     assert item is not None  # the caller checked the institution exists
     return doc, item, copy.deepcopy(item)
@@ -207,7 +207,7 @@ def _editable(code: str) -> tuple[dict, dict, dict]:
 
 @bp.post("/institutions/<code>")
 @consortium_required
-def institution_save(code: str):  # type: ignore[no-untyped-def]
+def institution_save(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     doc, item, before = _editable(code)
     _apply_institution_form(item, request.form)
@@ -261,7 +261,7 @@ def _request_ranges(inst: Institution, doc: list[dict[str, Any]], item: dict[str
     Checked now, with this institution's waiting ranges counted, so that a request the
     consortium cannot approve is refused while its author is still on the page.
     """
-    session = store.session()
+    session = services.session()
     waiting = _pending()
     mine = [p.cidr for p in waiting if p.institution_id == inst.id]
     in_force = list(item.get("ip_ranges", []))
@@ -296,7 +296,7 @@ def _request_ranges(inst: Institution, doc: list[dict[str, Any]], item: dict[str
 
 @bp.post("/institutions/<code>/ranges")
 @login_required
-def range_add(code: str):  # type: ignore[no-untyped-def]
+def range_add(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     require_institution(inst.id)
     consortium = is_consortium(current_user())
@@ -314,7 +314,7 @@ def range_add(code: str):  # type: ignore[no-untyped-def]
     else:
         problems = _request_ranges(inst, doc, item, new)
     if problems:
-        store.session().rollback()
+        services.session().rollback()
         return _render_institution(_institution_or_404(code), problems, "ranges")
     flash(_("IP range added.") if consortium else
           _("IP range saved. It takes effect once a consortium administrator approves it."))
@@ -322,7 +322,7 @@ def range_add(code: str):  # type: ignore[no-untyped-def]
 
 
 def _pending_or_404(inst: Institution, cidr: str) -> PendingIpRange:
-    pending = store.session().scalar(select(PendingIpRange).where(
+    pending = services.session().scalar(select(PendingIpRange).where(
         PendingIpRange.institution_id == inst.id, PendingIpRange.cidr == cidr))
     if pending is None:
         abort(404)
@@ -334,20 +334,20 @@ def _request_details(pending: PendingIpRange) -> dict[str, Any]:
             "requested_at": pending.requested_at.isoformat(timespec="seconds")}
 
 
-def _back_to(code: str) -> Any:
+def _back_to(code: str) -> ResponseReturnValue:
     default = url_for("admin_registry.institution", code=code) + "#ranges"
     return redirect(safe_next(request.form.get("next"), default))
 
 
 @bp.get("/ranges/pending")
 @consortium_required
-def pending_ranges():  # type: ignore[no-untyped-def]
+def pending_ranges() -> ResponseReturnValue:
     return render_template("admin/pending_ranges.html", pending=_pending())
 
 
 @bp.post("/institutions/<code>/ranges/approve")
 @consortium_required
-def range_approve(code: str):  # type: ignore[no-untyped-def]
+def range_approve(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     pending = _pending_or_404(inst, request.form.get("cidr", ""))
     details = _request_details(pending)
@@ -363,20 +363,20 @@ def range_approve(code: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/institutions/<code>/ranges/reject")
 @consortium_required
-def range_reject(code: str):  # type: ignore[no-untyped-def]
+def range_reject(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     pending = _pending_or_404(inst, request.form.get("cidr", ""))
     details = _request_details(pending)
-    store.session().delete(pending)
+    services.session().delete(pending)
     audit("range.reject", f"institution:{code}", details, institution_id=inst.id)
-    store.session().commit()
+    services.session().commit()
     flash(_("IP range %(cidr)s rejected.", cidr=details["cidr"]))
     return _back_to(code)
 
 
 @bp.post("/institutions/<code>/ranges/delete")
 @login_required
-def range_delete(code: str):  # type: ignore[no-untyped-def]
+def range_delete(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     require_institution(inst.id)
     doc, item, before = _editable(code)
@@ -385,8 +385,8 @@ def range_delete(code: str):  # type: ignore[no-untyped-def]
         pending = _pending_or_404(inst, cidr)
         audit("ip_range.withdraw", f"institution:{code}", _request_details(pending),
               institution_id=inst.id)
-        store.session().delete(pending)
-        store.session().commit()
+        services.session().delete(pending)
+        services.session().commit()
         flash(_("IP range withdrawn."))
         return redirect(url_for("admin_registry.institution", code=code) + "#ranges")
     item["ip_ranges"] = [r for r in item["ip_ranges"] if r != cidr]
@@ -437,7 +437,7 @@ def _repo_form_values(repo: Repository | None) -> dict[str, Any]:
 
 @bp.route("/institutions/<code>/repositories/new", methods=["GET", "POST"])
 @login_required
-def repository_new(code: str):  # type: ignore[no-untyped-def]
+def repository_new(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     require_institution(inst.id)
     problems: list[str] = []
@@ -457,12 +457,12 @@ def repository_new(code: str):  # type: ignore[no-untyped-def]
 
 
 def _repo_and_item(rcode: str) -> tuple[Repository, list[dict[str, Any]], dict[str, Any]]:
-    repo = store.session().scalar(select(Repository).options(
+    repo = services.session().scalar(select(Repository).options(
         selectinload(Repository.institution)).where(Repository.code == rcode))
     if repo is None:
         abort(404)
     require_institution(repo.institution_id)
-    doc = registry_doc(store.session())
+    doc = registry_doc(services.session())
     item = find_item(doc, repo.institution.code)
     assert item is not None
     return repo, doc, item
@@ -470,7 +470,7 @@ def _repo_and_item(rcode: str) -> tuple[Repository, list[dict[str, Any]], dict[s
 
 @bp.route("/repositories/<rcode>/edit", methods=["GET", "POST"])
 @login_required
-def repository_edit(rcode: str):  # type: ignore[no-untyped-def]
+def repository_edit(rcode: str) -> ResponseReturnValue:
     repo, doc, item = _repo_and_item(rcode)
     inst = repo.institution
     problems: list[str] = []
@@ -492,7 +492,7 @@ def repository_edit(rcode: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/repositories/<rcode>/delete")
 @login_required
-def repository_delete(rcode: str):  # type: ignore[no-untyped-def]
+def repository_delete(rcode: str) -> ResponseReturnValue:
     repo, doc, item = _repo_and_item(rcode)
     inst_code = repo.institution.code
     before = copy.deepcopy(item)

@@ -1,87 +1,49 @@
 """``/admin/usage``: usage and cost reports (chart, table, CSV), COUNTER uploads, costs.
 
 Reports are :data:`resolver.usage.reports.REPORTS`, run over a period of months. A consortium
-administrator sees every institution; an institution administrator sees the same reports
-restricted to their own institution (the filter is applied in the query, not by hiding
-rows afterwards), and not the package-wide cost reports, whose costs and downloads are the
-whole consortium's. Charts are inline SVG from :mod:`resolver.usage.charts`; every report has a
-CSV download of exactly the rows the page shows.
+administrator sees every institution; an institution administrator sees every report not
+marked consortium-only there (:func:`resolver.usage.reports.reports_for`), restricted to their
+own institution (the filter is applied in the query, not by hiding rows afterwards). Charts
+are inline SVG from :mod:`resolver.usage.charts`; every report has a CSV download of exactly
+the rows the page shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from resolver.accounts.auth import audit, login_required
 from resolver.kb.models import Package
-from resolver.kb.storage import CODE_RE
+from resolver.registry.codes import CODE_RE
 from resolver.registry.models import Institution
-from resolver.usage import reports as usage
 from resolver.usage.charts import bar_chart, line_chart
+from resolver.usage.costs import CostMonth, set_cost
 from resolver.usage.counter import FIRST_MONTH, CounterError, last_month, parse_counter
+from resolver.usage.counter_import import CounterImportError, import_counter
 from resolver.usage.models import CURRENCIES, CounterImport, PackageCost
-from resolver.usage.reports import KIND_LABELS, OUTCOME_LABELS, REPORTS, CostMonth, Table, to_table
+from resolver.usage.reports import REPORTS, reports_for, to_table
 from resolver.usage.rollup import add_months, month_start, months_between
-from resolver.views.admin.kb import file_name, institution_choices, scope_code
-from resolver.views.admin.kb import ui_lang as lang
-from resolver.web import store
+from resolver.usage.tables import KIND_LABELS, OUTCOME_LABELS, Table, csv_bytes, pivot
+from resolver.views.admin.auth import audit, login_required
+from resolver.views.admin.common import file_name, institution_choices, scope_code
+from resolver.views.admin.common import ui_lang as lang
+from resolver.web import services
 
 bp = Blueprint("admin_usage", __name__, url_prefix="/admin/usage")
 
-#: Reports of whole packages across the consortium: not shown to institution administrators.
-CONSORTIUM_ONLY = frozenset({"cost-per-download", "cost-per-download-monthly"})
 #: Longest period a page draws: a decade of months is already a wide chart.
 MAX_MONTHS = 120
 MAX_UPLOAD = 20 * 1024 * 1024
 #: Problems of a refused COUNTER file the page lists (the command line lists 20).
 PROBLEM_LINES = 50
-
-Runner = Callable[[Session, dt.date, dt.date, list[str]], list[Any]]
-
-
-def _member_cost(monthly: bool) -> Runner:
-    def run(s: Session, a: dt.date, b: dt.date, only: list[str]) -> list[Any]:
-        years = list(range(a.year, b.year + 1))
-        rows = (usage.cost_per_download_monthly(s, years=years, by="institution", until=b)
-                if monthly else usage.cost_per_download_yearly(s, years=years, by="institution"))
-        return [r for r in rows if r.institution in only]
-    return run
-
-
-#: The institution-restricted version of every report an institution administrator sees.
-SCOPED: dict[str, Runner] = {
-    "clicks-by-package": lambda s, a, b, only: usage.clicks(
-        s, start=a, end=b, by=("package",), institutions=only),
-    "clicks-by-institution": lambda s, a, b, only: usage.clicks(
-        s, start=a, end=b, by=("institution",), institutions=only),
-    "clicks-by-kind": lambda s, a, b, only: usage.clicks(
-        s, start=a, end=b, by=("kind",), institutions=only),
-    "clicks-detail": lambda s, a, b, only: usage.clicks(
-        s, start=a, end=b, by=("institution", "package", "kind"), institutions=only),
-    "requests": lambda s, a, b, only: usage.requests(
-        s, start=a, end=b, by=("kind",), institutions=only),
-    "requests-by-institution": lambda s, a, b, only: usage.requests(
-        s, start=a, end=b, by=("institution",), institutions=only),
-    "turnaways": lambda s, a, b, only: usage.turnaways(
-        s, start=a, end=b, by=("package",), institutions=only),
-    "turnaways-by-institution": lambda s, a, b, only: usage.turnaways(
-        s, start=a, end=b, by=("institution",), institutions=only),
-    "downloads-by-package": lambda s, a, b, only: usage.counter_downloads(
-        s, start=a, end=b, by=("package",), institutions=only),
-    "downloads-by-institution": lambda s, a, b, only: usage.counter_downloads(
-        s, start=a, end=b, by=("institution",), institutions=only),
-    "cost-per-download-member": _member_cost(False),
-    "cost-per-download-member-monthly": _member_cost(True),
-}
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -112,15 +74,14 @@ def period(start: str | None, end: str | None, today: dt.date) -> tuple[dt.date,
 
 
 def visible_reports(inst: str | None) -> list[str]:
-    return [n for n in REPORTS if inst is None or (n in SCOPED and n not in CONSORTIUM_ONLY)]
+    """Names of the reports the administrator of ``inst`` (None: the consortium) sees."""
+    return [spec.name for spec in reports_for(inst)]
 
 
 def report_rows(session: Session, name: str, start: dt.date, end: dt.date,
                 inst: str | None) -> list[Any]:
     """Rows of a report for everyone (``inst`` None) or for one institution only."""
-    if inst is None:
-        return REPORTS[name].run(session, start, end)
-    return SCOPED[name](session, start, end, [inst])
+    return REPORTS[name].run(session, start, end, None if inst is None else [inst])
 
 
 def kind_label(value: str | None, language: str) -> str:
@@ -163,12 +124,12 @@ def chart_for(name: str, rows: list[Any], start: dt.date, end: dt.date, title: s
     """(SVG or '', the month series behind it, its months) for a report's rows."""
     spec = REPORTS[name]
     months = months_between(start, end)
-    if name.endswith("-monthly"):
+    if spec.chart == "line":
         series = cost_series(rows, months)
         return (line_chart(months, series, title=title) if series else ""), {}, months
     if spec.series == "" or not rows:
         return "", {}, months
-    months, counts = usage.pivot(rows, spec.series, start, end)
+    months, counts = pivot(rows, spec.series, start, end)
     if spec.series == "kind":
         counts = {kind_label(k, language): v for k, v in counts.items()}
     return bar_chart(months, counts, title=title), counts, months
@@ -194,13 +155,13 @@ def _scoped_report(name: str) -> tuple[str | None, Table, list[Any], dt.date, dt
     if name not in visible_reports(inst):
         abort(404 if name not in REPORTS else 403)
     start, end = _report_args()
-    rows = report_rows(store.session(), name, start, end, inst)
+    rows = report_rows(services.session(), name, start, end, inst)
     return inst, to_table(name, rows), rows, start, end
 
 
 @bp.get("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> str:
     inst = scope_code()
     start, end = _report_args()
     language = lang()
@@ -212,7 +173,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/reports/<name>")
 @login_required
-def report(name: str):  # type: ignore[no-untyped-def]
+def report(name: str) -> str:
     inst, table, rows, start, end = _scoped_report(name)
     language = lang()
     title = table.label_en if language == "en" else table.label_vi
@@ -230,9 +191,9 @@ def report(name: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/reports/<name>/csv")
 @login_required
-def report_csv(name: str):  # type: ignore[no-untyped-def]
+def report_csv(name: str) -> Response:
     inst, table, _rows, start, end = _scoped_report(name)
-    return Response(usage.csv_bytes(table, lang=lang()), mimetype="text/csv",
+    return Response(csv_bytes(table, lang=lang()), mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="{csv_name(name, start, end, inst)}"'})
 
@@ -240,18 +201,18 @@ def report_csv(name: str):  # type: ignore[no-untyped-def]
 # --- COUNTER uploads ------------------------------------------------------------------------
 
 def _package_codes() -> list[str]:
-    return list(store.session().scalars(select(Package.code).order_by(Package.code)))
+    return list(services.session().scalars(select(Package.code).order_by(Package.code)))
 
 
 def _institution_id(code: str) -> int | None:
-    return store.session().scalar(select(Institution.id).where(Institution.code == code))
+    return services.session().scalar(select(Institution.id).where(Institution.code == code))
 
 
 def _imports(inst: str | None) -> list[CounterImport]:
     query = select(CounterImport).order_by(CounterImport.id.desc()).limit(50)
     if inst is not None:
         query = query.where(CounterImport.institution == inst)
-    return list(store.session().scalars(query))
+    return list(services.session().scalars(query))
 
 
 def _allowed_institution(code: str, inst: str | None) -> bool:
@@ -261,7 +222,7 @@ def _allowed_institution(code: str, inst: str | None) -> bool:
 
 @bp.route("/counter", methods=["GET", "POST"])
 @login_required
-def counter():  # type: ignore[no-untyped-def]
+def counter() -> ResponseReturnValue:
     inst = scope_code()
     problems: list[str] = []
     result = None
@@ -289,12 +250,12 @@ def counter():  # type: ignore[no-untyped-def]
                     problems.append(_("… and %(n)s more problems.",
                                       n=len(exc.problems) - PROBLEM_LINES))
         if report_data is not None:
-            session = store.session()
+            session = services.session()
             name = file_name(upload, "upload")
             try:
-                result = usage.import_counter(session, report_data, institution=code,
+                result = import_counter(session, report_data, institution=code,
                                               package=package, source=name)
-            except usage.CounterImportError as exc:
+            except CounterImportError as exc:
                 session.rollback()
                 problems.append(exc.message_vi if lang() == "vi" else str(exc))
             else:
@@ -318,12 +279,12 @@ def _costs(inst: str | None) -> list[PackageCost]:
                                          PackageCost.institution)
     if inst is not None:
         query = query.where(PackageCost.institution == inst)
-    return list(store.session().scalars(query))
+    return list(services.session().scalars(query))
 
 
 def cost_problems(form: Any, inst: str | None, institutions: set[str]
                   ) -> tuple[dict[str, Any], list[str]]:
-    """Validate the cost form; returns the values for :func:`usage.set_cost` and problems."""
+    """Validate the cost form; returns the values for :func:`set_cost` and problems."""
     problems = []
     package = form.get("package", "").strip().lower()
     if not CODE_RE.match(package):
@@ -353,7 +314,7 @@ def cost_problems(form: Any, inst: str | None, institutions: set[str]
 
 @bp.route("/costs", methods=["GET", "POST"])
 @login_required
-def costs():  # type: ignore[no-untyped-def]
+def costs() -> ResponseReturnValue:
     inst = scope_code()
     problems: list[str] = []
     form: Any = request.form if request.method == "POST" else {
@@ -362,8 +323,8 @@ def costs():  # type: ignore[no-untyped-def]
         choices = {c for c, _name in institution_choices(inst)}
         values, problems = cost_problems(request.form, inst, choices)
         if not problems:
-            session = store.session()
-            usage.set_cost(session, values["package"], values["year"], values["amount"],
+            session = services.session()
+            set_cost(session, values["package"], values["year"], values["amount"],
                            institution=values["institution"], currency=values["currency"],
                            note=values["note"])
             audit("usage.cost_set",

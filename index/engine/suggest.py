@@ -1,4 +1,4 @@
-"""Spelling suggestions ("did you mean") at a bounded cost (Whoosh-specific, private).
+"""Spelling suggestions ("did you mean") at a bounded cost, from a Whoosh index's vocabulary.
 
 Whoosh's ``terms_within`` builds a Levenshtein automaton in pure Python for every unknown
 word and walks the vocabulary with it: a query of 25 random 19-letter words took 4.4 s on
@@ -39,12 +39,11 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-
-from whoosh.searching import Searcher
+from typing import TypeAlias
 
 from index import querylang as qlang
 from index.analysis import exact_form, fold, has_diacritics, nfc, syllables
-from index.engine.whoosh_query import word_groups
+from index.engine.whoosh_types import Reader, Searcher
 from index.spelling import osa_distance
 
 #: Queries with more syllables get no suggestion: a Vietnamese word is one to three of
@@ -72,6 +71,8 @@ _TABLES: dict[tuple[str, str], tuple[_DeleteTable, float]] = {}
 _KEEP_UNUSED = 60.0  # seconds
 _TABLES_LOCK = threading.Lock()
 _stats = threading.local()
+# The table arrays: built in memory (array), or views of a mapped file (memoryview).
+_Ints: TypeAlias = "array[int] | memoryview"
 
 
 def work() -> Counter[str]:
@@ -119,7 +120,8 @@ class _DeleteTable:
     and memory-mapped by readers, so every worker process shares one copy and none builds
     it. A crc32 collision only adds a candidate, which the distance check then drops."""
 
-    def __init__(self, keys, offsets, blob, keep=None):  # type: ignore[no-untyped-def]
+    def __init__(self, keys: _Ints, offsets: _Ints, blob: bytes | memoryview,
+                 keep: mmap.mmap | None = None):
         self.keys, self.offsets, self.blob = keys, offsets, blob
         self._keep = keep  # the mmap behind the views, open as long as the table lives
 
@@ -188,7 +190,7 @@ def _hash(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
 
 
-def _vocabulary(reader, fieldname: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _vocabulary(reader: Reader, fieldname: str) -> list[str]:
     terms = []
     for btext in reader.lexicon(fieldname):
         t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
@@ -203,7 +205,7 @@ def _table_path(directory: Path, segment_id: str, fieldname: str) -> Path:
     return directory / f"{segment_id}.sugg_{fieldname}"
 
 
-def write_tables(directory: Path, reader) -> int:  # type: ignore[no-untyped-def]
+def write_tables(directory: Path, reader: Reader) -> int:
     """Save the table of every segment of ``reader`` that has none yet (after a commit,
     by the writer, which holds the index lock); returns how many were written."""
     written = 0
@@ -222,7 +224,7 @@ def write_tables(directory: Path, reader) -> int:  # type: ignore[no-untyped-def
     return written
 
 
-def _tables(directory: Path, leaves: list, fieldname: str) -> list[_DeleteTable]:
+def _tables(directory: Path, leaves: list[Reader], fieldname: str) -> list[_DeleteTable]:
     """The table of every segment of a snapshot: mapped from its file, or built here for a
     segment that has none (an index written before tables were, a commit cut short)."""
     segments = {r.segment().segment_id(): r for r in leaves if r.segment() is not None}
@@ -286,7 +288,7 @@ class _Budget:
         return True
 
 
-def _best(reader, tables: list[_DeleteTable], fieldname: str, term: str,
+def _best(reader: Reader, tables: list[_DeleteTable], fieldname: str, term: str,
           budget: _Budget) -> str | None:
     maxdist = 2 if len(term) >= 4 else 1
     found: dict[str, int] = {}
@@ -311,7 +313,7 @@ def _best(reader, tables: list[_DeleteTable], fieldname: str, term: str,
     return _pick(reader, fieldname, found)
 
 
-def _pick(reader, fieldname: str, found: dict[str, int]) -> str | None:
+def _pick(reader: Reader, fieldname: str, found: dict[str, int]) -> str | None:
     if not found:
         return None
     return min(found, key=lambda t: (found[t], -reader.doc_frequency(fieldname, t), t))
@@ -321,7 +323,7 @@ def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
     """The query with each unknown syllable replaced by its nearest indexed term, or [].
 
     ``directory`` holds the searcher's segments (and their tables)."""
-    groups = word_groups(ast)
+    groups = qlang.word_groups(ast)
     if not groups or _has_identifier(ast):
         return []
     if any(_looks_like_identifier(tok) for g in groups for tok in g.text.split()):
@@ -347,8 +349,8 @@ def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
     budget = _Budget()  # the clock starts once the tables exist: building is not searching
     changed = False
     words_out: list[str] = []
-    for syl, fieldname, term in plan:
-        best = _best(reader, tables[fieldname], fieldname, term, budget) if term else None
+    for syl, fieldname, unknown in plan:
+        best = _best(reader, tables[fieldname], fieldname, unknown, budget) if unknown else None
         words_out.append(best or syl)
         changed = changed or best is not None
     return [" ".join(words_out)] if changed else []

@@ -1,0 +1,165 @@
+"""Writing: upserts and deletes buffered, clusters resolved at commit, one writer at a time.
+
+Buffering (instead of writing each add at once) is needed because Whoosh cannot update a
+document added earlier in the same writer session, and a later record may merge an earlier
+one's cluster. The writer lock (index/engine/storage.py) is held for the whole session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from whoosh import index as windex
+
+from index.dedup import key_term, match_keys, resolve_clusters
+from index.engine import fastwrite
+from index.engine.schema import nfc_record, to_document, unpack_record
+from index.engine.storage import read_current, writer_lock
+from index.engine.suggest import write_tables
+from index.engine.whoosh_types import SegmentWriter, StoredFields, WhooshDir
+from index.record import Record
+from index.results import IndexLocked
+
+log = logging.getLogger("lienhop.index")
+
+
+class Writer:
+    """Buffers upserts and deletes; at commit resolves clusters and writes them to Whoosh."""
+
+    def __init__(self, whoosh_writer: SegmentWriter):
+        self._w = whoosh_writer
+        self._base = whoosh_writer.searcher()  # the index as it was when the session began
+        self._pending: dict[str, Record] = {}
+        self._deleted: set[str] = set()
+
+    def add(self, records: Iterable[Record]) -> int:
+        """Add or replace records (by id); returns how many were given."""
+        n = 0
+        for rec in records:
+            rec = nfc_record(rec)
+            self._pending[rec.id] = rec
+            self._deleted.discard(rec.id)
+            n += 1
+        return n
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete by record id; returns how many of the ids existed."""
+        n = 0
+        for rid in ids:
+            existed = rid in self._pending or (
+                rid not in self._deleted and self._base.document_number(id=rid) is not None)
+            self._pending.pop(rid, None)
+            if existed:
+                self._deleted.add(rid)
+                n += 1
+        return n
+
+    # -- cluster resolution
+
+    def _base_doc(self, docnum: int) -> StoredFields:
+        fields: StoredFields = self._base.stored_fields(docnum)
+        return fields
+
+    def _resolve(self) -> tuple[dict[str, str], dict[str, StoredFields]]:
+        """New cluster key of every record whose cluster may change → (clusters, base docs)."""
+        removed = self._deleted | set(self._pending)
+        members: dict[str, list[str]] = {}
+        base_docs: dict[str, StoredFields] = {}
+        pending_keys = {rid: match_keys(r) for rid, r in self._pending.items()}
+        frontier: list[str] = []
+        members.update(pending_keys)
+        for keys in pending_keys.values():
+            frontier.extend(keys)
+        # Cluster mates of replaced or deleted records may have to split or be re-keyed.
+        old_clusters = set()
+        for rid in removed:
+            dn = self._base.document_number(id=rid)
+            if dn is not None:
+                old_clusters.add(self._base_doc(dn)["cluster"])
+
+        def visit_base(docnum: int) -> None:
+            stored = self._base_doc(docnum)
+            rid = stored["id"]
+            if rid in removed or rid in members:
+                return
+            # Keys from the stored record, not the stored mkey: indexes written before
+            # key_term hold space-split fragments there, which would chain unrelated
+            # records into one cluster.
+            keys = match_keys(unpack_record(stored["rec"]))
+            members[rid] = keys
+            base_docs[rid] = stored
+            frontier.extend(keys)
+
+        for c in old_clusters:
+            for dn in self._base.document_numbers(cluster=c):
+                visit_base(dn)
+        seen: set[str] = set()
+        while frontier:
+            k = frontier.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            for dn in self._base.document_numbers(mkey=key_term(k)):
+                visit_base(dn)
+        return resolve_clusters(members), base_docs
+
+    def commit(self, *, merge: bool = True) -> None:
+        clusters, base_docs = self._resolve()
+        w = self._w
+        # Delete through our one snapshot searcher: Whoosh's update_document and
+        # delete_by_term open a new searcher over every segment per call (measured: minutes
+        # per 10k records once the index has a few segments).
+        for rid in self._deleted | set(self._pending):
+            dn = self._base.document_number(id=rid)
+            if dn is not None:
+                w.delete_document(dn)
+        for rid, rec in self._pending.items():
+            w.add_document(**to_document(rec, clusters[rid]))
+        for rid, stored in base_docs.items():
+            if clusters[rid] != stored["cluster"]:
+                w.delete_document(self._base.document_number(id=rid))
+                w.add_document(**to_document(unpack_record(stored["rec"]), clusters[rid]))
+        self._base.close()
+        if merge:
+            w.commit(mergetype=fastwrite.tiered_merge)
+        else:
+            w.commit(merge=False)
+
+    def cancel(self) -> None:
+        self._base.close()
+        self._w.cancel()
+
+
+def write_suggestion_tables(gen_dir: Path, ix: WhooshDir) -> None:
+    """The spelling tables of the segments a commit made, written while the writer still
+    holds the lock, so no reader process has to build them. Only a cache: a failure is
+    logged and readers build what is missing themselves."""
+    try:
+        with ix.reader() as reader:
+            write_tables(gen_dir, reader)
+    except Exception:  # noqa: BLE001 - the commit is done; a cache must not undo it
+        log.warning("event=suggest_tables_failed dir=%s", gen_dir, exc_info=True)
+
+
+@contextlib.contextmanager
+def open_writer(root: Path, timeout: float) -> Iterator[Writer]:
+    """A writer on the live generation: commits when the block ends, cancels when it
+    raises. Waits up to ``timeout`` seconds for the lock (then :class:`IndexLocked`)."""
+    with writer_lock(root, timeout):
+        gen_dir = root / read_current(root)
+        ix = windex.open_dir(str(gen_dir))
+        try:
+            ww = fastwrite.writer(ix, timeout=timeout, delay=0.05, limitmb=256)
+        except windex.LockError as exc:  # pragma: no cover - our flock comes first
+            raise IndexLocked(str(exc)) from exc
+        w = Writer(ww)
+        try:
+            yield w
+        except BaseException:
+            w.cancel()
+            raise
+        w.commit()
+        write_suggestion_tables(gen_dir, ix)
