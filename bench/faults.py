@@ -4,7 +4,7 @@
     .venv/bin/python bench/faults.py --records 1000 --page-size 100
 
 For every fault scenario each harvester gets a fresh local OAI-PMH server
-(``harvesters/devserver.py``, in-process thread, fault injection with ``server.inject``) and a
+(``harvesters/demo_server.py``, in-process thread, fault injection with ``server.inject``) and a
 fresh store:
 
 * ``lienhop``: ``harvest_repository`` into a real index in a temp dir (with its raw archive and

@@ -1,10 +1,10 @@
-"""Benchmark the OAI-PMH harvester end to end against the local devserver.
+"""Benchmark the OAI-PMH harvester end to end against the local demo OAI-PMH server.
 
     .venv/bin/python bench/harvest.py --n 10000
     .venv/bin/python bench/harvest.py --n 100000 --index /tmp/ix   # into the real index
     .venv/bin/python bench/harvest.py --index tmp --commit-records 0  # commit every page
 
-The devserver runs in a child process (so its memory and CPU are not counted against the
+The demo server runs in a child process (so its memory and CPU are not counted against the
 harvester) and serves N synthetic Vietnamese oai_dc records, 100 per page.  Two figures:
 
 * ``lienhop``: harvest_repository = fetch + sanitising parse + crosswalk + sink (a counting
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     proc.start()
     url = parent.recv()
-    print(f"devserver: {args.n} records, {args.page_size}/page at {url} "
+    print(f"demo server: {args.n} records, {args.page_size}/page at {url} "
           f"(built in {time.perf_counter() - t0:.1f}s, separate process)")
     print(f"baseline RSS {_rss_mb():.0f} MB")
     try:

@@ -23,7 +23,7 @@ def main() -> None:
     from lxml import etree
 
     from resolver import create_app
-    from tests.oai_provider.test_feed_and_clients import _add_items
+    from tests.support.oai import add_items as _add_items
 
     app = create_app()
     app.config["OAI_PAGE_SIZE"] = page

@@ -1,7 +1,8 @@
 """Link-resolver benchmark: in-process resolve time and requests/s through gunicorn.
 
     .venv/bin/python bench/resolve.py [--titles 50000 --packages 20 --institutions 130
-                                       --urls 10000 --duration 15 --workers 2]
+                                       --urls 10000 --duration 15 --workers 2
+                                       --request-log write-through,buffered]
 
 The OpenURLs are real: the NYU GetIt samples in ../shared/data/openurl (0.1, 1.0 and
 hybrids, with their logging damage), topped up to ``--urls`` with copies whose date,
@@ -18,6 +19,12 @@ one ``/resolve/api`` and one ``/resolve`` (menu) request through the Flask test 
 Python process with a bounded thread pool), beside a Flask "hello world" on the same
 gunicorn settings, the ceiling of this stack on this machine, and the resident memory
 (RSS) of each gunicorn worker after the run. Only 127.0.0.1 is contacted.
+
+``--request-log`` names the request-log variants to measure in the same run (each gets its
+own app in the process and its own gunicorn): ``write-through`` commits one row per request
+(``LIENHOP_REQUEST_LOG_BATCH=1``), ``buffered`` is the default (rows written in batches,
+resolver/usage/logbuffer.py). The rate limit is off: one load generator on 127.0.0.1 would
+otherwise measure 429 answers.
 """
 
 from __future__ import annotations
@@ -45,6 +52,13 @@ HEADER = ("publication_title\tprint_identifier\tonline_identifier\tdate_first_is
           "num_first_vol_online\tnum_first_issue_online\tdate_last_issue_online\t"
           "num_last_vol_online\tnum_last_issue_online\ttitle_url\tfirst_author\ttitle_id\t"
           "embargo_info\tcoverage_depth\tnotes\tpublisher_name\tpublication_type\n")
+
+
+#: The request-log variants (``--request-log``) and the settings each runs with.
+REQUEST_LOG = {
+    "write-through": {"LIENHOP_REQUEST_LOG_BATCH": "1"},
+    "buffered": {"LIENHOP_REQUEST_LOG_BATCH": "200", "LIENHOP_REQUEST_LOG_FLUSH_SECONDS": "2"},
+}
 
 
 def hello_app():  # type: ignore[no-untyped-def]
@@ -217,7 +231,9 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def in_process(app, work: list[tuple[str, str | None]]) -> None:  # type: ignore[no-untyped-def]
+def in_process(app, work: list[tuple[str, str | None]], label: str = "") -> None:  # type: ignore[no-untyped-def]
+    if label:
+        print(f"-- request log {label}")
     client = app.test_client()
     before = rss_mb()
     t = time.perf_counter()
@@ -323,9 +339,12 @@ def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tm
     tool = "wrk" if load is _wrk else "python thread pool"
     rates = {}
     lienhop = "bench.resolve:quiet" if args.without_usage_log else "wsgi:app"
-    for name, target in (("hello world", "bench.resolve:hello"), ("lienhop", lienhop)):
+    runs = [("hello world", "bench.resolve:hello", env)] + [
+        (f"lienhop ({variant})", lienhop, {**env, **REQUEST_LOG[variant]})
+        for variant in args.request_log]
+    for name, target, run_env in runs:
         port = _free_port()
-        proc = _gunicorn(target, port, args.workers, env)
+        proc = _gunicorn(target, port, args.workers, run_env)
         try:
             _wait(port)
             # Warm up until every worker answers: the port opens before the workers have
@@ -341,8 +360,10 @@ def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tm
             proc.wait(timeout=30)
         print(f"gunicorn ({args.workers} workers x 4 threads), {tool}, {args.connections} "
               f"connections, {args.duration} s: {name:<12} {rates[name]:8.0f} req/s")
-    print(f"lienhop /resolve/api = {100 * rates['lienhop'] / rates['hello world']:.0f} % "
-          "of hello world")
+    for name, rate in rates.items():
+        if name != "hello world":
+            print(f"{name} /resolve/api = {100 * rate / rates['hello world']:.0f} % "
+                  "of hello world")
 
 
 def main() -> None:
@@ -359,7 +380,13 @@ def main() -> None:
     ap.add_argument("--python-load", action="store_true", help="Use the Python load generator.")
     ap.add_argument("--without-usage-log", action="store_true",
                     help="Stub the per-request usage log, to measure its cost.")
+    ap.add_argument("--request-log", default="buffered",
+                    type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
+                    help="Request-log variants, comma-separated: write-through, buffered.")
     args = ap.parse_args()
+    for variant in args.request_log:
+        if variant not in REQUEST_LOG:
+            ap.error(f"--request-log: {variant!r} is not one of {', '.join(REQUEST_LOG)}")
     if not OPENURLS.exists():
         sys.exit(f"{OPENURLS} is missing: the benchmark replays real OpenURLs from it")
     print(f"python {platform.python_version()} on {platform.platform()}, "
@@ -368,7 +395,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lienhop-bench-resolve-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
     env.update({"LIENHOP_HOME": str(tmp / "instance"), "LIENHOP_ENV": "production",
-                "LIENHOP_SECRET_KEY": "bench-secret", "LIENHOP_LOG_LEVEL": "WARNING"})
+                "LIENHOP_SECRET_KEY": "bench-secret", "LIENHOP_LOG_LEVEL": "WARNING",
+                "LIENHOP_RATE_LIMIT": "0"})
     os.environ.update(env)
     try:
         from resolver import create_app
@@ -381,9 +409,17 @@ def main() -> None:
         if args.without_usage_log:
             print("usage log stubbed:", mute_usage_log())
         print(f"workload: {len(work)} OpenURLs ({len(urls)} real, the rest varied copies)")
-        in_process(app, work)
+        for variant in args.request_log:  # one app each, on the same instance
+            os.environ.update(REQUEST_LOG[variant])
+            in_process(create_app(), work, variant)
         if not args.skip_http:
             http_bench(env, work, args, tmp)
+        try:  # the rows still held in this process, before their database goes
+            from resolver.usage.logbuffer import flush_all
+        except ImportError:  # a tree from before the buffer
+            pass
+        else:
+            flush_all()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -9,12 +9,13 @@ the consortium's mix of target kinds; imports COUNTER figures for every package,
 institution and month (``--counter-titles`` titles each, two metrics) and a cost per
 package and year. Bulk loads use ``executemany`` on SQLite and ``COPY`` on PostgreSQL.
 
-PostgreSQL is ``LIENHOP_TEST_POSTGRES_URL`` when set, else a throw-away server started the
-way the test suite does (Debian's binaries). Figures printed per database: load time, the
-one-off monthly roll-up of the loaded history (what ``lienhop usage rollup`` does once; in
-service each month is rolled up once as it closes), then every report of
-``resolver.usage.reports.REPORTS`` over the whole eight years and over the last twelve months, and
-one report computed from the raw log without the roll-up, for comparison.
+PostgreSQL is ``LIENHOP_TEST_POSTGRES_URL`` when set, else a throw-away cluster: the benchmark
+runs itself again under Debian's ``pg_virtualenv`` (postgresql-common, installed with the
+``postgresql`` package), which makes the cluster and drops it at the end. Figures printed per
+database: load time, the one-off monthly roll-up of the loaded history (what ``lienhop usage
+rollup`` does once; in service each month is rolled up once as it closes), then every report of
+``resolver.usage.reports.REPORTS`` over the whole eight years and over the last twelve months,
+and one report computed from the raw log without the roll-up, for comparison.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import argparse
 import datetime as dt
 import os
 import random
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -210,18 +214,36 @@ def run(name: str, url: str, args: argparse.Namespace, clicks, resolves) -> None
     engine.dispose()
 
 
-def postgres_url() -> tuple[str | None, object | None]:
+# Set in the environment of the run that pg_virtualenv starts, so that it does not start another.
+INSIDE_PG_VIRTUALENV = "LIENHOP_BENCH_IN_PG_VIRTUALENV"
+
+
+def rerun_in_pg_virtualenv() -> None:
+    """Run the same benchmark again inside a throw-away PostgreSQL cluster and exit with its
+    status, when no server is named and Debian's pg_virtualenv is installed; else return."""
+    if os.environ.get("LIENHOP_TEST_POSTGRES_URL") or os.environ.get(INSIDE_PG_VIRTUALENV):
+        return
+    tool = shutil.which("pg_virtualenv")
+    if tool is None:
+        return
+    os.environ[INSIDE_PG_VIRTUALENV] = "1"
+    done = subprocess.run([tool, sys.executable, os.path.abspath(sys.argv[0]), *sys.argv[1:]],
+                          check=False)
+    raise SystemExit(done.returncode)
+
+
+def postgres_url() -> str | None:
+    """``LIENHOP_TEST_POSTGRES_URL``, else the cluster of the pg_virtualenv this run is in."""
     url = os.environ.get("LIENHOP_TEST_POSTGRES_URL")
     if url:
-        return url, None
-    from tests.conftest import PostgresServer
-
-    server = PostgresServer()
-    server.start()
-    if not server.url:
-        print(f"PostgreSQL skipped: {server.reason}")
-        return None, None
-    return server.new_database(), server
+        return url
+    env = os.environ
+    if not (env.get(INSIDE_PG_VIRTUALENV) and env.get("PGPORT")):
+        return None
+    # pg_virtualenv describes its cluster with libpq's PG* variables.
+    return (f"postgresql+psycopg://{quote(env.get('PGUSER', 'postgres'), safe='')}:"
+            f"{quote(env.get('PGPASSWORD', ''), safe='')}@{env.get('PGHOST', 'localhost')}:"
+            f"{env['PGPORT']}/{env.get('PGDATABASE', 'postgres')}")
 
 
 def main() -> None:
@@ -232,22 +254,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", default="sqlite,postgresql")
     args = parser.parse_args()
+    wanted = args.db.split(",")
+    if "postgresql" in wanted:
+        rerun_in_pg_virtualenv()
     t, clicks = timed(lambda: click_rows(args.rows))
     resolves = resolve_rows(args.resolve_rows)
     print(f"generated {len(clicks):,} clicks and {len(resolves):,} requests in {t:.1f}s "
           f"(+ the requests); {os.cpu_count()} CPUs")
-    wanted = args.db.split(",")
     if "sqlite" in wanted:
         with tempfile.TemporaryDirectory(prefix="lienhop-stats-") as tmp:
             run("sqlite", f"sqlite:///{tmp}/stats.sqlite3", args, clicks, resolves)
     if "postgresql" in wanted:
-        url, server = postgres_url()
+        url = postgres_url()
         if url:
-            try:
-                run("postgresql", url, args, clicks, resolves)
-            finally:
-                if server is not None:
-                    server.stop()  # type: ignore[attr-defined]
+            run("postgresql", url, args, clicks, resolves)
+        else:
+            print("PostgreSQL skipped: set LIENHOP_TEST_POSTGRES_URL, or install Debian's "
+                  "postgresql package (its pg_virtualenv makes a throw-away cluster)")
 
 
 if __name__ == "__main__":

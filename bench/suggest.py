@@ -8,7 +8,7 @@ made-up words (a vocabulary the size of a real catalogue's). Per index, ms per q
 
 * ``before``: the suggester this replaced (Whoosh ``terms_within`` for every unknown
   syllable, no limits), reproduced here so both run in the same process on the same index;
-* ``after``: ``SearchIndex.suggest`` (index/suggest.py), its tables written at commit;
+* ``after``: ``SearchIndex.suggest`` (index/engine/suggest.py), its tables written at commit;
 * ``search``: the whole ``SearchIndex.search`` a client gets, suggestions included.
 
 Queries: ``hostile`` = 25 random 19-letter words (what the review sent), ``hostile-4`` = 4

@@ -7,7 +7,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Headless Chromium for the browser tests (Playwright drives Debian's build, never downloads one).
 [ -x /usr/bin/chromium ] || need+=(chromium)
-# Redis for the harvest-queue tests that share one queue between workers (tests/admin).
+# Redis for the harvest-queue tests that share one queue between workers (tests/resolver/harvesting).
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "system-deps: installing ${need[*]} from Debian's packages" >&2

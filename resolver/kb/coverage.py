@@ -1,8 +1,8 @@
 """KBART coverage ranges and embargoes, and whether a citation falls inside them.
 
-Semantics follow KBART (NISO RP-9-2014) as the notes in
-``/work/shared/notes/openurl-kbart.md`` quote them, and deliberately *not* the CUFTS
-shortcut of treating ``P1Y`` as twelve rolling months:
+Semantics follow KBART (NISO RP-9-2014), summarised in ``docs/reference/kbart.md``, and
+deliberately *not* the shortcut some resolvers take of treating ``P1Y`` as twelve rolling
+months:
 
 * The unit sets how the moving wall moves: ``Y`` on 1 January, ``M`` on the first of the
   month, ``D`` every day. "The most recent N units" are the current unit and the N-1

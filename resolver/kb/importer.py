@@ -22,15 +22,13 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, Text, and_, cast, delete, event, or_, select
 from sqlalchemy.orm import Session
 
+from resolver.kb.diff import TitleChange, diff_titles, key_of
 from resolver.kb.errors import KbError
 from resolver.kb.kbart import (
     KbartError,
     KbartReader,
     KbartTitle,
     RejectedRow,
-    TitleChange,
-    diff_titles,
-    key_of,
 )
 from resolver.kb.linktemplates import validate_template
 from resolver.kb.models import PACKAGE_KINDS, SUBSCRIPTION, KbTitle, Package

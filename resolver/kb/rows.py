@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import func
 
-from resolver.kb.kbart import KbartTitle, key_of, strip_marks
+from resolver.kb.diff import key_of, strip_marks
+from resolver.kb.kbart import KbartTitle
 from resolver.kb.models import KbTitle
 
 __all__ = [

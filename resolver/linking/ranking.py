@@ -20,7 +20,7 @@ from resolver.openurl import Citation
 __all__ = [
     "CatalogueLink",
     "DeliveryOption",
-    "Entitlement",
+    "Grant",
     "Holding",
     "OpenCopy",
     "Target",
@@ -31,7 +31,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Entitlement:
+class Grant:
     """An institution's right to a package from *start* to *end*, both inclusive."""
 
     institution: str
@@ -39,7 +39,7 @@ class Entitlement:
     end: date | None = None  # None = still running
 
 
-def is_entitled(entitlements: Iterable[Entitlement], institution: str | None,
+def is_entitled(entitlements: Iterable[Grant], institution: str | None,
                 today: date) -> bool:
     """True when *institution* holds an entitlement running on *today*.
 
@@ -60,7 +60,7 @@ class Holding:
     """A package that has the title, with the coverage verdict and computed links."""
 
     package: str
-    entitlements: Sequence[Entitlement]
+    entitlements: Sequence[Grant]
     decision: CoverageDecision
     article_url: str | None = None
     title_url: str | None = None

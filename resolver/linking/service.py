@@ -43,13 +43,13 @@ from resolver.kb.snapshot import KbSnapshot, PackageInfo, kb_titles_mark, load_k
 from resolver.linking.ranking import (
     CatalogueLink,
     DeliveryOption,
+    Grant,
     Holding,
     OpenCopy,
     Target,
     best_redirect,
     rank_targets,
 )
-from resolver.linking.ranking import Entitlement as Grant
 from resolver.openurl import Citation
 from resolver.registry.campus import IPNetwork, parse_ip
 from resolver.registry.models import (

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 import index
 from index import Record
 from index.querylang import year_range
+from index.results import MAX_DEPTH
 from resolver.discovery.citations import to_kev
 from resolver.registry.models import Institution
 from resolver.web import services
@@ -32,9 +33,6 @@ DEFAULT_SIZE = 20
 MAX_SIZE = 100
 MAX_QUERY = 500  # characters; a longer "query" is a paste accident or an attack
 MAX_VALUES = 20  # per facet
-#: Results one search may page through (page * size): ranking deeper costs more and more,
-#: and a reader that far down refines the search instead.
-MAX_DEPTH = 10_000
 
 _ = lazy_gettext
 FACET_TITLES = {"institution": _("Institution"), "type": _("Type"), "year": _("Year"),

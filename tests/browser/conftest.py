@@ -9,22 +9,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, _free_port, wait_for_port
+from tests.support.net import free_port, wait_for_port
+from tests.support.sample import site  # noqa: F401 - a fixture (test_csp_browser.py)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# The README's screenshots are refreshed only when asked (LIENHOP_SCREENSHOTS=1 make test), so
-# that a test run leaves the checkout as it found it; otherwise they go to a scratch folder.
-SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("LIENHOP_SCREENSHOTS")
-               else Path(tempfile.gettempdir()) / "lienhop-screenshots")
 
 
 def _skip_reason() -> str | None:
@@ -54,8 +50,8 @@ def browser_or_skip():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of `lienhop run` on a free port, its index built from tests/web/sample.py."""
-    from tests.web.sample import EVIL, INSTITUTIONS, build_index, records
+    """Base URL of `lienhop run` on a free port, its index built from tests/support/sample.py."""
+    from tests.support.sample import EVIL, INSTITUTIONS, build_index, records
 
     home = tmp_path_factory.mktemp("browser-instance")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
@@ -67,7 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert {code for code, *_ in INSTITUTIONS} <= {"nasati", "hue", "vnuhcm", "tvu"}
     # The hostile record is the client tests' job; here it would only spoil the screenshots.
     build_index(home / "index", [r for r in records() if r.id != EVIL.id])
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([lienhop, "run", "--port", str(port), "--no-reload"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -14,7 +14,7 @@ import pytest
 
 from harvesters.demo_server import OAIDevServer
 from resolver.demo import FORMATS, demo_records
-from tests.conftest import _free_port, wait_for_port
+from tests.support.net import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ schedule = "manual"
 """, encoding="utf-8")
     subprocess.run([LIENHOP, "registry", "import", str(registry)], env=env, check=True,
                    capture_output=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     web = subprocess.Popen([LIENHOP, "run", "--port", str(port), "--no-reload"], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = subprocess.Popen([LIENHOP, "worker", "--workers", "1"], env=env,

@@ -15,11 +15,11 @@ from werkzeug.serving import make_server
 
 from resolver import db
 from resolver.accounts.auth import create_user
+from tests.support.sample import THESIS
 
-# (here, beside the other browser tests, so that one Playwright session serves them all: two
-# session fixtures of sync_playwright cannot live in one process)
-from tests.web.conftest import site  # noqa: F401 - the sample site's fixture
-from tests.web.sample import THESIS
+# This test sits beside the other browser tests so that one Playwright session serves them all
+# (two session fixtures of sync_playwright cannot live in one process); the sample site's
+# fixture ``site`` comes in through tests/browser/conftest.py.
 
 pytestmark = pytest.mark.browser
 

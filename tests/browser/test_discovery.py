@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
-from tests.web.sample import FLOOD_HUE, THESIS
+from tests.support.browser import SCREENSHOTS
+from tests.support.sample import FLOOD_HUE, THESIS
 
 pytestmark = pytest.mark.browser
 

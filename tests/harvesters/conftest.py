@@ -93,7 +93,7 @@ def fast_transport() -> Transport:
 
 @pytest.fixture(name="make_records")
 def make_records_fixture():
-    """The :func:`make_records` factory (test modules cannot import conftest in importlib mode)."""
+    """The :func:`make_records` factory (test modules never import from a conftest)."""
     return make_records
 
 

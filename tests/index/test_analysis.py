@@ -7,8 +7,7 @@ import unicodedata
 import pytest
 
 from index import analysis
-
-from .conftest import ids
+from tests.support.catalogue import ids
 
 
 def nfd(s: str) -> str:

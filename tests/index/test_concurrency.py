@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 
 from index import open_index
-
-from .conftest import rec
+from tests.support.catalogue import rec
 
 BATCH = 25
 

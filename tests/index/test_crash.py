@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from index import open_index, rebuild
-
-from .conftest import ids, rec
+from tests.support.catalogue import ids, rec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from index import open_index
 from index.dedup import match_keys, resolve_clusters
-
-from .conftest import ids, rec
+from tests.support.catalogue import ids, rec
 
 
 def test_match_keys_normalise_forms():

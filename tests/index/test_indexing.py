@@ -10,8 +10,7 @@ from whoosh import index as windex
 
 from index import analysis, open_index
 from index.engine.fastwrite import writer as lean_writer
-
-from .conftest import rec
+from tests.support.catalogue import rec
 
 
 @pytest.mark.parametrize("text", [

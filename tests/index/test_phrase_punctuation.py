@@ -19,8 +19,7 @@ from index import analysis, open_index
 from index.analysis import fold
 from index.engine.whoosh_query import required_terms
 from index.querylang import Words
-
-from .conftest import ids, rec
+from tests.support.catalogue import ids, rec
 
 # (id, title): every title's look-alikes hold the same words in another order.
 TITLES = [
@@ -184,7 +183,7 @@ COPY_TITLE = "Teaching at Howard University: Part II"
 
 @pytest.fixture
 def web(app):  # type: ignore[no-untyped-def]
-    from tests.web.sample import add_institutions
+    from tests.support.sample import add_institutions
 
     ix = open_index(app.config["LIENHOP"].index_dir)
     copy = dict(year=1990, creators=["Logan, Rayford W."], type="book")

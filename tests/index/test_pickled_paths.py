@@ -24,8 +24,7 @@ import whoosh.filedb.structfile
 import whoosh.index as windex
 
 from index import open_index, rebuild
-
-from .conftest import CATALOGUE, rec
+from tests.support.catalogue import CATALOGUE, rec
 
 #: The only lienhop classes an index may name, for good: moving or renaming one makes every
 #: index built before unreadable.

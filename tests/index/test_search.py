@@ -8,8 +8,7 @@ import pytest
 from index import IndexLocked, open_index
 from index.collation import sort_key
 from index.querylang import Words, parse
-
-from .conftest import CATALOGUE, ids, rec
+from tests.support.catalogue import CATALOGUE, ids, rec
 
 
 def test_first_result_for_unaccented_query(ix):

@@ -16,7 +16,7 @@ import pytest
 from whoosh import reading
 
 from index import Record, open_index, rebuild
-from tests.index.conftest import CATALOGUE, rec
+from tests.support.catalogue import CATALOGUE, rec
 
 ONSETS = ["", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng",
           "nh", "ph", "qu", "s", "t", "th", "tr", "v", "x"]

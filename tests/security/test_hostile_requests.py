@@ -17,8 +17,12 @@ from werkzeug.routing import Rule
 
 from resolver import create_app
 from resolver.settings import load_settings
-from tests.admin.conftest import PASSWORD, FakeQueue, add_user, csrf_token, load_registry
-from tests.web.sample import build_index
+from tests.support.accounts import PASSWORD, add_user
+from tests.support.admin import FakeQueue, load_registry
+from tests.support.pages import csrf_token
+from tests.support.sample import build_index
+
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 #: values for a path segment: each a classic of its kind
 SEGMENTS = ["0", "-1", "99999999999999999999999", "..%2F..%2Fetc%2Fpasswd", "%00", "%ff%fe",
