@@ -1,17 +1,31 @@
-"""Search benchmark: lienhop index vs a plain Whoosh schema vs SQLite FTS5.
+"""Search benchmark: lienhop's engines (Whoosh, tantivy) against SQLite FTS5, same records.
 
-    .venv/bin/python bench/search.py --records 100000 [--engines lienhop,plain,fts5]
+    .venv/bin/python bench/search.py --records 100000 \\
+        [--engines lienhop-whoosh,lienhop-tantivy,fts5] [--known-items 200 --lookalikes 200]
 
-Records are generated from ../shared/data/vi-corpus (a syllable bigram chain trained on
-its Vietnamese and English text, so adjacency and frequency look like real abstracts),
-with ~5 % copies of the same work at another institution (same DOI), ~5 % titles in old
-tone placement and ~2 % in NFD. The 200 queries are fixed by the seed: folded, accented,
-phrases, fielded and facet-filtered; every query also asks for facet counts.
+The corpus is written once (``records.jsonl`` in the work directory, streamed: a million
+records never sit in memory) from bench/vi_records.py's generated Vietnamese records, with
+the known-item corpus of bench/known_items.py spread through it: ``--known-items`` targets,
+each among ``--lookalikes`` look-alike records. Then, for each engine, one child process
+rebuilds an index from that file (build rate, peak RSS of the build) and a second child
+opens it read-only as a web worker would and runs the queries (RSS once warm, peak RSS,
+latencies, known-item MRR), so each engine's memory is its own.
+
+Queries: 200 fixed by the seed (folded, accented, phrases, fielded, facet-filtered; every
+one with facet counts, 20 a page), then the known-item queries (10 written forms a target,
+top 10, no facets) whose mean reciprocal rank is reported by form.
+
+Engines: ``lienhop-whoosh`` (alias ``lienhop``), ``lienhop-tantivy`` (skipped, with the
+reason, while ``index`` has no tantivy engine), ``plain`` (Whoosh's StandardAnalyzer, the
+issue 4 baseline) and ``fts5`` (``unicode61 remove_diacritics 2`` over text folded in
+Python, bm25 order).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import json
 import os
 import platform
@@ -20,111 +34,31 @@ import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.known_items import FORMS, TOP, KnownItems, reciprocal_rank  # noqa: E402
+from bench.vi_records import (  # noqa: E402, F401  (generate: bench/web.py, suggest.py)
+    OLD_STYLE,
+    WORD,
+    base_records,
+    generate,
+    read_jsonl,
+    write_jsonl,
+)
 from index import Record, open_index, rebuild  # noqa: E402
 from index.analysis import fold  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "data" / "vi-corpus" / "records.jsonl"
-INSTITUTIONS = [
-    "Đại học Quốc gia Hà Nội", "Đại học Bách khoa Hà Nội", "Đại học Huế", "Đại học Cần Thơ",
-    "Đại học Đà Nẵng", "Đại học Quốc gia TP. Hồ Chí Minh", "Đại học Thái Nguyên",
-    "Viện Hàn lâm KH&CN Việt Nam", "Đại học Kinh tế Quốc dân", "Đại học Tôn Đức Thắng",
-    "Đại học Vinh", "Đại học Nông Lâm Huế", "Học viện Nông nghiệp Việt Nam",
-    "Đại học Y Hà Nội", "Đại học Sư phạm Hà Nội", "Trung tâm Thông tin KH&CN Quốc gia",
-]
-TYPES = ["article"] * 6 + ["thesis"] * 2 + ["dissertation", "book", "report", "conference paper"]
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
-            "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
-MIDDLES = ["Văn", "Thị", "Minh", "Hữu", "Đức", "Thanh", "Ngọc", "Quốc", "Xuân", "Hoàng"]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hải", "Hòa", "Hùng", "Lan", "Linh", "Long",
-         "Mai", "Nam", "Nga", "Phong", "Quân", "Sơn", "Thảo", "Thủy", "Trang", "Tuấn", "Việt"]
-OLD_STYLE = {"hòa": "hoà", "Hòa": "Hoà", "thủy": "thuỷ", "khỏe": "khoẻ", "tùy": "tuỳ",
-             "hóa": "hoá", "Hóa": "Hoá", "họa": "hoạ", "xóa": "xoá"}
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-# ------------------------------------------------------------------------ data
-
-
-class Chain:
-    """Syllable bigram chain: realistic neighbours and a Zipf-like frequency."""
-
-    def __init__(self, texts: list[str], rng: random.Random):
-        self.rng = rng
-        self.next: dict[str, list[str]] = {}
-        self.starts: list[str] = []
-        for t in texts:
-            words = _WORD.findall(unicodedata.normalize("NFC", t))
-            if not words:
-                continue
-            self.starts.append(words[0])
-            for a, b in zip(words, words[1:], strict=False):
-                self.next.setdefault(a.lower(), []).append(b.lower())
-        self.vocab = [w for ws in self.next.values() for w in ws]
-
-    def sentence(self, n: int) -> list[str]:
-        w = self.rng.choice(self.starts)
-        out = [w]
-        for _ in range(n - 1):
-            nxt = self.next.get(w.lower())
-            w = self.rng.choice(nxt) if nxt and self.rng.random() > 0.08 else \
-                self.rng.choice(self.vocab)
-            out.append(w)
-        return out
-
-
-def generate(n: int, seed: int = 42) -> list[Record]:
-    rng = random.Random(seed)
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
-    vi = Chain([r["title"] + ". " + (r["abstract"] or "") for r in rows if r["language"] == "vi"],
-               rng)
-    en = Chain([r["title"] + ". " + (r["abstract"] or "") for r in rows if r["language"] == "en"],
-               rng)
-    subjects = sorted({s for r in rows for s in r["subjects"]})[:60] + [
-        "Khoa học máy tính", "Nông nghiệp", "Y học", "Kinh tế", "Giáo dục", "Môi trường"]
-    out: list[Record] = []
-    i = 0
-    while len(out) < n:
-        i += 1
-        lang_vi = rng.random() < 0.7
-        ch = vi if lang_vi else en
-        title_words = ch.sentence(rng.randint(8, 16))
-        if rng.random() < 0.05:
-            title_words = [OLD_STYLE.get(w, w) for w in title_words]
-        title = " ".join(title_words)
-        title = title[0].upper() + title[1:]
-        if rng.random() < 0.02:
-            title = unicodedata.normalize("NFD", title)
-        abstract = ". ".join(" ".join(ch.sentence(rng.randint(10, 25)))
-                             for _ in range(rng.randint(5, 9)))
-        creators = [f"{rng.choice(SURNAMES)} {rng.choice(MIDDLES)} {rng.choice(GIVEN)}"
-                    for _ in range(rng.randint(1, 4))]
-        year = rng.choices(range(1990, 2026), weights=[1 + k for k in range(36)])[0]
-        inst = rng.choice(INSTITUTIONS)
-        rec = Record(
-            id=f"bench-{i:07d}", oai_identifier=f"oai:bench:{i}", repository="bench",
-            institution=inst, titles=[title], creators=creators,
-            subjects=rng.sample(subjects, rng.randint(1, 3)), abstract=abstract, year=year,
-            type=rng.choice(TYPES), language="vie" if lang_vi else "eng",
-            access="open" if rng.random() < 0.6 else "restricted",
-            doi=f"10.{rng.randint(1000, 9999)}/b{i}" if rng.random() < 0.5 else None,
-        )
-        out.append(rec)
-        if rec.doi and rng.random() < 0.1 and len(out) < n:  # same work, another member
-            dup = Record.from_dict(rec.to_dict())
-            dup.id, dup.oai_identifier = rec.id + "-dup", rec.oai_identifier + "-dup"
-            dup.institution = rng.choice([x for x in INSTITUTIONS if x != inst])
-            out.append(dup)
-    return out
+ALIASES = {"lienhop": "lienhop-whoosh"}
 
 
 def make_queries(records: list[Record], seed: int = 7) -> list[dict]:
@@ -134,7 +68,7 @@ def make_queries(records: list[Record], seed: int = 7) -> list[dict]:
     kinds = ["folded", "accented", "phrase", "fielded", "facet"] * 40
     for kind in kinds:
         r = rng.choice(records)
-        words = _WORD.findall(unicodedata.normalize("NFC", r.title))
+        words = WORD.findall(unicodedata.normalize("NFC", r.title))
         k = rng.randint(2, 3)
         start = rng.randint(0, max(0, len(words) - k))
         chunk = " ".join(words[start:start + k]).lower()
@@ -161,9 +95,6 @@ def make_queries(records: list[Record], seed: int = 7) -> list[dict]:
     return qs
 
 
-# ------------------------------------------------------------------------ engines
-
-
 def percentile(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -173,39 +104,136 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def time_queries(run: Callable[[dict], int], queries: list[dict]) -> tuple[list[float], int]:
-    for q in queries[:10]:  # warm caches (columns, OS page cache)
-        run(q)
-    lat, zero = [], 0
-    for q in queries:
-        t = time.perf_counter()
-        total = run(q)
-        lat.append((time.perf_counter() - t) * 1000)
-        zero += total == 0
-    return lat, zero
+def proc_status_kb(key: str) -> int:
+    """``VmRSS`` / ``VmHWM`` (peak RSS) of this process, in kB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
 
 
-def bench_lienhop(records: list[Record], queries: list[dict], work: Path) -> dict:
-    path = work / "lienhop"
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# ------------------------------------------------------------------------ corpus
+
+
+def known_item_plan(n: int, k: int, per_target: int) -> tuple[int, int]:
+    """(targets, look-alikes each) that fit in half of ``n`` records."""
+    if k * (per_target + 1) <= n // 2:
+        return k, per_target
+    if (fits := (n // 2) // (per_target + 1)) >= 1:
+        return fits, per_target
+    return (1, n // 2 - 1) if k and n // 2 >= 2 else (0, 0)
+
+
+def corpus(n: int, seed: int, known: KnownItems | None, known_queries: list[dict]
+           ) -> Iterator[Record]:
+    """``n`` records: the generated ones with the known-item groups spread evenly through
+    them (so they land in every build batch); appends the known-item queries as it goes."""
+    size = known.size() if known else 0
+    base = base_records(n - size, seed)
+    groups = known.groups() if known else iter(())
+    pending: list[Record] = []
+    for pos in range(n):
+        if size and (pos + 1) * size // n > pos * size // n:
+            if not pending:
+                records, queries = next(groups)
+                pending = records[::-1]
+                known_queries.extend(queries)
+            yield pending.pop()
+        else:
+            yield next(base)
+
+
+def write_corpus(work: Path, args: argparse.Namespace) -> dict:
+    """records.jsonl and queries.json in ``work`` (reused when made with the same options)."""
+    k, per = known_item_plan(args.records, args.known_items, args.lookalikes)
+    meta = {"records": args.records, "seed": args.seed, "known_items": k, "lookalikes": per}
+    meta_path = work / "corpus.json"
+    if meta_path.exists() and json.loads(meta_path.read_text())["options"] == meta:
+        return json.loads(meta_path.read_text())
     t = time.perf_counter()
-    rebuild(path, records, batch=10000)
-    build = time.perf_counter() - t
-    ix = open_index(path, readonly=True)
+    sample_rng = random.Random(args.seed + 1)
+    wanted = sorted(sample_rng.randrange(args.records) for _ in range(400))
+    sampled: list[Record] = []
+    known_queries: list[dict] = []
+    known = KnownItems(k, per, seed=args.seed + 14) if k else None
 
-    def run(q: dict) -> int:
-        return ix.search(q["q"], filters=q["filters"], year_range=q["year_range"],
-                         facets=True).total
+    def tapped() -> Iterator[Record]:
+        at = 0
+        for pos, rec in enumerate(corpus(args.records, args.seed, known, known_queries)):
+            while at < len(wanted) and wanted[at] == pos:
+                sampled.append(rec)
+                at += 1
+            yield rec
 
-    lat, zero = time_queries(run, queries)
-    return {"build_s": build, "size": dir_size(path), "lat": lat, "zero": zero}
+    count = write_jsonl(tapped(), work / "records.jsonl")
+    queries = make_queries(sampled)
+    (work / "queries.json").write_text(json.dumps({"main": queries, "known": known_queries},
+                                                  ensure_ascii=False))
+    out = {"options": meta, "count": count, "generate_s": time.perf_counter() - t,
+           "file_bytes": (work / "records.jsonl").stat().st_size}
+    meta_path.write_text(json.dumps(out))
+    return out
 
 
-def bench_plain(records: list[Record], queries: list[dict], work: Path) -> dict:
-    from whoosh import fields, index, query, sorting
+# ------------------------------------------------------------------------ engines
+
+
+class Searcher(Protocol):
+    def run(self, q: dict) -> int:
+        """One page of 20 with facet counts; returns the total."""
+        ...
+
+    def top(self, text: str) -> list[list[str]]:
+        """The top :data:`TOP` hits of a plain query, each as its record ids."""
+        ...
+
+
+def engine_argument() -> bool:
+    return "engine" in inspect.signature(open_index).parameters and \
+        "engine" in inspect.signature(rebuild).parameters
+
+
+def tantivy_missing() -> str | None:
+    """Why lienhop-tantivy cannot run here, or None."""
+    if not engine_argument():
+        return "index.open_index/rebuild take no engine argument yet"
+    if importlib.util.find_spec("index.tantivy_engine") is None:
+        return "index has no tantivy_engine package yet"
+    if importlib.util.find_spec("tantivy") is None:
+        return "the tantivy package is not installed"
+    return None
+
+
+class LienhopSearcher:
+    def __init__(self, path: Path):
+        self.ix = open_index(path, readonly=True)
+
+    def run(self, q: dict) -> int:
+        return self.ix.search(q["q"], filters=q["filters"], year_range=q["year_range"],
+                              facets=True).total
+
+    def top(self, text: str) -> list[list[str]]:
+        res = self.ix.search(text, size=TOP, facets=False)
+        return [h.member_ids or [h.record.id] for h in res.hits]
+
+
+def lienhop_build(engine: str) -> Callable[[Iterable[Record], Path], None]:
+    def build(records: Iterable[Record], path: Path) -> None:
+        if engine_argument():
+            rebuild(path, records, batch=10000, engine=engine)
+        else:
+            rebuild(path, records, batch=10000)
+    return build
+
+
+def plain_build(records: Iterable[Record], path: Path) -> None:
+    from whoosh import fields, index
     from whoosh.analysis import StandardAnalyzer
-    from whoosh.qparser import MultifieldParser
 
-    path = work / "plain"
     path.mkdir()
     sa = StandardAnalyzer()
     schema = fields.Schema(
@@ -215,7 +243,6 @@ def bench_plain(records: list[Record], queries: list[dict], work: Path) -> dict:
         type=fields.ID(sortable=True), language=fields.ID(sortable=True),
         access=fields.ID(sortable=True), year=fields.NUMERIC(int, sortable=True))
     ix = index.create_in(str(path), schema)
-    t = time.perf_counter()
     w = ix.writer(limitmb=256)
     for r in records:
         w.add_document(id=r.id, title=r.title, creators=" ; ".join(r.creators),
@@ -223,30 +250,42 @@ def bench_plain(records: list[Record], queries: list[dict], work: Path) -> dict:
                        institution=r.institution, type=r.type, language=r.language,
                        access=r.access, year=r.year or 0)
     w.commit(optimize=True)
-    build = time.perf_counter() - t
-    parser = MultifieldParser(["title", "creators", "subjects", "abstract"], schema)
-    searcher = ix.searcher()
-    groups = [sorting.FieldFacet(f) for f in ("institution", "type", "language", "access")]
-    groups.append(sorting.RangeFacet("year", 1990, 2030, 10))
 
-    def run(q: dict) -> int:
+
+class PlainSearcher:
+    def __init__(self, path: Path):
+        from whoosh import index, sorting
+        from whoosh.qparser import MultifieldParser
+
+        ix = index.open_dir(str(path))
+        self.parser = MultifieldParser(["title", "creators", "subjects", "abstract"],
+                                       ix.schema)
+        self.searcher = ix.searcher()
+        self.groups = [sorting.FieldFacet(f) for f in ("institution", "type", "language",
+                                                        "access")]
+        self.groups.append(sorting.RangeFacet("year", 1990, 2030, 10))
+
+    def run(self, q: dict) -> int:
+        from whoosh import query
+
         text = q["q"].replace("author:", "creators:").replace("subject:", "subjects:")
         text = re.sub(r"year:(\d{4})-(\d{4})", r"year:[\1 TO \2]", text)
-        qq = parser.parse(text)
+        qq = self.parser.parse(text)
         parts = [qq]
         for name, values in (q["filters"] or {}).items():
             parts.append(query.Or([query.Term(name, v) for v in values]))
         if q["year_range"]:
             parts.append(query.NumericRange("year", *q["year_range"]))
         final = query.And(parts) if len(parts) > 1 else qq
-        res = searcher.search(final, limit=20, groupedby={f"f{i}": g
-                                                          for i, g in enumerate(groups)})
-        for i in range(len(groups)):
+        res = self.searcher.search(final, limit=20, groupedby={
+            f"f{i}": g for i, g in enumerate(self.groups)})
+        for i in range(len(self.groups)):
             res.groups(f"f{i}")
         return len(res)
 
-    lat, zero = time_queries(run, queries)
-    return {"build_s": build, "size": dir_size(path), "lat": lat, "zero": zero}
+    def top(self, text: str) -> list[list[str]]:
+        res = self.searcher.search(self.parser.parse(text), limit=TOP)
+        return [[hit["id"]] for hit in res]
 
 
 def _fts_query(q: str) -> str:
@@ -269,16 +308,15 @@ def _fts_query(q: str) -> str:
     return " AND ".join(out)
 
 
-def bench_fts5(records: list[Record], queries: list[dict], work: Path) -> dict:
-    path = work / "fts.sqlite"
-    db = sqlite3.connect(path)
+def fts5_build(records: Iterable[Record], path: Path) -> None:
+    path.mkdir()
+    db = sqlite3.connect(path / "fts.sqlite")
     db.executescript("""
         CREATE VIRTUAL TABLE t USING fts5(title, creators, subjects, abstract,
             tokenize='unicode61 remove_diacritics 2');
         CREATE TABLE m(rowid INTEGER PRIMARY KEY, id TEXT, title TEXT, institution TEXT,
             type TEXT, language TEXT, access TEXT, year INT);
     """)
-    t = time.perf_counter()
     with db:
         for n, r in enumerate(records, 1):
             db.execute("INSERT INTO t(rowid, title, creators, subjects, abstract) "
@@ -289,9 +327,14 @@ def bench_fts5(records: list[Record], queries: list[dict], work: Path) -> dict:
                        (n, r.id, r.title, r.institution, r.type, r.language, r.access,
                         r.year))
         db.execute("CREATE INDEX m_year ON m(year)")
-    build = time.perf_counter() - t
+    db.close()
 
-    def run(q: dict) -> int:
+
+class Fts5Searcher:
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path / "fts.sqlite")
+
+    def run(self, q: dict) -> int:
         match = _fts_query(q["q"])
         where, args = ["t MATCH ?"], [match]
         m = re.search(r"year:(\d{4})-(\d{4})", q["q"])
@@ -304,51 +347,213 @@ def bench_fts5(records: list[Record], queries: list[dict], work: Path) -> dict:
             args += values
         sql_where = " AND ".join(where)
         base = f"FROM t JOIN m ON m.rowid = t.rowid WHERE {sql_where}"
-        db.execute(f"SELECT m.id, m.title {base} ORDER BY bm25(t) LIMIT 20", args).fetchall()
-        total = db.execute(f"SELECT count(*) {base}", args).fetchone()[0]
+        self.db.execute(f"SELECT m.id, m.title {base} ORDER BY bm25(t) LIMIT 20",
+                        args).fetchall()
+        total = self.db.execute(f"SELECT count(*) {base}", args).fetchone()[0]
         for col in ("institution", "type", "language", "access", "year / 10"):
-            db.execute(f"SELECT {col}, count(*) {base} GROUP BY 1", args).fetchall()
+            self.db.execute(f"SELECT {col}, count(*) {base} GROUP BY 1", args).fetchall()
         return total
 
-    lat, zero = time_queries(run, queries)
-    db.close()
-    return {"build_s": build, "size": path.stat().st_size, "lat": lat, "zero": zero}
+    def top(self, text: str) -> list[list[str]]:
+        rows = self.db.execute("SELECT m.id FROM t JOIN m ON m.rowid = t.rowid WHERE t MATCH ?"
+                               " ORDER BY bm25(t) LIMIT ?", (_fts_query(text), TOP))
+        return [[rid] for (rid,) in rows]
+
+
+#: name → (build(records, path), open(path) → Searcher, why it cannot run here or None)
+ENGINES: dict[str, tuple[Callable[[Iterable[Record], Path], None], Callable[[Path], Searcher],
+                         Callable[[], str | None]]] = {
+    "lienhop-whoosh": (lienhop_build("whoosh"), LienhopSearcher, lambda: None),
+    "lienhop-tantivy": (lienhop_build("tantivy"), LienhopSearcher, tantivy_missing),
+    "plain": (plain_build, PlainSearcher, lambda: None),
+    "fts5": (fts5_build, Fts5Searcher, lambda: None),
+}
+
+
+# ------------------------------------------------------------------------ child processes
+
+
+class Timed:
+    """An iterator that adds up the time spent producing its items (reading the archive)."""
+
+    def __init__(self, items: Iterable[Record]):
+        self.items, self.seconds, self.count = iter(items), 0.0, 0
+
+    def __iter__(self) -> Iterator[Record]:
+        return self
+
+    def __next__(self) -> Record:
+        t = time.perf_counter()
+        try:
+            item = next(self.items)
+        finally:
+            self.seconds += time.perf_counter() - t
+        self.count += 1
+        return item
+
+
+def child_build(name: str, work: Path) -> dict:
+    build = ENGINES[name][0]
+    path = work / name
+    shutil.rmtree(path, ignore_errors=True)
+    records = Timed(read_jsonl(work / "records.jsonl"))
+    cpu, t = time.process_time(), time.perf_counter()
+    build(records, path)
+    wall = time.perf_counter() - t
+    return {"records": records.count, "build_s": wall, "read_s": records.seconds,
+            "build_cpu_s": time.process_time() - cpu, "size": dir_size(path),
+            "build_peak_kb": proc_status_kb("VmHWM")}
+
+
+def child_search(name: str, work: Path) -> dict:
+    queries = json.loads((work / "queries.json").read_text())
+    t = time.perf_counter()
+    searcher = ENGINES[name][1](work / name)
+    open_s = time.perf_counter() - t
+    main = queries["main"]
+    for q in main[:10]:  # warm caches (columns, OS page cache), as a worker after a while
+        searcher.run(q)
+    warm_kb = proc_status_kb("VmRSS")
+    lat, zero = [], 0
+    for q in main:
+        t = time.perf_counter()
+        total = searcher.run(q)
+        lat.append((time.perf_counter() - t) * 1000)
+        zero += total == 0
+    known_lat, rr = [], []
+    for q in queries["known"]:
+        t = time.perf_counter()
+        hits = searcher.top(q["q"])
+        known_lat.append((time.perf_counter() - t) * 1000)
+        rr.append(reciprocal_rank(hits, q["relevant"]))
+    return {"open_s": open_s, "lat": lat, "kinds": [q["kind"] for q in main], "zero": zero,
+            "known_lat": known_lat, "rr": rr, "forms": [q["form"] for q in queries["known"]],
+            "warm_kb": warm_kb, "search_peak_kb": proc_status_kb("VmHWM")}
+
+
+def run_child(step: str, name: str, work: Path) -> dict | None:
+    out = work / f"{name}.{step}.json"
+    out.unlink(missing_ok=True)
+    rc = subprocess.call([sys.executable, __file__, "--child", step, "--engines", name,
+                          "--work", str(work)])
+    if rc != 0 or not out.exists():
+        print(f"{name}: {step} failed (exit {rc}); its output is above", flush=True)
+        return None
+    return json.loads(out.read_text())
+
+
+# ------------------------------------------------------------------------ report
+
+
+def mrr_by_form(r: dict) -> dict[str, float]:
+    by: dict[str, list[float]] = {}
+    for form, x in zip(r["forms"], r["rr"], strict=True):
+        by.setdefault(form, []).append(x)
+    return {f: statistics.mean(by[f]) for f in FORMS if f in by}
+
+
+def print_engine(name: str, r: dict) -> None:
+    n, lat = r["records"], r["lat"]
+    print(f"{name}: build {r['build_s']:.1f} s = {n / r['build_s']:.0f} rec/s from the archive "
+          f"({n / max(1e-9, r['build_s'] - r['read_s']):.0f} rec/s without its "
+          f"{r['read_s']:.1f} s of reading; {r['build_cpu_s']:.0f} CPU s), "
+          f"size {r['size'] / 1e6:.1f} MB, build peak RSS {r['build_peak_kb'] / 1024:.0f} MB")
+    print(f"  queries: p50 {percentile(lat, 50):.1f} ms  p95 {percentile(lat, 95):.1f} ms  "
+          f"max {max(lat):.1f} ms  mean {statistics.mean(lat):.1f} ms  "
+          f"zero-hit {r['zero']}/{len(lat)}; worker RSS warm {r['warm_kb'] / 1024:.0f} MB, "
+          f"peak {r['search_peak_kb'] / 1024:.0f} MB (open {r['open_s']:.2f} s)")
+    by_kind: dict[str, list[float]] = {}
+    for kind, ms in zip(r["kinds"], lat, strict=True):
+        by_kind.setdefault(kind, []).append(ms)
+    print("  p95 by kind: " + "  ".join(f"{k} {percentile(v, 95):.0f}"
+                                        for k, v in by_kind.items()))
+    if r["rr"]:
+        kl = r["known_lat"]
+        print(f"  known items: MRR {statistics.mean(r['rr']):.3f} over {len(r['rr'])} "
+              f"queries, found in top {TOP} {sum(x > 0 for x in r['rr'])}; "
+              f"p50 {percentile(kl, 50):.1f} ms p95 {percentile(kl, 95):.1f} ms")
+        print("  MRR by form: " + "  ".join(f"{f} {v:.3f}" for f, v in mrr_by_form(r).items()))
+    print(f"  load average before {r['load_before']}, after {r['load_after']}", flush=True)
+
+
+def print_table(rows: dict[str, dict]) -> None:
+    print("\n| engine | records | build rec/s (archive / without reading) | size | p50 | p95 "
+          "| worker RSS warm / peak | build peak RSS | MRR | load before → after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        n, lat = r["records"], r["lat"]
+        mrr = f"{statistics.mean(r['rr']):.3f}" if r["rr"] else "—"
+        print(f"| {name} | {n:,} | {n / r['build_s']:,.0f} / "
+              f"{n / max(1e-9, r['build_s'] - r['read_s']):,.0f} | {r['size'] / 1e6:,.0f} MB | "
+              f"{percentile(lat, 50):.1f} ms | {percentile(lat, 95):.1f} ms | "
+              f"{r['warm_kb'] / 1024:,.0f} / {r['search_peak_kb'] / 1024:,.0f} MB | "
+              f"{r['build_peak_kb'] / 1024:,.0f} MB | {mrr} | "
+              f"{r['load_before']} → {r['load_after']} |")
+    forms = [f for f in FORMS if any(f in r["forms"] for r in rows.values())]
+    if forms:
+        print("\n| engine | " + " | ".join(forms) + " |")
+        print("|---|" + "---|" * len(forms))
+        for name, r in rows.items():
+            by = mrr_by_form(r)
+            print(f"| {name} | " + " | ".join(f"{by.get(f, 0):.3f}" for f in forms) + " |")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--engines", default="lienhop,plain,fts5")
+    ap.add_argument("--engines", default="lienhop-whoosh,lienhop-tantivy,fts5",
+                    help="comma-separated: " + ", ".join([*ENGINES, *ALIASES]))
+    ap.add_argument("--known-items", type=int, default=200,
+                    help="known-item targets (fewer when they would exceed half the records)")
+    ap.add_argument("--lookalikes", type=int, default=200, help="look-alikes per target")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--work", type=Path, help="work directory (default: a new temporary one;"
+                    " a corpus made there with the same options is reused)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--child", choices=["build", "search"], help=argparse.SUPPRESS)
     args = ap.parse_args()
-    t = time.perf_counter()
-    records = generate(args.records)
-    queries = make_queries(records)
-    print(f"generated {len(records)} records, {len(queries)} queries in "
-          f"{time.perf_counter() - t:.1f} s; {platform.platform()}, {os.cpu_count()} cpus")
-    work = Path(tempfile.mkdtemp(prefix="lienhop-bench-"))
-    engines = {"lienhop": bench_lienhop, "plain": bench_plain, "fts5": bench_fts5}
-    rows = {}
+    names = [ALIASES.get(e, e) for e in args.engines.split(",") if e]
+    unknown = [e for e in names if e not in ENGINES]
+    if unknown:
+        ap.error(f"unknown engine(s) {', '.join(unknown)}; choose from "
+                 f"{', '.join([*ENGINES, *ALIASES])}")
+    if args.child:
+        (name,) = names
+        result = child_build(name, args.work) if args.child == "build" \
+            else child_search(name, args.work)
+        (args.work / f"{name}.{args.child}.json").write_text(json.dumps(result))
+        return
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="lienhop-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{platform.platform()}, {os.cpu_count()} cpus, Python {platform.python_version()}; "
+          f"work directory {work}; load average {loadavg()}", flush=True)
+    rows: dict[str, dict] = {}
     try:
-        for name in args.engines.split(","):
-            r = engines[name](records, queries, work)
-            rows[name] = r
-            lat = r["lat"]
-            print(f"{name:8} build {r['build_s']:7.1f} s = {len(records) / r['build_s']:7.0f} rec/s"
-                  f"  size {r['size'] / 1e6:7.1f} MB  p50 {percentile(lat, 50):7.1f} ms"
-                  f"  p95 {percentile(lat, 95):7.1f} ms  max {max(lat):7.1f} ms"
-                  f"  mean {statistics.mean(lat):6.1f} ms  zero-hit {r['zero']}/{len(lat)}",
-                  flush=True)
-            by_kind: dict[str, list[float]] = {}
-            for q, ms in zip(queries, lat, strict=True):
-                by_kind.setdefault(q["kind"], []).append(ms)
-            print("         " + "  ".join(f"{k} p95 {percentile(v, 95):.0f}"
-                                          for k, v in by_kind.items()), flush=True)
-        if "lienhop" in rows and "plain" in rows:
-            ratio = percentile(rows["plain"]["lat"], 95) / percentile(rows["lienhop"]["lat"], 95)
-            print(f"plain/lienhop p95 ratio: {ratio:.1f}x")
+        meta = write_corpus(work, args)
+        o = meta["options"]
+        print(f"corpus: {meta['count']:,} records ({o['known_items']} known-item targets with "
+              f"{o['lookalikes']} look-alikes each), {meta['file_bytes'] / 1e6:.0f} MB of JSON "
+              f"lines, made in {meta['generate_s']:.1f} s", flush=True)
+        for name in names:
+            why = ENGINES[name][2]()
+            if why:
+                print(f"{name}: skipped — {why}", flush=True)
+                continue
+            before = loadavg()
+            built = run_child("build", name, work)
+            searched = run_child("search", name, work) if built else None
+            shutil.rmtree(work / name, ignore_errors=True)
+            if built and searched:
+                rows[name] = built | searched | {"load_before": before,
+                                                 "load_after": loadavg()}
+                print_engine(name, rows[name])
+        if rows:
+            print_table(rows)
     finally:
-        if not args.keep:
+        if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)
 
 

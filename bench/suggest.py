@@ -8,7 +8,7 @@ made-up words (a vocabulary the size of a real catalogue's). Per index, ms per q
 
 * ``before``: the suggester this replaced (Whoosh ``terms_within`` for every unknown
   syllable, no limits), reproduced here so both run in the same process on the same index;
-* ``after``: ``SearchIndex.suggest`` (index/engine/suggest.py), its tables written at commit;
+* ``after``: ``SearchIndex.suggest`` (index/whoosh_engine/suggest.py), its tables written at commit;
 * ``search``: the whole ``SearchIndex.search`` a client gets, suggestions included.
 
 Queries: ``hostile`` = 25 random 19-letter words (what the review sent), ``hostile-4`` = 4
@@ -39,13 +39,14 @@ from harvesters.crosswalk import Header, crosswalk  # noqa: E402
 from index import Record, open_index, rebuild  # noqa: E402
 from index import querylang as qlang  # noqa: E402
 from index.analysis import exact_form, fold, has_diacritics, nfc, syllables  # noqa: E402
-from index.engine.suggest import work, write_tables  # noqa: E402
 from index.querylang import word_groups  # noqa: E402
 from index.spelling import osa_distance  # noqa: E402
+from index.suggestion import work  # noqa: E402
+from index.whoosh_engine.suggest import write_tables  # noqa: E402
 
 
 def before(searcher, ast: qlang.Node) -> list[str]:  # type: ignore[no-untyped-def]
-    """The suggester as it was (index/engine.py ``_suggest`` before issue 12)."""
+    """The suggester as it was (index/whoosh_engine.py ``_suggest`` before issue 12)."""
     groups = word_groups(ast)
     if not groups:
         return []

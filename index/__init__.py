@@ -7,11 +7,13 @@
     ix.lookup(doi="https://doi.org/10.1/x")
 
 The package's engine-neutral modules (analysis, query language, records, matching keys,
-results) are the same for every engine; the engine itself (``index.engine``, Whoosh) is
-private, chosen in ``index.api``. Nothing exported here names Whoosh.
+results, set algebra, discovery search, clustering, spelling) are the same for every
+engine; the engines themselves (``index.whoosh_engine``, ``index.tantivy_engine``) are
+private, chosen in ``index.api`` (an index directory records its engine). Nothing exported
+here names an engine's classes.
 """
 
-from index.api import open_index, rebuild
+from index.api import index_engine, open_index, rebuild
 from index.contract import IndexWriter, SearchIndex
 from index.record import Record
 from index.results import SORTS, FacetValue, Hit, IndexLocked, SearchResult
@@ -25,6 +27,7 @@ __all__ = [
     "Record",
     "SearchIndex",
     "SearchResult",
+    "index_engine",
     "open_index",
     "rebuild",
 ]

@@ -13,7 +13,7 @@ never as the phrase "hà nội"), and values of a multi-valued field are never n
 
 This module's path and the names ``_VietTokenizer``, ``ExactTokenizer``, ``FoldTokenizer``
 and ``BigramTokenizer`` are part of the on-disk format: Whoosh pickles the schema, with an
-instance of each tokenizer, into the TOC of every index (index/engine/schema.py), and
+instance of each tokenizer, into the TOC of every index (index/whoosh_engine/schema.py), and
 unpickling finds a class by its module path and name. Moving or renaming one makes every
 index already built unreadable (unpickling fails: "No module named …", "Can't get
 attribute …"), so they stay here, whatever else moves; tests/index/test_pickled_paths.py

@@ -1,9 +1,15 @@
 """The entry points: open an index, rebuild one. The engine is chosen here and nowhere else.
 
+An index directory records the engine of its live generation (index/generations.py), so
+:func:`open_index` opens whatever is there; ``engine`` only chooses for a directory that
+holds no index yet (default Whoosh). :func:`rebuild` builds a whole new generation with
+the engine asked for (default: the current one) and swaps it in atomically — converting
+an instance from one engine to the other.
+
 Callers get a :class:`~index.contract.SearchIndex` and :mod:`index.results` dataclasses,
 which name no engine; the engine modules are imported when an index is first opened, so
 code that only needs :class:`~index.record.Record` (the harvesters' crosswalks) never loads
-Whoosh.
+Whoosh or tantivy.
 """
 
 from __future__ import annotations
@@ -12,22 +18,45 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from index.contract import SearchIndex
+from index.generations import ENGINES, check_engine, current_engine
 from index.record import Record
 
+__all__ = ["ENGINES", "index_engine", "open_index", "rebuild"]
 
-def open_index(path: str | Path, *, readonly: bool = False) -> SearchIndex:
-    """Open (or, unless ``readonly``, create) the index in directory ``path``."""
-    from index.engine.whoosh_index import WhooshIndex
 
-    return WhooshIndex(Path(path), readonly=readonly)
+def index_engine(path: str | Path) -> str | None:
+    """The engine of the index in ``path``, or None when there is none."""
+    return current_engine(Path(path))
+
+
+def open_index(path: str | Path, *, readonly: bool = False,
+               engine: str | None = None) -> SearchIndex:
+    """Open (or, unless ``readonly``, create with ``engine``) the index in ``path``."""
+    path = Path(path)
+    chosen = current_engine(path) or check_engine(engine or ENGINES[0])
+    if chosen == "tantivy":
+        from index.tantivy_engine.tantivy_index import TantivyIndex
+
+        return TantivyIndex(path, readonly=readonly)
+    from index.whoosh_engine.whoosh_index import WhooshIndex
+
+    return WhooshIndex(path, readonly=readonly)
 
 
 def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
-            procs: int | None = None) -> None:
+            procs: int | None = None, engine: str | None = None) -> None:
     """Build a complete index from ``records`` beside ``path`` and swap it in atomically.
 
-    ``procs`` indexing processes (default 1); ``batch`` records per commit.
+    ``engine``: the new generation's engine (default: the current index's, else Whoosh).
+    ``batch`` records per commit; ``procs`` Whoosh indexing processes (default 1).
     """
-    from index.engine.rebuild import rebuild as rebuild_whoosh
+    path = Path(path)
+    chosen = check_engine(engine or current_engine(path) or ENGINES[0])
+    if chosen == "tantivy":
+        from index.tantivy_engine.rebuild import rebuild as rebuild_tantivy
 
-    rebuild_whoosh(Path(path), records, batch=batch, procs=procs)
+        rebuild_tantivy(path, records, batch=batch)
+        return
+    from index.whoosh_engine.rebuild import rebuild as rebuild_whoosh
+
+    rebuild_whoosh(path, records, batch=batch, procs=procs)

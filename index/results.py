@@ -1,8 +1,9 @@
 """What a search index hands back, whatever engine answers: results, hits, facet values.
 
-Engine-neutral on purpose: the engines (``index.engine``) import this module to build their
-answers, and :mod:`index.api` re-exports it; nothing here may name an engine, so a second
-engine fills in the same dataclasses and callers cannot tell which one answered.
+Engine-neutral on purpose: the engines (``index.whoosh_engine``, ``index.tantivy_engine``)
+import this module to build their answers, and :mod:`index.api` re-exports it; nothing
+here may name an engine, so every engine fills in the same dataclasses and callers cannot
+tell which one answered.
 """
 
 from __future__ import annotations

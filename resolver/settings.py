@@ -79,6 +79,14 @@ class Settings:
     oai_admin_email: str = ""
     #: repositoryIdentifier of OAI identifiers ``oai:<this>:<record id>``; never change it
     oai_repository_id: str = "lienhop.vn"
+    #: request-log rows (resolutions and ``/go/`` clicks) a web worker holds before writing
+    #: them in one transaction (0 or 1: every row is written as it happens) ...
+    request_log_batch: int = 200
+    #: ... and the most seconds a row waits (0: every row is written as it happens)
+    request_log_flush_seconds: float = 2.0
+    #: the search engine of a NEW index (whoosh | tantivy); an existing index keeps its
+    #: own until ``lienhop index rebuild --engine`` converts it
+    index_engine: str = "whoosh"
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +158,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = get("DATABASE_URL") or f"sqlite:///{home / 'lienhop.sqlite3'}"
     index_dir = Path(get("INDEX_DIR") or home / "index").resolve()
     archive_dir = Path(get("ARCHIVE_DIR") or home / "archive").resolve()
+    index_engine = (get("INDEX_ENGINE", "whoosh") or "whoosh").lower()
+    if index_engine not in ("whoosh", "tantivy"):
+        raise ConfigError(
+            f"{PREFIX}INDEX_ENGINE must be whoosh or tantivy, not {index_engine!r}")
 
     secret = get("SECRET_KEY")
     if secret is None:
@@ -169,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         index_dir=index_dir,
         archive_dir=archive_dir,
+        index_engine=index_engine,
         secret_key=secret,
         trusted_proxies=_parse_networks(get("TRUSTED_PROXIES", "") or ""),
         admin_user=get("ADMIN_USER"),
@@ -201,4 +214,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_lock_minutes=_number(get("LOGIN_LOCK_MINUTES", "15"), "LOGIN_LOCK_MINUTES", float),
         oai_admin_email=get("OAI_ADMIN_EMAIL", "") or "",
         oai_repository_id=get("OAI_REPOSITORY_ID", "lienhop.vn") or "lienhop.vn",
+        request_log_batch=int(
+            _number(get("REQUEST_LOG_BATCH", "200"), "REQUEST_LOG_BATCH", int)),
+        request_log_flush_seconds=_number(
+            get("REQUEST_LOG_FLUSH_SECONDS", "2"), "REQUEST_LOG_FLUSH_SECONDS", float),
     )

@@ -117,16 +117,18 @@ def index_group() -> None:
 
 
 @index_group.command("rebuild")
+@click.option("--engine", type=click.Choice(["whoosh", "tantivy"]), default=None,
+              help="Build the new index with this engine (default: the current index's).")
 @pass_ctx
-def index_rebuild(ctx: Context) -> None:
+def index_rebuild(ctx: Context, engine: str | None) -> None:
     """Rebuild the index from the raw archive (no network) and swap it in atomically.
 
-    Use it after a crosswalk or analysis change; searches keep using the old index until the
-    new one is complete.
+    Use it after a crosswalk or analysis change, or with --engine to convert the index to
+    another search engine; searches keep using the old index until the new one is complete.
     """
     from resolver.harvesting.run import JobContext, rebuild_index
 
-    count, errors = rebuild_index(JobContext(ctx.settings, ctx.sessions()))
+    count, errors = rebuild_index(JobContext(ctx.settings, ctx.sessions()), engine=engine)
     click.echo(f"rebuilt {ctx.settings.index_dir}: {count} records, {len(errors)} failed")
     for err in errors[:10]:
         click.echo(f"    {err}")

@@ -48,8 +48,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL never corrupts the database; a power cut may lose only the
-    # last commits. It removes an fsync from every commit, which the resolver's
-    # per-request usage log pays on every OpenURL.
+    # last commits. It removes an fsync from every commit (the request log's batches, the
+    # admin pages' writes).
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 

@@ -26,7 +26,7 @@ from harvesters.page import parse_archived_record
 from harvesters.runner import RepositoryConfig, RunReport, harvest_repository
 from harvesters.sinks import WriterSink
 from harvesters.state import Checkpoint
-from index import open_index, rebuild
+from index import index_engine, open_index, rebuild
 from index.record import Record
 from resolver import db
 from resolver.harvesting.models import HarvestRun, HarvestState
@@ -186,7 +186,8 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
         repos = repository_configs(session, codes, enabled_only=not codes)
     if not repos:
         return []
-    ix = open_index(ctx.settings.index_dir)
+    # A new index is made with the configured engine; an existing one opens as it is.
+    ix = open_index(ctx.settings.index_dir, engine=ctx.settings.index_engine)
     # The OAI provider's items follow the index in the same commit step (resolver.oai.feed).
     sink = OaiFeedSink(WriterSink(lambda: ix.writer(timeout=120.0)), ctx.sessions)
     archive = RawArchive(ctx.settings.archive_dir)
@@ -244,8 +245,11 @@ def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Ite
                     errors.append(msg)
 
 
-def rebuild_index(ctx: JobContext) -> tuple[int, list[str]]:
-    """Rebuild the index from the raw archive into a new directory and swap it in."""
+def rebuild_index(ctx: JobContext, engine: str | None = None) -> tuple[int, list[str]]:
+    """Rebuild the index from the raw archive into a new directory and swap it in.
+
+    ``engine`` (whoosh | tantivy) converts the index; None keeps the current index's
+    engine (a missing index gets the configured ``index_engine``)."""
     errors: list[str] = []
     count = 0
 
@@ -255,5 +259,6 @@ def rebuild_index(ctx: JobContext) -> tuple[int, list[str]]:
             count += 1
             yield rec
 
-    rebuild(Path(ctx.settings.index_dir), counted())
+    path = Path(ctx.settings.index_dir)
+    rebuild(path, counted(), engine=engine or index_engine(path) or ctx.settings.index_engine)
     return count, errors

@@ -1,9 +1,12 @@
-"""The resolver request log: what each resolution offered, for requests and turnaways.
+"""The request log: what each resolution offered (requests and turnaways), and the clicks.
 
-:func:`classify` is pure (a resolution -> its outcome); :func:`record` writes one
-:class:`~resolver.usage.models.ResolveLog` row and never lets a logging failure reach the
-user, as the click log does. :class:`RecentClicks` remembers which ``/go/`` tokens were
-just counted, so that replaying one link counts one click.
+:func:`classify` is pure (a resolution -> its outcome); :func:`resolution_row` and
+:func:`click_row` are the columns of a :class:`~resolver.usage.models.ResolveLog` and a
+:class:`~resolver.usage.models.ClickLog` row (pure, cut to the columns' sizes);
+:func:`record` and :func:`record_click` hand them to the request log's buffer
+(:class:`resolver.usage.logbuffer.LogBuffer`, written in batches) and never let a logging
+failure reach the user. :class:`RecentClicks` remembers which ``/go/`` tokens were just
+counted, so that replaying one link counts one click.
 """
 
 from __future__ import annotations
@@ -15,12 +18,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
-
-from sqlalchemy.orm import Session
+from typing import Any, Protocol, TypeVar
 
 from resolver.openurl import Citation
-from resolver.usage.models import FULLTEXT, NO_MATCH, OPEN_ONLY, TURNAWAY, ResolveLog
+from resolver.usage.models import (
+    FULLTEXT,
+    NO_MATCH,
+    OPEN_ONLY,
+    TURNAWAY,
+    ClickLog,
+    ResolveLog,
+)
 
 log = logging.getLogger("lienhop.usage")
 
@@ -103,22 +111,61 @@ def classify(res: Resolved[_Line]) -> Outcome:
     return Outcome(NO_MATCH, None, tuple(packages))
 
 
-def record(session: Session, res: Resolved[_Line]) -> None:
-    """Log one resolution (committing ``session``); failures are logged, never raised."""
+class LogRows(Protocol):
+    """Where log rows go (:class:`resolver.usage.logbuffer.LogBuffer`)."""
+
+    def add(self, table: type[ResolveLog] | type[ClickLog], values: dict[str, Any], /) -> None:
+        ...
+
+
+def _cut(value: object, size: int) -> str | None:
+    """``value`` as text of at most ``size`` characters; None for nothing."""
+    if value is None or value == "":
+        return None
+    return str(value)[:size]
+
+
+def resolution_row(res: Resolved[_Line]) -> dict[str, Any]:
+    """The :class:`ResolveLog` columns of one resolution (its time is stamped by the buffer).
+
+    No IP address, no cookie, no user: usage reports count institutions, not people.
+    """
+    o = classify(res)
+    c = res.citation
+    return {
+        "institution": res.institution.code if res.institution else None,
+        "outcome": o.outcome, "package": o.package, "packages": " ".join(o.packages)[:500],
+        "doi": _cut(c.doi, 300), "issn": _cut(c.issn or c.eissn, 20), "isbn": _cut(c.isbn, 20),
+        "title": _cut(c.atitle or c.title, 300),
+    }
+
+
+def click_row(payload: Sequence[Any]) -> dict[str, Any]:
+    """The :class:`ClickLog` columns of a followed ``/go/`` token's payload
+    ``[url, kind, package, institution, doi, issn, isbn, title, …]``, each cut to its
+    column (a DOI has no length limit; PostgreSQL refuses a value longer than its column)."""
+    _url, kind, package, inst, doi, issn, isbn, title = (list(payload) + [None] * 8)[:8]
+    return {
+        "kind": str(kind)[:16], "package": _cut(package, 64), "institution": _cut(inst, 64),
+        "doi": _cut(doi, 300), "issn": _cut(issn, 20), "isbn": _cut(isbn, 20),
+        "title": _cut(title, 300),
+    }
+
+
+def record(rows: LogRows, res: Resolved[_Line]) -> None:
+    """Log one resolution; failures are logged, never raised."""
     try:
-        o = classify(res)
-        c = res.citation
-        title = c.atitle or c.title
-        # No IP address, no cookie, no user: usage reports count institutions, not people.
-        session.add(ResolveLog(
-            institution=res.institution.code if res.institution else None,
-            outcome=o.outcome, package=o.package, packages=" ".join(o.packages)[:500],
-            doi=(c.doi or None) and c.doi[:300], issn=c.issn or c.eissn, isbn=c.isbn,
-            title=title[:300] if title else None))
-        session.commit()
+        rows.add(ResolveLog, resolution_row(res))
     except Exception:  # a lost log line must not cost the user their article
-        session.rollback()
         log.exception("could not log a resolution")
+
+
+def record_click(rows: LogRows, payload: Sequence[Any]) -> None:
+    """Log one followed link; failures are logged, never raised."""
+    try:
+        rows.add(ClickLog, click_row(payload))
+    except Exception:  # a lost log line must not cost the user their article
+        log.exception("could not log a click")
 
 
 class RecentClicks:

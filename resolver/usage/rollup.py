@@ -1,10 +1,10 @@
 """Monthly roll-up of the click and resolve logs, so reports never scan millions of rows.
 
-A month is *closed* an hour after it ends (a click is logged as it happens, so nothing
-lands in a closed month afterwards). Closed months are counted once into
-:class:`~resolver.usage.models.UsageMonth`; the open month (and a closed one not yet rolled
-up) is counted from the log itself through its ``at`` index. :func:`monthly_counts` merges
-both, so a report is exact whatever the roll-up's state.
+A month is *closed* an hour after it ends (a click or a request is written within seconds of
+happening, :mod:`resolver.usage.logbuffer`, so nothing lands in a closed month afterwards).
+Closed months are counted once into :class:`~resolver.usage.models.UsageMonth`; the open
+month (and a closed one not yet rolled up) is counted from the log itself through its ``at``
+index. :func:`monthly_counts` merges both, so a report is exact whatever the roll-up's state.
 
 Rows written into the past later (a restored backup, the benchmark's bulk load) are seen
 after :func:`rebuild` (``lienhop usage rollup --rebuild``).
@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from resolver.db.base import utcnow
+from resolver.usage import logbuffer
 from resolver.usage.models import (
     SOURCE_CLICK,
     SOURCE_RESOLVE,
@@ -200,8 +201,11 @@ def refresh(session: Session, *, now: dt.datetime | None = None,
 
     Cheap when there is nothing to do (one small query per source), so pages may call it
     before every report. Two processes refreshing at once: the loser's insert hits the
-    unique key, it rolls back, and the winner's work stands.
+    unique key, it rolls back, and the winner's work stands. The rows this process still
+    holds in its request-log buffer are written first, so every report (they all refresh)
+    sees them.
     """
+    logbuffer.flush_all()
     now = now or utcnow()
     target = closed_before(now)
     done: dict[str, int] = {}

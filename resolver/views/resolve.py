@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import re
 import secrets
 import time
@@ -51,14 +50,12 @@ from resolver.openurl import (
 )
 from resolver.registry.campus import client_ip
 from resolver.usage import recording as usage_log
-from resolver.usage.models import ClickLog
 from resolver.usage.recording import RecentClicks
 from resolver.web import services
 from resolver.web.security import csrf_exempt
 from resolver.web.services import GoSigners, get_index
 
 bp = Blueprint("resolve", __name__)
-log = logging.getLogger("lienhop.resolve")
 
 #: Real OpenURLs are under 4 KB; anything past this is refused rather than parsed.
 MAX_OPENURL_BYTES = 16_384
@@ -139,7 +136,7 @@ def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
     # No database session: the snapshot answers (resolve reads the KB only without one).
     resolution = resolve(None, citation, info, registry, today=dt.date.today(),
                          index=get_index(), delivery_url=_delivery_url(citation, code))
-    usage_log.record(services.session(), resolution)  # requests and turnaways (issue 7)
+    usage_log.record(services.request_log(), resolution)  # requests and turnaways (issue 7)
     return resolution, source, registry
 
 
@@ -200,16 +197,7 @@ def _safe_destination(url: str) -> bool:
 
 
 def _log_click(payload: list[Any]) -> None:
-    _url, kind, package, inst, doi, issn, isbn, title = (payload + [None] * 8)[:8]
-    session = services.session()
-    # No IP address, no cookie, no user: usage reports count institutions, not people.
-    session.add(ClickLog(kind=str(kind)[:16], package=package, institution=inst, doi=doi,
-                         issn=issn, isbn=isbn, title=title))
-    try:
-        session.commit()
-    except Exception:  # a lost log line must not cost the user their article
-        session.rollback()
-        log.exception("could not log a click")
+    usage_log.record_click(services.request_log(), payload)
 
 
 def _follow(payload: list[Any], *, count: bool = True) -> BaseResponse:

@@ -1,11 +1,11 @@
 """The one home of the objects a web app keeps for its lifetime, with typed accessors.
 
 The database (engine, session factory, and each request's session), the read-only index
-handle, the job queue, the resolver's registry cache, the ``/go/`` token signers, the recent
-clicks and the rate limiter all live in ``app.extensions`` under ``"lienhop.*"`` keys, and
-this is the only module that writes those keys: a view asks for ``services.session()`` or
-``services.registry_cache(...)``, never for a key. Objects made on first use are made once
-per app whatever the threads (:func:`_per_app`).
+handle, the job queue, the resolver's registry cache, the request log's buffer, the ``/go/``
+token signers, the recent clicks and the rate limiter all live in ``app.extensions`` under
+``"lienhop.*"`` keys, and this is the only module that writes those keys: a view asks for
+``services.session()`` or ``services.registry_cache(...)``, never for a key. Objects made on
+first use are made once per app whatever the threads (:func:`_per_app`).
 
 Tests replace an object with :func:`provide` (``provide(app, "queue", FakeQueue())``); the
 keys stay as they were, so a test reading ``app.extensions["lienhop.sessions"]`` still works.
@@ -31,12 +31,13 @@ if TYPE_CHECKING:
     # huey is loaded only by a process that queues a job.
     from resolver.harvesting.queue import JobQueue
     from resolver.linking.service import RegistryCache
+    from resolver.usage.logbuffer import LogBuffer
     from resolver.usage.recording import RecentClicks
     from resolver.web.ratelimit import TokenBuckets
 
 #: What :func:`provide` may replace, and the ``app.extensions`` key of each.
 Name = Literal["engine", "sessions", "index", "queue", "registry_cache", "go_serializers",
-               "recent_clicks", "rate_limiter", "password_check", "sitemap"]
+               "recent_clicks", "rate_limiter", "password_check", "sitemap", "request_log"]
 KEYS: dict[Name, str] = {
     "engine": "lienhop.engine",
     "sessions": "lienhop.sessions",
@@ -48,6 +49,7 @@ KEYS: dict[Name, str] = {
     "rate_limiter": "lienhop.ratelimit",
     "password_check": "lienhop.password_check",
     "sitemap": "lienhop.sitemap",
+    "request_log": "lienhop.request_log",
 }
 
 T = TypeVar("T")
@@ -81,10 +83,17 @@ def _per_app(name: Name, make: Callable[[], T]) -> T:
 
 def init_app(app: Flask, database: Database) -> None:
     """Give ``app`` its database (opened by :func:`resolver.db.open_database`) and close each
-    request's session when the request ends."""
+    request's session when the request ends.
+
+    Under test (``TESTING``), the request log is also written at the end of each request,
+    unless the app's config says ``LIENHOP_REQUEST_LOG_FLUSH_EACH_REQUEST=False``: tests
+    read it right after a request (:mod:`resolver.usage.logbuffer` says why not write-through).
+    """
     provide(app, "engine", database.engine)
     provide(app, "sessions", database.sessions)
     app.teardown_appcontext(close_session)
+    if app.config.get("LIENHOP_REQUEST_LOG_FLUSH_EACH_REQUEST", app.testing):
+        app.after_request(_flush_request_log)
 
 
 def engine(app: Flask | None = None) -> Engine:
@@ -158,6 +167,28 @@ def registry_cache(check_seconds: float) -> RegistryCache:
     from resolver.linking.service import RegistryCache
 
     return _per_app("registry_cache", lambda: RegistryCache(check_seconds))
+
+
+def request_log() -> LogBuffer:
+    """The app's request-log buffer (resolutions and clicks), written in batches of
+    ``LIENHOP_REQUEST_LOG_BATCH`` rows or every ``LIENHOP_REQUEST_LOG_FLUSH_SECONDS``, on its
+    own sessions (:mod:`resolver.usage.logbuffer`)."""
+
+    def make() -> LogBuffer:
+        from resolver.usage.logbuffer import LogBuffer
+
+        settings = current_app.config["LIENHOP"]
+        return LogBuffer(sessions(), batch=settings.request_log_batch,
+                         flush_seconds=settings.request_log_flush_seconds)
+
+    return _per_app("request_log", make)
+
+
+def _flush_request_log(response: T) -> T:
+    found: LogBuffer | None = current_app.extensions.get(KEYS["request_log"])
+    if found is not None:
+        found.flush()
+    return response
 
 
 def recent_clicks(window: float) -> RecentClicks:

@@ -10,9 +10,9 @@ from tests.support.catalogue import rec
 BATCH = 25
 
 
-def test_writer_and_readers_concurrently(tmp_path):
+def test_writer_and_readers_concurrently(tmp_path, engine):
     path = tmp_path / "ix"
-    writer_ix = open_index(path)
+    writer_ix = open_index(path, engine=engine)
     errors: list[BaseException] = []
     done = threading.Event()
     observed: list[int] = []

@@ -21,24 +21,28 @@ CHILD = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {root!r})
     from index import Record, open_index
-    # Pause at the moment a file is renamed into place (the commit's last step) so the
-    # parent can kill us there; new segment files are already written by then.
-    real_rename = os.rename
-    def slow_rename(a, b, *args, **kw):
+    # Pause at the moment a file is renamed into place so the parent can kill us there:
+    # Whoosh's TOC (the commit's last step; new segment files are already written by
+    # then); with tantivy, the session's spelling table, saved after every document went
+    # to tantivy's writer and before tantivy writes its segments and meta.json.
+    real_rename, real_replace = os.rename, os.replace
+    def slow_rename(a, b, *args, _real=real_rename, **kw):
         print("IN_COMMIT", flush=True)
         time.sleep(30)
-        return real_rename(a, b, *args, **kw)
+        return _real(a, b, *args, **kw)
+    def slow_replace(a, b, *args, **kw):
+        return slow_rename(a, b, *args, _real=real_replace, **kw)
     ix = open_index({path!r})
     with ix.writer() as w:
         w.add(Record(id=f"new{{i}}", oai_identifier=str(i), repository="t", institution="x",
                      titles=[f"Bản ghi mới {{i}}"]) for i in range(500))
-        os.rename = slow_rename
+        os.rename, os.replace = slow_rename, slow_replace
 """)
 
 
-def test_sigkill_during_commit_keeps_previous_commit(tmp_path):
+def test_sigkill_during_commit_keeps_previous_commit(tmp_path, engine):
     path = tmp_path / "ix"
-    ix = open_index(path)
+    ix = open_index(path, engine=engine)
     with ix.writer() as w:
         w.add([rec("old", "Bản ghi cũ đã lưu")])
     child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT), path=str(path))],
@@ -58,9 +62,9 @@ def test_sigkill_during_commit_keeps_previous_commit(tmp_path):
     assert ro.count() == 2
 
 
-def test_rebuild_swaps_atomically_and_readers_follow(tmp_path):
+def test_rebuild_swaps_atomically_and_readers_follow(tmp_path, engine):
     path = tmp_path / "ix"
-    ix = open_index(path)
+    ix = open_index(path, engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Cũ")])
     ro = open_index(path, readonly=True)
@@ -70,9 +74,9 @@ def test_rebuild_swaps_atomically_and_readers_follow(tmp_path):
     assert len([p for p in path.iterdir() if p.name.startswith("g-")]) == 1
 
 
-def test_failed_rebuild_leaves_live_index(tmp_path):
+def test_failed_rebuild_leaves_live_index(tmp_path, engine):
     path = tmp_path / "ix"
-    ix = open_index(path)
+    ix = open_index(path, engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Cũ")])
 

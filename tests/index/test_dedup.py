@@ -30,8 +30,8 @@ def test_clusters_are_transitive_and_order_free():
     assert one["a"] == one["b"] == one["c"] != one["d"]
 
 
-def test_search_shows_cluster_once_with_every_institution(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_search_shows_cluster_once_with_every_institution(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("hue-1", "Thư viện số", doi="10.5555/x", institution="Đại học Huế", year=2020),
                rec("other", "Thư viện truyền thống", institution="Đại học Huế", year=2020)])
@@ -54,8 +54,8 @@ def test_search_shows_cluster_once_with_every_institution(tmp_path):
     assert ids(res) == ["ctu-1"] and len(res.hits[0].institutions) == 3
 
 
-def test_deleting_the_bridge_splits_the_cluster(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_deleting_the_bridge_splits_the_cluster(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Công nghệ sinh học", doi="10.9999/q", year=2019),
                rec("b", "Công nghệ sinh học", doi="10.9999/q", year=2019, creators=["Vũ Hà"]),
@@ -68,8 +68,8 @@ def test_deleting_the_bridge_splits_the_cluster(tmp_path):
     assert sorted(len(h.member_ids) for h in res.hits) == [1, 1]
 
 
-def test_changing_a_record_moves_it_out_of_its_cluster(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_changing_a_record_moves_it_out_of_its_cluster(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Hóa học", doi="10.9999/z"), rec("b", "Hóa học", doi="10.9999/z")])
     assert ix.search("hoa hoc").total == 1

@@ -9,7 +9,7 @@ from whoosh import fields
 from whoosh import index as windex
 
 from index import analysis, open_index
-from index.engine.fastwrite import writer as lean_writer
+from index.whoosh_engine.fastwrite import writer as lean_writer
 from tests.support.catalogue import rec
 
 
@@ -71,8 +71,8 @@ def test_segments_stay_few_over_many_commits(tmp_path):
     assert ix.search('"bản ghi"', size=200).total == 120
 
 
-def test_cluster_mates_in_later_commits_do_not_chain_unrelated_records(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_cluster_mates_in_later_commits_do_not_chain_unrelated_records(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Thư viện số", year=2021, creators=["Nguyễn Văn Nam"], doi="10.1000/a"),
                rec("b", "Thư viện điện tử", year=2020, creators=["Trần Văn Bình"]),

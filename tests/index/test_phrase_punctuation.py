@@ -17,7 +17,7 @@ import pytest
 
 from index import analysis, open_index
 from index.analysis import fold
-from index.engine.whoosh_query import required_terms
+from index.features import required_terms
 from index.querylang import Words
 from tests.support.catalogue import ids, rec
 
@@ -54,8 +54,8 @@ def catalogue() -> list:
 
 
 @pytest.fixture(scope="module")
-def pix(tmp_path_factory):
-    ix = open_index(tmp_path_factory.mktemp("punct") / "ix")
+def pix(tmp_path_factory, engine):
+    ix = open_index(tmp_path_factory.mktemp("punct") / "ix", engine=engine)
     with ix.writer() as w:
         w.add(catalogue())
     return ix

@@ -51,12 +51,12 @@ def _records() -> list[Record]:
     return out
 
 
-def test_record_page_finds_the_other_copy_of_every_real_title(tmp_path):
+def test_record_page_finds_the_other_copy_of_every_real_title(tmp_path, engine):
     originals = _records()
     assert len(originals) > 3000
     copies = [dataclasses.replace(r, id="b" + r.id[1:], institution="B", repository="other")
               for r in originals]
-    ix = open_index(tmp_path / "ix")
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add(originals + copies)
     # The corpus repeats some records, so a cluster may hold more than these two.

@@ -91,7 +91,7 @@ def test_an_index_names_only_whoosh_and_the_stable_tokenizers(tmp_path, monkeypa
 
 
 def test_an_index_opens_in_a_fresh_interpreter_without_the_engine(tmp_path):
-    """A reader that never imported index.engine (the engine may move, or be another one)
+    """A reader that never imported index.whoosh_engine (the engine may move, or be another one)
     still unpickles the schema and reads the index."""
     root = tmp_path / "ix"
     with open_index(root).writer() as w:
@@ -102,7 +102,7 @@ def test_an_index_opens_in_a_fresh_interpreter_without_the_engine(tmp_path):
 
         class NoEngine(importlib.abc.MetaPathFinder):
             def find_spec(self, name, path=None, target=None):
-                if name == "index.engine" or name.startswith("index.engine."):
+                if name == "index.whoosh_engine" or name.startswith("index.whoosh_engine."):
                     raise ImportError("the engine must not be needed to read an index")
                 return None
 

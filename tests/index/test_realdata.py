@@ -53,9 +53,9 @@ def load() -> list[Record]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tmp_path_factory, engine):
     records = load()
-    ix = open_index(tmp_path_factory.mktemp("real") / "ix")
+    ix = open_index(tmp_path_factory.mktemp("real") / "ix", engine=engine)
     with ix.writer() as w:
         w.add(records)
     return ix, records

@@ -119,8 +119,8 @@ def test_highlight_in_accented_text_for_unaccented_query(ix):
     assert "<mark>thư</mark> <mark>viện</mark>" in hit.snippet_html
 
 
-def test_highlight_escapes_html(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_highlight_escapes_html(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("x", "Thư viện <script>alert(1)</script> & co",
                    abstract="a <b>thư</b> viện")])
@@ -146,8 +146,8 @@ def test_lookup_by_identifiers_and_title(ix):
     assert ix.lookup(doi="10.9999/none") == []
 
 
-def test_get_count_delete(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_get_count_delete(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add(CATALOGUE[:3])
     assert ix.count() == 3
@@ -158,8 +158,8 @@ def test_get_count_delete(tmp_path):
     assert ix.count() == 2 and ix.get("hoabinh") is None
 
 
-def test_upsert_replaces(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_upsert_replaces(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with ix.writer() as w:
         w.add([rec("a", "Tiêu đề cũ")])
     with ix.writer() as w:
@@ -169,33 +169,33 @@ def test_upsert_replaces(tmp_path):
     assert ids(ix.search("tieu de moi")) == ["a"]
 
 
-def test_stored_text_is_nfc_only(tmp_path):
+def test_stored_text_is_nfc_only(tmp_path, engine):
     import unicodedata
 
-    ix = open_index(tmp_path / "ix")
+    ix = open_index(tmp_path / "ix", engine=engine)
     title = unicodedata.normalize("NFD", "Hoà Bình")
     with ix.writer() as w:
         w.add([rec("a", title)])
     assert ix.get("a").title == "Hoà Bình"  # composed, old tone placement kept
 
 
-def test_writer_cancels_on_exception(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_writer_cancels_on_exception(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     with pytest.raises(RuntimeError), ix.writer() as w:
         w.add([rec("a", "Một")])
         raise RuntimeError("boom")
     assert ix.count() == 0
 
 
-def test_second_writer_times_out(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_second_writer_times_out(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     other = open_index(tmp_path / "ix")
     with ix.writer(), pytest.raises(IndexLocked), other.writer(timeout=0.2):
         pass
 
 
-def test_readonly_reader_sees_new_commits(tmp_path):
-    ix = open_index(tmp_path / "ix")
+def test_readonly_reader_sees_new_commits(tmp_path, engine):
+    ix = open_index(tmp_path / "ix", engine=engine)
     ro = open_index(tmp_path / "ix", readonly=True)
     assert ro.count() == 0
     with ix.writer() as w:

@@ -1,7 +1,7 @@
 """Known-item lookup for the resolver: identifiers first, then title (+year, ISSN, author).
 
-Unlike discovery search (set algebra, index/engine/search.py), this runs a Whoosh query
-(index/engine/whoosh_query.py) and keeps Whoosh's scoring order after exact title matches.
+Unlike discovery search (set algebra, index/whoosh_engine/search.py), this runs a Whoosh query
+(index/whoosh_engine/whoosh_query.py) and keeps Whoosh's scoring order after exact title matches.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from whoosh import query as wq
 
 from index import querylang as qlang
 from index.dedup import normalised_title
-from index.engine.schema import unpack_record
-from index.engine.whoosh_query import to_whoosh
-from index.engine.whoosh_types import Query, Searcher
+from index.documents import unpack_record
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
+from index.whoosh_engine.whoosh_query import to_whoosh
+from index.whoosh_engine.whoosh_types import Query, Searcher
 
 
 def lookup(s: Searcher, *, doi: str | None = None, isbn: str | None = None,

@@ -1,4 +1,8 @@
-"""Spelling suggestions ("did you mean") at a bounded cost, from a Whoosh index's vocabulary.
+"""Spelling suggestions ("did you mean") at a bounded cost, from an index's own vocabulary.
+
+Engine-neutral: the tables and the search over them live here; each engine builds or maps
+the tables of its vocabulary (index/whoosh_engine/suggest.py per Whoosh segment,
+index/tantivy_engine/vocabulary.py per commit) and counts documents per term.
 
 Whoosh's ``terms_within`` builds a Levenshtein automaton in pure Python for every unknown
 word and walks the vocabulary with it: a query of 25 random 19-letter words took 4.4 s on
@@ -37,13 +41,12 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeAlias
 
 from index import querylang as qlang
 from index.analysis import exact_form, fold, has_diacritics, nfc, syllables
-from index.engine.whoosh_types import Reader, Searcher
 from index.spelling import osa_distance
 
 #: Queries with more syllables get no suggestion: a Vietnamese word is one to three of
@@ -66,13 +69,11 @@ _MASK = 0xFFFFFFFF
 _HEADER = "<8sQQQ"
 _MAGIC = b"LHSUG1" + (b"L\n" if sys.byteorder == "little" else b"B\n")
 _DIGIT = re.compile(r"\d")
-# (segment id, field) → (table, when last used)
-_TABLES: dict[tuple[str, str], tuple[_DeleteTable, float]] = {}
-_KEEP_UNUSED = 60.0  # seconds
-_TABLES_LOCK = threading.Lock()
 _stats = threading.local()
 # The table arrays: built in memory (array), or views of a mapped file (memoryview).
 _Ints: TypeAlias = "array[int] | memoryview"
+#: How many documents hold a term: ``(field, term) -> int``.
+DocFrequency: TypeAlias = Callable[[str, str], int]
 
 
 def work() -> Counter[str]:
@@ -111,7 +112,7 @@ def _deletes(word: str, depth: int) -> list[str]:
     return out
 
 
-class _DeleteTable:
+class DeleteTable:
     """One segment's vocabulary of one field, keyed by the deletions of each term's prefix.
 
     Three flat arrays: ``keys``, sorted, each ``crc32(key) << 32 | term number``; ``offsets``
@@ -126,7 +127,7 @@ class _DeleteTable:
         self._keep = keep  # the mmap behind the views, open as long as the table lives
 
     @classmethod
-    def build(cls, terms: list[str], *, folded: bool) -> _DeleteTable:
+    def build(cls, terms: list[str], *, folded: bool) -> DeleteTable:
         packed: list[int] = []
         offsets = array("Q", [0])
         blob = bytearray()
@@ -154,7 +155,7 @@ class _DeleteTable:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> _DeleteTable | None:
+    def load(cls, path: Path) -> DeleteTable | None:
         """The table saved at ``path``, memory-mapped; None when missing or unreadable."""
         try:
             with open(path, "rb") as fh:
@@ -188,68 +189,6 @@ class _DeleteTable:
 def _hash(key: str) -> int:
     # Stable across processes (str hash() is not): tables are written by one, read by all.
     return zlib.crc32(key.encode("utf-8"))
-
-
-def _vocabulary(reader: Reader, fieldname: str) -> list[str]:
-    terms = []
-    for btext in reader.lexicon(fieldname):
-        t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
-        if len(t) <= MAX_WORD_LEN and t.isalpha():
-            terms.append(t)
-    return terms
-
-
-def _table_path(directory: Path, segment_id: str, fieldname: str) -> Path:
-    # "<segment id>.<ext>" is Whoosh's own file pattern: its clean-up deletes the table
-    # with the segment when a merge or a deletion retires it.
-    return directory / f"{segment_id}.sugg_{fieldname}"
-
-
-def write_tables(directory: Path, reader: Reader) -> int:
-    """Save the table of every segment of ``reader`` that has none yet (after a commit,
-    by the writer, which holds the index lock); returns how many were written."""
-    written = 0
-    for leaf, _base in reader.leaf_readers():
-        seg = leaf.segment()
-        if seg is None:
-            continue
-        for fieldname in FIELDS:
-            path = _table_path(directory, seg.segment_id(), fieldname)
-            if path.exists() or fieldname not in leaf.indexed_field_names():
-                continue
-            table = _DeleteTable.build(_vocabulary(leaf, fieldname),
-                                       folded=fieldname.endswith("_f"))
-            table.save(path)
-            written += 1
-    return written
-
-
-def _tables(directory: Path, leaves: list[Reader], fieldname: str) -> list[_DeleteTable]:
-    """The table of every segment of a snapshot: mapped from its file, or built here for a
-    segment that has none (an index written before tables were, a commit cut short)."""
-    segments = {r.segment().segment_id(): r for r in leaves if r.segment() is not None}
-    wanted = [sid for sid, r in segments.items() if fieldname in r.indexed_field_names()]
-    now = time.monotonic()
-    with _TABLES_LOCK:  # one load or build per segment, even when threads ask at once
-        missing = [sid for sid in wanted if (sid, fieldname) not in _TABLES]
-        if missing:
-            # Segments merged away leave every snapshot soon: drop their tables once no
-            # thread has asked for them for a while (one still on an older snapshot might).
-            for key, (_t, used) in list(_TABLES.items()):
-                if key[0] not in segments and now - used > _KEEP_UNUSED:
-                    del _TABLES[key]
-            for sid in missing:
-                table = _DeleteTable.load(_table_path(directory, sid, fieldname))
-                if table is None:
-                    table = _DeleteTable.build(_vocabulary(segments[sid], fieldname),
-                                               folded=fieldname.endswith("_f"))
-                _TABLES[(sid, fieldname)] = (table, now)
-        out = []
-        for sid in wanted:
-            table, _used = _TABLES[(sid, fieldname)]
-            _TABLES[(sid, fieldname)] = (table, now)
-            out.append(table)
-    return out
 
 
 def _has_identifier(node: qlang.Node) -> bool:
@@ -288,7 +227,7 @@ class _Budget:
         return True
 
 
-def _best(reader: Reader, tables: list[_DeleteTable], fieldname: str, term: str,
+def _best(freq: DocFrequency, tables: list[DeleteTable], fieldname: str, term: str,
           budget: _Budget) -> str | None:
     maxdist = 2 if len(term) >= 4 else 1
     found: dict[str, int] = {}
@@ -299,30 +238,37 @@ def _best(reader: Reader, tables: list[_DeleteTable], fieldname: str, term: str,
             counter["probes"] += 1
             for cand in table.lookup(key):
                 if not budget.read():
-                    return _pick(reader, fieldname, found)
+                    return _pick(freq, fieldname, found)
                 if cand in seen:
                     continue
                 seen.add(cand)
                 if abs(len(cand) - len(term)) > maxdist:
                     continue
                 if not budget.compare():
-                    return _pick(reader, fieldname, found)
+                    return _pick(freq, fieldname, found)
                 dist = osa_distance(term, cand)
                 if 0 < dist <= maxdist:
                     found[cand] = dist
-    return _pick(reader, fieldname, found)
+    return _pick(freq, fieldname, found)
 
 
-def _pick(reader: Reader, fieldname: str, found: dict[str, int]) -> str | None:
-    if not found:
+def _pick(freq: DocFrequency, fieldname: str, found: dict[str, int]) -> str | None:
+    # A table may name terms no document holds any more (deleted, or, in an engine that
+    # keeps tables per commit, a commit that never finished): never suggest those.
+    counts = {t: freq(fieldname, t) for t in found}
+    held = [t for t in found if counts[t] > 0]
+    if not held:
         return None
-    return min(found, key=lambda t: (found[t], -reader.doc_frequency(fieldname, t), t))
+    return min(held, key=lambda t: (found[t], -counts[t], t))
 
 
-def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
+def suggest(ast: qlang.Node, freq: DocFrequency,
+            tables: Callable[[str], list[DeleteTable]]) -> list[str]:
     """The query with each unknown syllable replaced by its nearest indexed term, or [].
 
-    ``directory`` holds the searcher's segments (and their tables)."""
+    ``freq`` counts the documents holding a term; ``tables(field)`` gives the delete tables
+    of the snapshot's vocabulary of ``field`` (one of :data:`FIELDS`), built or mapped by
+    the engine — asked only when some syllable is unknown."""
     groups = qlang.word_groups(ast)
     if not groups or _has_identifier(ast):
         return []
@@ -331,7 +277,6 @@ def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
     sylls = [s.text for g in groups for s in syllables(nfc(g.text))]
     if not sylls or len(sylls) > MAX_WORDS:
         return []
-    reader = searcher.reader()
     # (syllable as typed, field, index term or None when it needs no suggestion)
     plan: list[tuple[str, str, str | None]] = []
     for syl in sylls:
@@ -339,18 +284,21 @@ def suggest(searcher: Searcher, ast: qlang.Node, directory: Path) -> list[str]:
         fieldname = "all_x" if accented else "all_f"
         term = exact_form(syl) if accented else fold(syl)
         known = (len(term) < 2 or len(term) > MAX_WORD_LEN or not term.isalpha()
-                 or reader.doc_frequency(fieldname, term) > 0)
+                 or freq(fieldname, term) > 0)
         plan.append((syl, fieldname, None if known else term))
     if all(term is None for _, _, term in plan):
         return []
-    leaves = [r for r, _base in reader.leaf_readers()]
-    tables = {f: _tables(directory, leaves, f)
-              for f in {f for _, f, term in plan if term is not None}}
+    by_field = {f: tables(f) for f in {f for _, f, term in plan if term is not None}}
     budget = _Budget()  # the clock starts once the tables exist: building is not searching
     changed = False
     words_out: list[str] = []
     for syl, fieldname, unknown in plan:
-        best = _best(reader, tables[fieldname], fieldname, unknown, budget) if unknown else None
+        best = _best(freq, by_field[fieldname], fieldname, unknown, budget) if unknown else None
         words_out.append(best or syl)
         changed = changed or best is not None
     return [" ".join(words_out)] if changed else []
+
+
+def vocabulary_terms(terms: Iterator[str]) -> list[str]:
+    """The terms of a vocabulary that go into a table: words a query may misspell."""
+    return [t for t in terms if len(t) <= MAX_WORD_LEN and t.isalpha()]

@@ -9,10 +9,11 @@ from typing import Any
 
 from whoosh import index as windex
 
-from index.engine import fastwrite
-from index.engine.storage import new_generation, swap_generation, writer_lock
-from index.engine.writer import Writer, write_suggestion_tables
+from index.generations import swap_generation, writer_lock
 from index.record import Record
+from index.whoosh_engine import fastwrite
+from index.whoosh_engine.storage import new_generation
+from index.whoosh_engine.writer import Writer, write_suggestion_tables
 
 #: How long a rebuild waits for the writer lock (a harvester's session may hold it).
 _LOCK_TIMEOUT = 3600.0
@@ -28,7 +29,7 @@ def rebuild(path: Path, records: Iterable[Record], *, batch: int = 10000,
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    # One process by default: the lean single-process writer (index/engine/fastwrite.py) did
+    # One process by default: the lean single-process writer (index/whoosh_engine/fastwrite.py) did
     # more records per CPU second than Whoosh's 2-process writer (measured 179 vs 142 at 10k
     # on a loaded 2-core box), and the harvester and web layer need the other core anyway.
     procs = procs or 1

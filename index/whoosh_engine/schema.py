@@ -8,8 +8,6 @@ the index small and avoids Whoosh's slow positional phrase matching.
 
 from __future__ import annotations
 
-import json
-import zlib
 from typing import Any
 
 from whoosh import fields
@@ -18,15 +16,10 @@ from whoosh.formats import Frequency
 from index import analysis
 from index.collation import sort_key
 from index.dedup import key_term, match_keys
+from index.documents import index_terms, pack_record
+from index.features import TEXT_GROUPS
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
-
-#: Single-valued facet/sort columns read straight from Whoosh column storage.
-COLUMN_FIELDS = ("institution", "type", "language", "access", "cluster", "title_sort")
-TEXT_GROUPS = ("title", "creator", "subject", "all")
-# Joins the values of a multi-valued field: the last syllable of one title never pairs
-# with the first of the next (analysis.gap_separator).
-_VALUE_SEP = analysis.VALUE_SEP
 
 
 def _text_field(tokenizer: analysis._VietTokenizer) -> fields.FieldType:
@@ -64,39 +57,6 @@ def build_schema() -> fields.Schema:
     return s
 
 
-def pack_record(record: Record) -> bytes:
-    return zlib.compress(json.dumps(record.to_dict(), ensure_ascii=False).encode(), 6)
-
-
-def unpack_record(blob: bytes) -> Record:
-    return Record.from_dict(json.loads(zlib.decompress(blob)))
-
-
-def _join(values: list[str]) -> str:
-    return _VALUE_SEP.join(v for v in values if v)
-
-
-def nfc_record(record: Record) -> Record:
-    """NFC every string of a record (the only change made to what is displayed)."""
-    data = record.to_dict()
-    for k, v in data.items():
-        if isinstance(v, str):
-            data[k] = analysis.nfc(v)
-        elif isinstance(v, list):
-            data[k] = [analysis.nfc(x) if isinstance(x, str) else x for x in v]
-    return Record.from_dict(data)
-
-
-def texts(record: Record) -> dict[str, str]:
-    """The text of each searchable group."""
-    title = _join(record.titles)
-    creators = _join(record.creators + record.contributors)
-    subjects = _join(record.subjects)
-    everything = _join([title, creators, subjects, record.abstract, record.publisher,
-                        record.journal])
-    return {"title": title, "creator": creators, "subject": subjects, "all": everything}
-
-
 def to_document(record: Record, cluster: str, keys: list[str] | None = None
                 ) -> dict[str, Any]:
     """The Whoosh document for ``record`` (already NFC) in ``cluster``."""
@@ -129,9 +89,5 @@ def to_document(record: Record, cluster: str, keys: list[str] | None = None
         doc["handle"] = normalise_handle(record.handle) or record.handle
     # Term lists, not text: Whoosh indexes a list as given, so each text is analysed once
     # (not once per form) and the tokenizers in the schema only serve old callers.
-    for group, text in texts(record).items():
-        if text:
-            for suffix, terms in zip(("x", "f", "b"), analysis.index_forms(text), strict=True):
-                if terms:
-                    doc[f"{group}_{suffix}"] = terms
+    doc.update(index_terms(record))
     return doc

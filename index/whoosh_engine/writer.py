@@ -2,7 +2,7 @@
 
 Buffering (instead of writing each add at once) is needed because Whoosh cannot update a
 document added earlier in the same writer session, and a later record may merge an earlier
-one's cluster. The writer lock (index/engine/storage.py) is held for the whole session.
+one's cluster. The writer lock (index/whoosh_engine/storage.py) is held for the whole session.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from pathlib import Path
 
 from whoosh import index as windex
 
-from index.dedup import key_term, match_keys, resolve_clusters
-from index.engine import fastwrite
-from index.engine.schema import nfc_record, to_document, unpack_record
-from index.engine.storage import read_current, writer_lock
-from index.engine.suggest import write_tables
-from index.engine.whoosh_types import SegmentWriter, StoredFields, WhooshDir
+from index.clustering import Stored, resolve
+from index.documents import nfc_record, unpack_record
+from index.generations import read_current, writer_lock
 from index.record import Record
 from index.results import IndexLocked
+from index.whoosh_engine import fastwrite
+from index.whoosh_engine.schema import to_document
+from index.whoosh_engine.suggest import write_tables
+from index.whoosh_engine.whoosh_types import SegmentWriter, StoredFields, WhooshDir
 
 log = logging.getLogger("lienhop.index")
 
@@ -57,57 +58,26 @@ class Writer:
                 n += 1
         return n
 
-    # -- cluster resolution
+    # -- the index as it was, for cluster resolution (index/clustering.py)
 
-    def _base_doc(self, docnum: int) -> StoredFields:
+    def _stored(self, docnum: int) -> Stored:
         fields: StoredFields = self._base.stored_fields(docnum)
-        return fields
+        return fields["id"], fields["cluster"], unpack_record(fields["rec"])
 
-    def _resolve(self) -> tuple[dict[str, str], dict[str, StoredFields]]:
-        """New cluster key of every record whose cluster may change → (clusters, base docs)."""
-        removed = self._deleted | set(self._pending)
-        members: dict[str, list[str]] = {}
-        base_docs: dict[str, StoredFields] = {}
-        pending_keys = {rid: match_keys(r) for rid, r in self._pending.items()}
-        frontier: list[str] = []
-        members.update(pending_keys)
-        for keys in pending_keys.values():
-            frontier.extend(keys)
-        # Cluster mates of replaced or deleted records may have to split or be re-keyed.
-        old_clusters = set()
-        for rid in removed:
-            dn = self._base.document_number(id=rid)
-            if dn is not None:
-                old_clusters.add(self._base_doc(dn)["cluster"])
+    def cluster_of(self, record_id: str) -> str | None:
+        dn = self._base.document_number(id=record_id)
+        return None if dn is None else str(self._base.stored_fields(dn)["cluster"])
 
-        def visit_base(docnum: int) -> None:
-            stored = self._base_doc(docnum)
-            rid = stored["id"]
-            if rid in removed or rid in members:
-                return
-            # Keys from the stored record, not the stored mkey: indexes written before
-            # key_term hold space-split fragments there, which would chain unrelated
-            # records into one cluster.
-            keys = match_keys(unpack_record(stored["rec"]))
-            members[rid] = keys
-            base_docs[rid] = stored
-            frontier.extend(keys)
+    def in_cluster(self, cluster: str) -> Iterator[Stored]:
+        for dn in self._base.document_numbers(cluster=cluster):
+            yield self._stored(dn)
 
-        for c in old_clusters:
-            for dn in self._base.document_numbers(cluster=c):
-                visit_base(dn)
-        seen: set[str] = set()
-        while frontier:
-            k = frontier.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            for dn in self._base.document_numbers(mkey=key_term(k)):
-                visit_base(dn)
-        return resolve_clusters(members), base_docs
+    def with_key(self, term: str) -> Iterator[Stored]:
+        for dn in self._base.document_numbers(mkey=term):
+            yield self._stored(dn)
 
     def commit(self, *, merge: bool = True) -> None:
-        clusters, base_docs = self._resolve()
+        clusters, base_docs = resolve(self._pending, self._deleted, self)
         w = self._w
         # Delete through our one snapshot searcher: Whoosh's update_document and
         # delete_by_term open a new searcher over every segment per call (measured: minutes
@@ -118,10 +88,10 @@ class Writer:
                 w.delete_document(dn)
         for rid, rec in self._pending.items():
             w.add_document(**to_document(rec, clusters[rid]))
-        for rid, stored in base_docs.items():
-            if clusters[rid] != stored["cluster"]:
+        for rid, (cluster, rec) in base_docs.items():
+            if clusters[rid] != cluster:
                 w.delete_document(self._base.document_number(id=rid))
-                w.add_document(**to_document(unpack_record(stored["rec"]), clusters[rid]))
+                w.add_document(**to_document(rec, clusters[rid]))
         self._base.close()
         if merge:
             w.commit(mergetype=fastwrite.tiered_merge)

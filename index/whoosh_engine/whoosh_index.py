@@ -11,16 +11,15 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from index import discovery
 from index import querylang as qlang
-from index.engine import lookup as known_item
-from index.engine import search as discovery
-from index.engine.schema import unpack_record
-from index.engine.snapshot import Snapshot, Snapshots
-from index.engine.storage import ensure_index
-from index.engine.suggest import suggest as suggest_spelling
-from index.engine.writer import Writer, open_writer
+from index.documents import unpack_record
 from index.record import Record
 from index.results import SearchResult
+from index.whoosh_engine import lookup as known_item
+from index.whoosh_engine.snapshot import Snapshot, Snapshots
+from index.whoosh_engine.storage import ensure_index
+from index.whoosh_engine.writer import Writer, open_writer
 
 
 class WhooshIndex:
@@ -71,14 +70,12 @@ class WhooshIndex:
                                  limit=limit)
 
     def suggest(self, q: str) -> list[str]:
-        snap = self._snapshot()
-        return suggest_spelling(snap.searcher, qlang.parse(q), self.path / snap.gen_dir)
+        return self._snapshot().suggest(qlang.parse(q))
 
     def search(self, q: str, *, filters: dict[str, list[str]] | None = None,
                year_range: tuple[int | None, int | None] | None = None,
                sort: str = "relevance", page: int = 1, size: int = 20,
                facets: bool = True) -> SearchResult:
-        snap = self._snapshot()
-        return discovery.search(snap, self.path / snap.gen_dir, q, filters=filters,
+        return discovery.search(self._snapshot(), q, filters=filters,
                                 year_range=year_range, sort=sort, page=page, size=size,
                                 facets=facets)

@@ -21,7 +21,7 @@ from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import PostingPool, SegmentWriter
 
-from index.engine.whoosh_types import Segment, WhooshDir
+from index.whoosh_engine.whoosh_types import Segment, WhooshDir
 
 _SUPPORTED = whoosh.__version__[:2] == (2, 7)
 

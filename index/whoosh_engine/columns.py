@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from index.engine.schema import COLUMN_FIELDS
-from index.engine.whoosh_types import Reader, Searcher
-
-#: The year column's value for a record without a year (sorts after every real year).
-NO_YEAR = -(2**31)
+from index.docsets import COLUMN_FIELDS, NO_YEAR, Columns
+from index.whoosh_engine.whoosh_types import Reader, Searcher
 
 # segment id → that segment's columns; the values are lists (COLUMN_FIELDS, "year") and
 # tuples of subjects, so Any: a TypedDict would name eight keys for one cache.
@@ -24,18 +20,6 @@ _SegmentColumns = dict[str, list[Any]]
 _SEG_CACHE: dict[str, _SegmentColumns] = {}
 _SEG_LOCK = threading.Lock()
 _SEG_CACHE_MAX = 512
-
-
-@dataclass
-class Columns:
-    """Per-docnum values of one snapshot."""
-
-    single: dict[str, list[str]]  # one value per doc, for each of COLUMN_FIELDS
-    subject: list[tuple[str, ...]]
-    year: list[int]  # NO_YEAR when the record has none
-    multi: bytearray  # 1 when the doc's cluster has other members
-    multi_set: frozenset[int] = frozenset()
-    ranks: dict[str, list[int]] = field(default_factory=dict)  # sort → rank of each docnum
 
 
 def _segment_columns(reader: Reader) -> _SegmentColumns:

@@ -1,0 +1,154 @@
+"""Discovery matching inside tantivy: a parsed query, its facet filters and its ranking
+features as one tantivy query, so only the matching documents leave the engine.
+
+The same rules as the set algebra every engine can fall back on (index/docsets.py,
+``DocSets.docs``; index/discovery.py, ``filtered_docs`` and ``feature_scores``), written as
+tantivy clauses: a word group requires all its terms (index/features.py), a year range
+leaves out records without a year (index/docsets.py, ``NO_YEAR``), a facet filter keeps
+records holding any of its values, and an unknown filter keeps nothing. The coordination
+score of index/discovery.py is tantivy's sum of constant-score clauses, one per ranking
+feature with its weight (small integers: exact in tantivy's floats). tests/index runs the
+same assertions on this path and on Whoosh's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import tantivy
+
+from index import querylang as qlang
+from index.docsets import NO_YEAR
+from index.facets import FACET_FIELDS, filter_years
+from index.features import required_terms
+
+Occur = tantivy.Occur
+_Clauses = list[tuple[tantivy.Occur, tantivy.Query]]
+
+
+def _term(schema: tantivy.Schema, fieldname: str, text: str) -> tantivy.Query:
+    return tantivy.Query.term_query(schema, fieldname, text, index_option="basic")
+
+
+def _all_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:
+    if not queries:
+        return tantivy.Query.empty_query()
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(Occur.Must, q) for q in queries])
+
+
+def _any_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:
+    if not queries:
+        return tantivy.Query.empty_query()
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def year_query(schema: tantivy.Schema, start: int | None, end: int | None) -> tantivy.Query:
+    """Records with a year from ``start`` to ``end`` (None: open-ended)."""
+    lo = NO_YEAR + 1 if start is None else max(start, NO_YEAR + 1)
+    if end is not None and end < lo:
+        return tantivy.Query.empty_query()
+    return tantivy.Query.range_query(schema, "year", tantivy.FieldType.Integer, lo, end)
+
+
+def node_query(schema: tantivy.Schema, node: qlang.Node) -> tantivy.Query:
+    """The records matching a parsed query (``DocSets.docs``'s rules)."""
+    if isinstance(node, qlang.Words):
+        return _all_of([_term(schema, f, t) for f, t in required_terms(node)])
+    if isinstance(node, qlang.Ident):
+        return _term(schema, node.kind, node.value)
+    if isinstance(node, qlang.YearRange):
+        return year_query(schema, node.start, node.end)
+    if isinstance(node, qlang.MatchAll):
+        return tantivy.Query.all_query()
+    if isinstance(node, qlang.And):
+        pos = [node_query(schema, c) for c in node.children if not isinstance(c, qlang.Not)]
+        neg = [node_query(schema, c.child) for c in node.children if isinstance(c, qlang.Not)]
+        clauses: _Clauses = [(Occur.Must, q) for q in pos or [tantivy.Query.all_query()]]
+        clauses += [(Occur.MustNot, q) for q in neg]
+        return tantivy.Query.boolean_query(clauses)
+    if isinstance(node, qlang.Or):
+        return _any_of([node_query(schema, c) for c in node.children])
+    if isinstance(node, qlang.Not):
+        return tantivy.Query.boolean_query([(Occur.Must, tantivy.Query.all_query()),
+                                            (Occur.MustNot, node_query(schema, node.child))])
+    return tantivy.Query.empty_query()
+
+
+def filter_query(schema: tantivy.Schema, filters: dict[str, list[str]] | None,
+                 year_range: tuple[int | None, int | None] | None) -> list[tantivy.Query]:
+    """The facet filters and year range as required clauses (none: no restriction)."""
+    out: list[tantivy.Query] = []
+    for name, values in (filters or {}).items():
+        if not values:
+            continue
+        if name == "year":
+            out.append(_any_of([year_query(schema, *filter_years(v)) for v in values]))
+        elif name in FACET_FIELDS:
+            # Keyword fields hold each value as one term (index/tantivy_engine/schema.py).
+            out.append(_any_of([_term(schema, name, v) for v in values]))
+        else:
+            out.append(tantivy.Query.empty_query())
+    if year_range and (year_range[0] is not None or year_range[1] is not None):
+        out.append(year_query(schema, year_range[0], year_range[1]))
+    return out
+
+
+def match_query(schema: tantivy.Schema, ast: qlang.Node,
+                filters: dict[str, list[str]] | None,
+                year_range: tuple[int | None, int | None] | None) -> tantivy.Query:
+    """Matches of ``ast`` within the facet filters and the year range."""
+    return _all_of([node_query(schema, ast)] + filter_query(schema, filters, year_range))
+
+
+def scored_query(schema: tantivy.Schema, match: tantivy.Query,
+                 features: Sequence[tuple[str, str, int]] | None) -> tantivy.Query:
+    """The documents of ``match``, scored by the weighted ranking ``features`` they hold
+    (all scored 0 when ``features`` is None)."""
+    clauses: _Clauses = [(Occur.Must, tantivy.Query.const_score_query(match, 0.0))]
+    for fieldname, term, weight in features or ():
+        clauses.append((Occur.Should, tantivy.Query.const_score_query(
+            _term(schema, fieldname, term), float(weight))))
+    return tantivy.Query.boolean_query(clauses)
+
+
+#: Facet values counted by tantivy (fast fields: index/tantivy_engine/schema.py), every
+#: value of each (a terms aggregation is exact when it returns all of a field's values).
+_COUNTED = ("institution", "type", "language", "access", "subject", "year")
+_ALL_VALUES = 1 << 16
+
+
+def _terms(names: Sequence[str]) -> dict[str, Any]:
+    return {name: {"terms": {"field": name, "size": _ALL_VALUES}} for name in names}
+
+
+_FACET_AGG = _terms(_COUNTED)
+#: Without ``subject``: generations written before it was a fast field.
+_COLUMN_AGG = _terms([n for n in _COUNTED if n != "subject"])
+
+
+def value_counts(searcher: tantivy.Searcher, match: tantivy.Query
+                 ) -> dict[str, Counter[Any]] | None:
+    """Records of ``match`` holding each value of the facets and ``year``, by facet; a
+    facet left out (``subject`` in a generation where it is not a fast field, or one
+    with more values than an aggregation returns) is for the caller to count."""
+    try:
+        res = searcher.aggregate(match, _FACET_AGG)
+    except ValueError:
+        res = searcher.aggregate(match, _COLUMN_AGG)
+    out: dict[str, Counter[Any]] = {}
+    for name, agg in res.items():
+        if agg.get("sum_other_doc_count", 0):
+            if name != "subject":
+                return None
+            continue
+        if name == "year":
+            out[name] = Counter({int(b["key"]): int(b["doc_count"]) for b in agg["buckets"]})
+        else:
+            out[name] = Counter({str(b["key"]): int(b["doc_count"]) for b in agg["buckets"]})
+    return out

@@ -1,0 +1,103 @@
+"""The tantivy schema of a generation, opening one, and the Record → document mapping.
+
+Field names are the Whoosh engine's (index/whoosh_engine/schema.py), so the engine-neutral
+modules ask both engines for the same (field, term) pairs. Text fields hold the terms of
+index/documents.py joined by spaces and split again by a whitespace tokenizer (registered
+on every open: tantivy does not persist custom tokenizers); no positions are stored,
+because phrases are answered by the bigram fields. Keyword fields (ids, facet values,
+identifiers) use tantivy's ``raw`` tokenizer: one term per value, as given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tantivy
+
+from index.collation import sort_key
+from index.dedup import key_term, match_keys
+from index.docsets import NO_YEAR
+from index.documents import index_terms, pack_record, unpack_record
+from index.features import TEXT_GROUPS
+from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
+from index.record import Record
+
+#: The tokenizer of the text fields: terms are made by lienhop's analysis, not tantivy.
+WS = "lienhop_ws"
+#: Keyword fields kept as fast (columnar) fields: facets (counted by tantivy,
+#: index/tantivy_engine/query.py), sorting, clusters. ``subject`` holds several values.
+FAST_KEYWORDS = ("cluster", "institution", "type", "language", "access", "title_sort",
+                 "subject")
+#: Other keyword fields (term lookups only).
+KEYWORDS = ("id", "mkey", "doi", "isbn", "issn", "handle")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in KEYWORDS:
+        sb.add_text_field(name, stored=name == "id", tokenizer_name="raw",
+                          index_option="basic")
+    for name in FAST_KEYWORDS:
+        sb.add_text_field(name, stored=name == "cluster", fast=True, tokenizer_name="raw",
+                          index_option="basic")
+    sb.add_integer_field("year", indexed=True, fast=True)
+    sb.add_bytes_field("rec", stored=True)
+    for group in TEXT_GROUPS:
+        for suffix in ("x", "f", "b"):
+            # Frequencies: known-item lookup scores with BM25 (index/tantivy_engine/lookup.py).
+            sb.add_text_field(f"{group}_{suffix}", tokenizer_name=WS, index_option="freq")
+    return sb.build()
+
+
+def _register(ix: tantivy.Index) -> tantivy.Index:
+    ix.register_tokenizer(WS, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build())
+    return ix
+
+
+def create(gen: Path) -> None:
+    """An empty index in directory ``gen``."""
+    _register(tantivy.Index(build_schema(), path=str(gen), reuse=False))
+
+
+def open_dir(gen: Path) -> tantivy.Index:
+    """The index in directory ``gen``, with lienhop's tokenizer registered."""
+    return _register(tantivy.Index.open(str(gen)))
+
+
+def to_document(record: Record, cluster: str) -> tantivy.Document:
+    """The tantivy document for ``record`` (already NFC) in ``cluster``."""
+    d = tantivy.Document()
+    d.add_text("id", record.id)
+    d.add_text("cluster", cluster)
+    for k in match_keys(record):
+        d.add_text("mkey", key_term(k))
+    d.add_bytes("rec", pack_record(record))
+    d.add_text("institution", record.institution or "")
+    d.add_text("type", record.type or "other")
+    d.add_text("language", record.language or "")
+    d.add_text("access", record.access or "")
+    d.add_text("title_sort", sort_key(record.title))
+    for s in dict.fromkeys(s.replace(",", " ").strip() for s in record.subjects if s):
+        d.add_text("subject", s)
+    d.add_integer("year", int(record.year) if record.year is not None else NO_YEAR)
+    # Identifiers are normalised again here: a crosswalk slip must not hide a record from
+    # the resolver (the same rule as the Whoosh schema).
+    if record.doi:
+        d.add_text("doi", normalise_doi(record.doi) or record.doi.lower())
+    for i in record.isbn:
+        d.add_text("isbn", normalise_isbn(i) or i)
+    for i in record.issn:
+        d.add_text("issn", normalise_issn(i) or i)
+    if record.handle:
+        d.add_text("handle", normalise_handle(record.handle) or record.handle)
+    for name, terms in index_terms(record).items():
+        d.add_text(name, " ".join(terms))
+    return d
+
+
+def stored_record(doc: tantivy.Document) -> Record:
+    """The record stored in a document (every document stores one)."""
+    blob = doc.get_first("rec")
+    if not isinstance(blob, bytes):
+        raise ValueError("document without a stored record")
+    return unpack_record(blob)
