@@ -8,7 +8,7 @@ keeps the contract. Engine-neutral: the signatures name only ``index.record`` an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -64,6 +64,24 @@ class SearchIndex(Protocol):
 
     def cluster(self, cluster_key: str) -> list[Record]:
         """Every record of one work."""
+        ...
+
+    def cluster_of(self, record_id: str) -> list[Record]:
+        """Every record of the work ``record_id`` belongs to, itself included; [] when the
+        id is not indexed. Ordered by institution (Vietnamese collation,
+        index/collation.py), then id: the same on every engine and every call, so pages
+        listing a work's holdings do not reshuffle."""
+        ...
+
+    def recent(self, limit: int = 10) -> list[Record]:
+        """The ``limit`` records most recently added or updated in this index, newest first,
+        by the time the writer committed them (the ``indexed`` field). Records written
+        before that field existed count as oldest, latest-written first."""
+        ...
+
+    def iter_ids(self) -> Iterator[str]:
+        """Every live record id, streamed from one snapshot (no search pages, no list of
+        every id held in memory): the sitemap walks it. Order is the engine's own."""
         ...
 
     def close(self) -> None:

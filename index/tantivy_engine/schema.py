@@ -24,6 +24,8 @@ from index.record import Record
 
 #: The tokenizer of the text fields: terms are made by lienhop's analysis, not tantivy.
 WS = "lienhop_ws"
+#: The fast field holding when the writer committed a record.
+INDEXED = "indexed"
 #: Keyword fields kept as fast (columnar) fields: facets (counted by tantivy,
 #: index/tantivy_engine/query.py), sorting, clusters. ``subject`` holds several values.
 FAST_KEYWORDS = ("cluster", "institution", "type", "language", "access", "title_sort",
@@ -41,6 +43,9 @@ def build_schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=name == "cluster", fast=True, tokenizer_name="raw",
                           index_option="basic")
     sb.add_integer_field("year", indexed=True, fast=True)
+    # When the writer committed the record (Unix seconds): "recently added". Indexes made
+    # before it existed lack it (see has_field).
+    sb.add_integer_field(INDEXED, fast=True)
     sb.add_bytes_field("rec", stored=True)
     for group in TEXT_GROUPS:
         for suffix in ("x", "f", "b"):
@@ -64,8 +69,20 @@ def open_dir(gen: Path) -> tantivy.Index:
     return _register(tantivy.Index.open(str(gen)))
 
 
-def to_document(record: Record, cluster: str) -> tantivy.Document:
-    """The tantivy document for ``record`` (already NFC) in ``cluster``."""
+def has_field(ix: tantivy.Index, name: str) -> bool:
+    """Does this index's schema have fast field ``name``? (tantivy's Python schema cannot
+    be asked; ordering by a missing field raises.)"""
+    try:
+        ix.searcher().search(tantivy.Query.all_query(), limit=1, order_by_field=name)
+    except ValueError:
+        return False
+    return True
+
+
+def to_document(record: Record, cluster: str, indexed_at: int | None = None
+                ) -> tantivy.Document:
+    """The tantivy document for ``record`` (already NFC) in ``cluster``; ``indexed_at``
+    only when the index's schema has the ``indexed`` field (:func:`has_field`)."""
     d = tantivy.Document()
     d.add_text("id", record.id)
     d.add_text("cluster", cluster)
@@ -80,6 +97,8 @@ def to_document(record: Record, cluster: str) -> tantivy.Document:
     for s in dict.fromkeys(s.replace(",", " ").strip() for s in record.subjects if s):
         d.add_text("subject", s)
     d.add_integer("year", int(record.year) if record.year is not None else NO_YEAR)
+    if indexed_at is not None:
+        d.add_integer(INDEXED, indexed_at)
     # Identifiers are normalised again here: a crosswalk slip must not hide a record from
     # the resolver (the same rule as the Whoosh schema).
     if record.doi:

@@ -27,7 +27,7 @@ from index.generations import read_current
 from index.record import Record
 from index.suggestion import suggest as suggest_with
 from index.tantivy_engine import query, vocabulary
-from index.tantivy_engine.schema import open_dir, stored_record
+from index.tantivy_engine.schema import INDEXED, open_dir, stored_record
 
 _OPEN_RETRIES = 20
 _TERM_CACHE = 4096
@@ -137,6 +137,25 @@ class Snapshot(SearchSnapshot):
 
     def record_at(self, a: tantivy.DocAddress) -> Record:
         return stored_record(self.searcher.doc(a))
+
+    def recent_docnums(self, limit: int) -> list[int]:
+        """The live docnums with the latest ``indexed`` time, newest first: the top
+        ``limit`` by tantivy's fast field, chosen in the engine. An index made before the
+        field (its schema lacks it) is listed latest docnum first."""
+        if not self.n or limit <= 0:
+            return []
+        try:
+            hits = self.searcher.search(tantivy.Query.all_query(), limit=limit, count=False,
+                                        order_by_field=INDEXED, order=tantivy.Order.Desc).hits
+        except ValueError:  # no such field in this index's schema
+            return sorted(self._live, reverse=True)[:limit]
+        stamped = [(int(t) if t is not None else 0, self._docnum(a)) for t, a in hits]
+        return [d for _t, d in sorted(stamped, reverse=True)]
+
+    def stored_value(self, docnum: int, fieldname: str) -> str:
+        """One stored keyword of a document (``id``, ``cluster``), without its record."""
+        value = self.searcher.doc(self.address(docnum)).get_first(fieldname)
+        return str(value) if value is not None else ""
 
     def cluster_docnums(self, cluster: str) -> list[int]:
         return self.docnums(self.term_query("cluster", cluster))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from index import discovery
 from index import querylang as qlang
+from index.collation import sort_key
 from index.record import Record
 from index.results import SearchResult
 from index.tantivy_engine import lookup as known_item
@@ -54,6 +55,23 @@ class TantivyIndex:
     def cluster(self, cluster_key: str) -> list[Record]:
         snap = self._snapshot()
         return [snap.record(d) for d in snap.cluster_docnums(cluster_key)]
+
+    def cluster_of(self, record_id: str) -> list[Record]:
+        snap = self._snapshot()
+        docs = sorted(snap.term_docs("id", record_id))
+        if not docs:
+            return []
+        key = snap.stored_value(docs[0], "cluster")
+        return sorted(self.cluster(key), key=lambda r: (sort_key(r.institution), r.id))
+
+    def recent(self, limit: int = 10) -> list[Record]:
+        snap = self._snapshot()
+        return [snap.record(d) for d in snap.recent_docnums(limit)]
+
+    def iter_ids(self) -> Iterator[str]:
+        snap = self._snapshot()
+        for d in sorted(snap.live()):
+            yield snap.stored_value(d, "id")
 
     def lookup(self, *, doi: str | None = None, isbn: str | None = None,
                issn: str | None = None, handle: str | None = None, title: str | None = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from index.generations import read_current, writer_lock
 from index.record import Record
 from index.suggestion import FIELDS
 from index.tantivy_engine import vocabulary
-from index.tantivy_engine.schema import open_dir, stored_record, to_document
+from index.tantivy_engine.schema import INDEXED, has_field, open_dir, stored_record, to_document
 
 log = logging.getLogger("lienhop.index")
 #: tantivy's indexing memory budget and threads: one thread leaves the other core to the
@@ -103,18 +104,20 @@ class Writer:
     def commit(self) -> None:
         clusters, base_docs = resolve(self._pending, self._deleted, self)
         w = self._w
+        # An index made before the ``indexed`` field keeps its schema: no time.
+        now = int(time.time()) if has_field(self._ix, INDEXED) else None
         for rid in self._deleted | set(self._pending):
             w.delete_documents_by_term("id", rid)
         terms: dict[str, list[str]] = {f: [] for f in FIELDS}
         for rid, rec in self._pending.items():
-            w.add_document(to_document(rec, clusters[rid]))
+            w.add_document(to_document(rec, clusters[rid], indexed_at=now))
             forms = index_terms(rec)
             for f in FIELDS:
                 terms[f].extend(forms.get(f, ()))
         for rid, (cluster, rec) in base_docs.items():
             if clusters[rid] != cluster:
                 w.delete_documents_by_term("id", rid)
-                w.add_document(to_document(rec, clusters[rid]))
+                w.add_document(to_document(rec, clusters[rid], indexed_at=now))
         # Tables first: a commit cut short leaves a table of terms nobody holds, which the
         # suggester ignores; the other order could leave terms without a table.
         try:

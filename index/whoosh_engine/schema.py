@@ -43,6 +43,9 @@ def build_schema() -> fields.Schema:
         access=fields.ID(sortable=True),
         subject=fields.KEYWORD(commas=True, lowercase=False, scorable=False),
         year=fields.NUMERIC(int, bits=32, signed=True, sortable=True),
+        # When the writer committed the record (Unix seconds): "recently added". Indexes
+        # made before it existed lack it; index/whoosh_engine/writer.py checks.
+        indexed=fields.NUMERIC(int, bits=64, signed=False, sortable=True),
         has_year=fields.ID(),
         title_sort=fields.ID(sortable=True),
         doi=fields.ID(),
@@ -57,9 +60,10 @@ def build_schema() -> fields.Schema:
     return s
 
 
-def to_document(record: Record, cluster: str, keys: list[str] | None = None
-                ) -> dict[str, Any]:
-    """The Whoosh document for ``record`` (already NFC) in ``cluster``."""
+def to_document(record: Record, cluster: str, keys: list[str] | None = None,
+                indexed_at: int | None = None) -> dict[str, Any]:
+    """The Whoosh document for ``record`` (already NFC) in ``cluster``; ``indexed_at``
+    only when the index's schema has the ``indexed`` field."""
     keys = match_keys(record) if keys is None else keys
     doc: dict[str, Any] = {
         "id": record.id,
@@ -72,6 +76,8 @@ def to_document(record: Record, cluster: str, keys: list[str] | None = None
         "access": record.access or "",
         "title_sort": sort_key(record.title),
     }
+    if indexed_at is not None:
+        doc["indexed"] = indexed_at
     if record.subjects:
         doc["subject"] = ",".join(s.replace(",", " ") for s in record.subjects if s)
     if record.year is not None:

@@ -11,6 +11,7 @@ not by Whoosh's matchers: those score every posting in Python.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
 from pathlib import Path
@@ -66,6 +67,7 @@ class Snapshot(SearchSnapshot):
         self._columns: Columns | None = None
         self._live: frozenset[int] | None = None
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
+        self._recent: tuple[int, list[int]] | None = None  # (how many kept, docnums)
 
     def live(self) -> frozenset[int]:
         if self._live is None:
@@ -98,6 +100,30 @@ class Snapshot(SearchSnapshot):
 
     def record(self, docnum: int) -> Record:
         return unpack_record(self.searcher.stored_fields(docnum)["rec"])
+
+    def recent_docnums(self, limit: int) -> list[int]:
+        """The live docnums with the latest ``indexed`` time, newest first. Segments
+        written before the field existed have no column and count as time 0; ties go to
+        the higher docnum (Whoosh appends new documents after old ones)."""
+        with self.lock:
+            if self._recent is None or limit > self._recent[0]:
+                keep = max(100, limit)
+                self._recent = (keep, self._by_time(keep))
+            return self._recent[1][:max(0, limit)]
+
+    def _by_time(self, keep: int) -> list[int]:
+        # One pass over the columns per snapshot (a commit opens a new one), keeping the
+        # newest ``keep``: the home page asks on every request.
+        live = self.live()
+        stamped: list[tuple[int, int]] = []
+        for sub, offset in self.searcher.leaf_searchers():
+            reader = sub.reader()
+            stamped_here = "indexed" in reader.schema and reader.has_column("indexed")
+            col = reader.column_reader("indexed") if stamped_here else None
+            for d in range(reader.doc_count_all()):
+                if d + offset in live:
+                    stamped.append((int(col[d]) if col is not None else 0, d + offset))
+        return [d for _t, d in heapq.nlargest(keep, stamped)]
 
     def cluster_docnums(self, cluster: str) -> list[int]:
         return sorted(self.searcher.document_numbers(cluster=cluster))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from index import discovery
 from index import querylang as qlang
+from index.collation import sort_key
 from index.documents import unpack_record
 from index.record import Record
 from index.results import SearchResult
@@ -60,6 +61,22 @@ class WhooshIndex:
         s = self._snapshot().searcher
         return [unpack_record(s.stored_fields(d)["rec"])
                 for d in s.document_numbers(cluster=cluster_key)]
+
+    def cluster_of(self, record_id: str) -> list[Record]:
+        stored = self._snapshot().searcher.document(id=record_id)
+        if not stored:
+            return []
+        return sorted(self.cluster(stored["cluster"]),
+                      key=lambda r: (sort_key(r.institution), r.id))
+
+    def recent(self, limit: int = 10) -> list[Record]:
+        snap = self._snapshot()
+        return [snap.record(d) for d in snap.recent_docnums(limit)]
+
+    def iter_ids(self) -> Iterator[str]:
+        # Stored fields of live documents only (iter_docs skips deletions), one at a time.
+        for _docnum, stored in self._snapshot().searcher.reader().iter_docs():
+            yield stored["id"]
 
     def lookup(self, *, doi: str | None = None, isbn: str | None = None,
                issn: str | None = None, handle: str | None = None, title: str | None = None,

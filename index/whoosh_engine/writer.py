@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -79,6 +80,8 @@ class Writer:
     def commit(self, *, merge: bool = True) -> None:
         clusters, base_docs = resolve(self._pending, self._deleted, self)
         w = self._w
+        # An index made before the ``indexed`` field keeps its pickled schema: no time.
+        now = int(time.time()) if "indexed" in w.schema else None
         # Delete through our one snapshot searcher: Whoosh's update_document and
         # delete_by_term open a new searcher over every segment per call (measured: minutes
         # per 10k records once the index has a few segments).
@@ -87,11 +90,11 @@ class Writer:
             if dn is not None:
                 w.delete_document(dn)
         for rid, rec in self._pending.items():
-            w.add_document(**to_document(rec, clusters[rid]))
+            w.add_document(**to_document(rec, clusters[rid], indexed_at=now))
         for rid, (cluster, rec) in base_docs.items():
             if clusters[rid] != cluster:
                 w.delete_document(self._base.document_number(id=rid))
-                w.add_document(**to_document(rec, clusters[rid]))
+                w.add_document(**to_document(rec, clusters[rid], indexed_at=now))
         self._base.close()
         if merge:
             w.commit(mergetype=fastwrite.tiered_merge)

@@ -34,16 +34,11 @@ def _phrase(text: str) -> str:
 def cluster_of(ix: SearchIndex, record: Record) -> list[Record]:
     """Every record of ``record``'s work (the copies other members hold), itself first.
 
-    The index API has no id → cluster call, so find the work through a title search: the
-    hit whose members include this record is its cluster.
+    The index knows each record's work (``SearchIndex.cluster_of``, ordered by institution
+    then id); the record page lists the record being shown before the other copies.
     """
-    if record.title:
-        res = ix.search("title:" + _phrase(record.title), size=50, facets=False)
-        for hit in res.hits:
-            if record.id in hit.member_ids:
-                others = [ix.get(i) for i in hit.member_ids if i != record.id]
-                return [record, *(r for r in others if r is not None)]
-    return [record]
+    others = [r for r in ix.cluster_of(record.id) if r.id != record.id]
+    return [record, *others]
 
 
 def related(ix: SearchIndex, record: Record, exclude: set[str], limit: int = 5) -> list[Hit]:

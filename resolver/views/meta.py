@@ -17,24 +17,12 @@ bp = Blueprint("meta", __name__)
 #: URLs per sitemap file (the protocol allows 50,000).
 SITEMAP_CHUNK = 40_000
 _CACHE_SECONDS = 3600
-_PAGE = 200  # the index API's largest page
 
 
 def all_record_ids(ix: SearchIndex) -> list[str]:
-    """Every record id, walking the browse order a page of works at a time.
-
-    The index API has no "list every id" call; a page of works carries the ids of all
-    the records of each work, so walking every page reaches every record.
-    """
-    ids: list[str] = []
-    page = 1
-    while True:
-        res = ix.search("", sort="title", page=page, size=_PAGE, facets=False)
-        for hit in res.hits:
-            ids.extend(hit.member_ids)
-        if page >= res.pages or not res.hits:
-            return ids
-        page += 1
+    """Every record id, streamed from the index (``SearchIndex.iter_ids``): no search
+    pages, so a large union is not ranked and faceted just to be listed."""
+    return list(ix.iter_ids())
 
 
 def _cached_ids(ix: SearchIndex) -> list[str]:

@@ -4,7 +4,7 @@ A phrase copied from a title, with its punctuation, must find that title and not
 merely holds the same words; the same phrase with the punctuation dropped, NFD, folded, in
 the other tone-mark placement, must find it too; and it stays a phrase (words that are not
 neighbours never match). Through the public index API and the website (search page, JSON
-API, and the record page's holdings, which are found with a ``title:"…"`` phrase).
+API, and the record page's list of the other copies of a work).
 """
 
 from __future__ import annotations
