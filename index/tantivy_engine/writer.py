@@ -13,15 +13,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import tantivy
 
 from index.clustering import Stored, resolve
-from index.documents import index_terms, nfc_record
+from index.documents import index_terms
 from index.generations import read_current, writer_lock
-from index.record import Record
+from index.session import SessionChanges
 from index.suggestion import FIELDS
 from index.tantivy_engine import vocabulary
 from index.tantivy_engine.schema import INDEXED, has_field, open_dir, stored_record, to_document
@@ -33,39 +33,19 @@ HEAP_BYTES = 128_000_000
 THREADS = 1
 
 
-class Writer:
+class Writer(SessionChanges):
     """One session on generation directory ``gen`` (the caller holds the writer lock)."""
 
     def __init__(self, gen: Path):
+        super().__init__()
         self.gen = gen
         self._ix = open_dir(gen)
         self._base = self._ix.searcher()  # the index as it was when the session began
         self._schema = self._ix.schema
         self._w = self._ix.writer(HEAP_BYTES, THREADS)
-        self._pending: dict[str, Record] = {}
-        self._deleted: set[str] = set()
 
-    def add(self, records: Iterable[Record]) -> int:
-        """Add or replace records (by id); returns how many were given."""
-        n = 0
-        for rec in records:
-            rec = nfc_record(rec)
-            self._pending[rec.id] = rec
-            self._deleted.discard(rec.id)
-            n += 1
-        return n
-
-    def delete(self, ids: Iterable[str]) -> int:
-        """Delete by record id; returns how many of the ids existed."""
-        n = 0
-        for rid in ids:
-            existed = rid in self._pending or (
-                rid not in self._deleted and self._first("id", rid) is not None)
-            self._pending.pop(rid, None)
-            if existed:
-                self._deleted.add(rid)
-                n += 1
-        return n
+    def _in_base(self, record_id: str) -> bool:
+        return self._first("id", record_id) is not None
 
     # -- the index as it was, for cluster resolution (index/clustering.py)
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from whoosh import index as windex
 
 from index.clustering import Stored, resolve
-from index.documents import nfc_record, unpack_record
+from index.documents import unpack_record
 from index.generations import read_current, writer_lock
-from index.record import Record
 from index.results import IndexLocked
+from index.session import SessionChanges
 from index.whoosh_engine import fastwrite
 from index.whoosh_engine.schema import to_document
 from index.whoosh_engine.suggest import write_tables
@@ -28,36 +28,16 @@ from index.whoosh_engine.whoosh_types import SegmentWriter, StoredFields, Whoosh
 log = logging.getLogger("lienhop.index")
 
 
-class Writer:
+class Writer(SessionChanges):
     """Buffers upserts and deletes; at commit resolves clusters and writes them to Whoosh."""
 
     def __init__(self, whoosh_writer: SegmentWriter):
+        super().__init__()
         self._w = whoosh_writer
         self._base = whoosh_writer.searcher()  # the index as it was when the session began
-        self._pending: dict[str, Record] = {}
-        self._deleted: set[str] = set()
 
-    def add(self, records: Iterable[Record]) -> int:
-        """Add or replace records (by id); returns how many were given."""
-        n = 0
-        for rec in records:
-            rec = nfc_record(rec)
-            self._pending[rec.id] = rec
-            self._deleted.discard(rec.id)
-            n += 1
-        return n
-
-    def delete(self, ids: Iterable[str]) -> int:
-        """Delete by record id; returns how many of the ids existed."""
-        n = 0
-        for rid in ids:
-            existed = rid in self._pending or (
-                rid not in self._deleted and self._base.document_number(id=rid) is not None)
-            self._pending.pop(rid, None)
-            if existed:
-                self._deleted.add(rid)
-                n += 1
-        return n
+    def _in_base(self, record_id: str) -> bool:
+        return self._base.document_number(id=record_id) is not None
 
     # -- the index as it was, for cluster resolution (index/clustering.py)
 

@@ -16,6 +16,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.admin import admin_app, boss  # noqa: F401 - fixtures
+
+# hue-dspace on a local OAI-PMH server and the CLI with it registered (a module may define
+# its own ``server``)
+from tests.support.harvesting import cli, server  # noqa: F401 - fixtures
 from tests.support.net import free_port, wait_for_port
 
 

@@ -8,32 +8,12 @@ import pytest
 from sqlalchemy import select
 
 import index
-from harvesters.demo_server import OAIDevServer
 from harvesters.state import Checkpoint
 from resolver import db
-from resolver.demo import FORMATS, demo_records
 from resolver.harvesting.models import HarvestRun
 from resolver.harvesting.run import SqlCheckpointStore
 from resolver.registry.models import Repository
 from resolver.settings import load_settings
-from tests.support.harvesting import registry_for
-
-
-@pytest.fixture
-def server():
-    _, records = demo_records("hue-dspace")
-    with OAIDevServer(records, page_size=2, formats={"oai_dc": FORMATS["oai_dc"]},
-                      deleted_record="transient") as srv:
-        yield srv
-
-
-@pytest.fixture
-def cli(runner, server, tmp_path, monkeypatch):
-    monkeypatch.setenv("LIENHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    reg = tmp_path / "reg.toml"
-    reg.write_text(registry_for(server.url), encoding="utf-8")
-    assert runner.invoke("registry", "import", str(reg)).exit_code == 0
-    return runner
 
 
 def runs():
