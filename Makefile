@@ -38,8 +38,10 @@ run demo: export LIENHOP_HARVEST_ALLOWED_NETWORKS ?= 127.0.0.0/8
 demo: install
 	$(BIN)/lienhop demo load
 
+# The web server, a harvest worker ("harvest now" in /admin) and the demo repositories'
+# OAI-PMH endpoints, as one command: Ctrl-C stops them all (resolver/cli/supervise.py).
 run: demo
-	$(BIN)/lienhop run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/lienhop demo run --host 127.0.0.1 --port $(PORT)
 
 # Style, the architecture's layers and cycles (import-linter) and types (mypy) are checked
 # before the tests; their settings are in pyproject.toml.

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/resolve.py [--titles 50000 --packages 20 --institutions 130
                                        --urls 10000 --duration 15 --workers 2
-                                       --request-log write-through,buffered]
+                                       --request-log write-through,buffered
+                                       --baseline /tmp/lienhop-previous --rounds 10]
 
 The OpenURLs are real: the NYU GetIt samples in ../shared/data/openurl (0.1, 1.0 and
 hybrids, with their logging damage), topped up to ``--urls`` with copies whose date,
@@ -25,11 +26,25 @@ own app in the process and its own gunicorn): ``write-through`` commits one row 
 (``LIENHOP_REQUEST_LOG_BATCH=1``), ``buffered`` is the default (rows written in batches,
 resolver/usage/logbuffer.py). The rate limit is off: one load generator on 127.0.0.1 would
 otherwise measure 429 answers.
+
+``--index-records N`` (with ``--index-engine``) also builds an index of N records, an open copy
+of every tenth cited work among them, so that every resolution pays for the open-copy lookup
+in the consortium's own index as it does in production; without it there is no index and no
+lookup.
+
+``--baseline CHECKOUT`` also serves the same instance from another checkout (``git worktree
+add /tmp/lienhop-previous HEAD~1``) through gunicorn, so a change is measured against the code
+before it in the same run (the checkout must know this tree's database schema: a checkout
+from before a new migration cannot open the instance). Every figure is printed with the load
+average, and the in-process figures with the CPU time per request, which other work on the
+machine disturbs less. ``--rounds N`` (N > 1) starts every gunicorn at once and measures them
+in turn, N short bursts each, so that load from elsewhere falls on all of them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -187,6 +202,41 @@ def build_kb(sessions, urls: list[str], n_titles: int, n_packages: int,  # type:
     return codes
 
 
+def build_index(path: Path, urls: list[str], n: int, engine: str) -> None:
+    """``n`` records in the index the resolver looks open copies up in: an open copy of every
+    tenth work the real URLs cite (same DOI, or same title and year), as a consortium's
+    repositories hold some of what its readers ask for, and generated records
+    (bench/vi_records.py) for the rest."""
+    from bench.vi_records import base_records
+    from index import Record, rebuild
+    from resolver.openurl import CitationError, parse_openurl
+
+    cited: list[Record] = []
+    seen: set[object] = set()
+    for q in urls:
+        try:
+            c = parse_openurl(q)
+        except CitationError:
+            continue
+        title = c.atitle or c.title
+        key = c.doi or (title, c.year)
+        if not title or key in seen:
+            continue
+        seen.add(key)
+        if len(seen) % 10 == 0 and len(cited) < n:
+            k = len(cited)
+            cited.append(Record(
+                id=f"cited-{k}", oai_identifier=f"oai:bench:cited-{k}", repository="bench",
+                institution="Đại học Huế", titles=[title], year=c.year,
+                creators=[c.aulast] if c.aulast else [], doi=c.doi.lower() if c.doi else None,
+                type="article", access="open",
+                fulltext_links=[f"https://repository.example.edu.vn/bitstream/{k}.pdf"]))
+    t0 = time.perf_counter()
+    rebuild(path, itertools.chain(cited, base_records(n - len(cited))), engine=engine)
+    print(f"index ({engine}): {n} records, {len(cited)} of them open copies of cited works; "
+          f"built in {time.perf_counter() - t0:.0f} s")
+
+
 def workload(urls: list[str], codes: list[str], n: int, rng: random.Random
              ) -> list[tuple[str, str | None]]:
     """(query, campus IP or None): real URLs first, then varied copies of them."""
@@ -224,6 +274,14 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def _load() -> str:
+    """The 1-minute load average: other work on the machine moves every figure."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -244,14 +302,18 @@ def in_process(app, work: list[tuple[str, str | None]], label: str = "") -> None
         for q, ip in work[:200]:  # warm-up: caches, catalogues, SQLite pages
             client.get(path + q, environ_base={"REMOTE_ADDR": ip or "127.0.0.1"})
         times, status = [], {}
+        cpu = time.process_time()
         for q, ip in work:
             t = time.perf_counter()
             r = client.get(path + q, environ_base={"REMOTE_ADDR": ip or "127.0.0.1"})
             times.append((time.perf_counter() - t) * 1000)
             status[r.status_code] = status.get(r.status_code, 0) + 1
+        # CPU time is less disturbed than wall time by other work on a shared machine
+        cpu_ms = (time.process_time() - cpu) * 1000 / len(work)
         print(f"in-process {path.rstrip('?'):<13} n={len(times)}  p50 {pct(times, 50):6.2f} ms"
               f"  p95 {pct(times, 95):6.2f} ms  p99 {pct(times, 99):6.2f} ms  "
-              f"mean {statistics.fmean(times):6.2f} ms  status {dict(sorted(status.items()))}")
+              f"mean {statistics.fmean(times):6.2f} ms  CPU {cpu_ms:5.2f} ms/request  "
+              f"status {dict(sorted(status.items()))}  load {_load()}")
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -272,11 +334,14 @@ def _wait(port: int, timeout: float = 60) -> None:
     raise TimeoutError(f"gunicorn did not listen on {port}")
 
 
-def _gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def _gunicorn(target: str, port: int, workers: int, env: dict[str, str],
+              tree: Path = ROOT, log: Path | None = None) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("gunicorn")
     cmd = [str(exe), "-w", str(workers), "-k", "gthread", "--threads", "4",
-           "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning", target]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+           "-b", f"127.0.0.1:{port}", "--chdir", str(tree), "--log-level", "warning", target]
+    # its messages to a file: an unread pipe that fills up would stall the workers
+    with open(log or os.devnull, "wb") as err:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
 
 def _wrk(port: int, paths: list[str], duration: int, conns: int, tmp: Path,
@@ -307,20 +372,25 @@ import http.client, sys, time, threading
 from concurrent.futures import ThreadPoolExecutor
 port, duration, conns = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 paths = [line.rstrip("\n") for line in open(sys.argv[4], encoding="utf-8")]
-done = [0] * conns
+done, errors, non2xx = [0] * conns, [0] * conns, [0] * conns
 end = time.monotonic() + duration
 def run(k):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     i = k
     while time.monotonic() < end:
-        conn.request("GET", paths[i % len(paths)])
-        r = conn.getresponse(); r.read()
+        try:
+            conn.request("GET", paths[i % len(paths)])
+            r = conn.getresponse(); r.read()
+        except (OSError, http.client.HTTPException):  # a worker still starting, or gone
+            errors[k] += 1; conn.close(); time.sleep(0.05)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
         if r.getheader("Connection", "").lower() == "close":
             conn.close(); conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        done[k] += 1; i += conns
+        done[k] += 1; i += conns; non2xx[k] += not 200 <= r.status < 400
 with ThreadPoolExecutor(conns) as ex:
     list(ex.map(run, range(conns)))
-print(sum(done) / duration)
+print(sum(done) / duration, sum(errors), sum(non2xx))
 """
 
 
@@ -330,36 +400,91 @@ def _pyload(port: int, paths: list[str], duration: int, conns: int, tmp: Path,
     listing.write_text("\n".join(paths), encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", _PY_LOADGEN, str(port), str(duration),
                           str(conns), str(listing)], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    rate, errors, non2xx = out.stdout.split()
+    print(f"    {float(rate):.0f} req/s | non-2xx: {non2xx} | socket errors: {errors}")
+    if int(errors) and warm_up:  # some worker is still starting: the warm-up goes on
+        return -float(rate)
+    return float(rate)
+
+
+def _serve(target: str, run_env: dict[str, str], tree: Path, args, tmp: Path  # type: ignore[no-untyped-def]
+           ) -> tuple[subprocess.Popen, int, Path]:
+    port = _free_port()
+    log = tmp / f"gunicorn-{port}.log"
+    proc = _gunicorn(target, port, args.workers, run_env, tree, log)
+    try:
+        _wait(port)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, port, log
+
+
+def _warm(name: str, port: int, log: Path, load, paths: list[str], args, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    """Load a server until every worker answers: the port opens before the workers have
+    loaded the app, and each worker then builds its KB snapshot (~1 s)."""
+    for _ in range(10):
+        if load(port, paths[:500], 3, args.connections, tmp, warm_up=True) > 0:
+            return
+    # never answered (a checkout that cannot open this instance, say)
+    tail = log.read_text(errors="replace").splitlines()[-8:]
+    print(f"    {name}: no answer; gunicorn said:", *tail, sep="\n      ")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tmp: Path) -> None:  # type: ignore[no-untyped-def]
     paths = ["/resolve/api?" + q for q, _ip in work]
     load = _wrk if shutil.which("wrk") and not args.python_load else _pyload
     tool = "wrk" if load is _wrk else "python thread pool"
-    rates = {}
+    rates: dict[str, float] = {}
     lienhop = "bench.resolve:quiet" if args.without_usage_log else "wsgi:app"
-    runs = [("hello world", "bench.resolve:hello", env)] + [
-        (f"lienhop ({variant})", lienhop, {**env, **REQUEST_LOG[variant]})
+    runs = [("hello world", "bench.resolve:hello", env, ROOT)] + [
+        (f"lienhop ({variant})", lienhop, {**env, **REQUEST_LOG[variant]}, ROOT)
         for variant in args.request_log]
-    for name, target, run_env in runs:
-        port = _free_port()
-        proc = _gunicorn(target, port, args.workers, run_env)
+    if args.baseline:  # the same instance served by another checkout, in the same run
+        runs += [(f"baseline ({variant})", "wsgi:app", {**env, **REQUEST_LOG[variant]},
+                  args.baseline) for variant in args.request_log]
+    setting = f"gunicorn ({args.workers} workers x 4 threads), {tool}, {args.connections} " \
+              "connections"
+    if args.rounds <= 1:  # each server alone, for the whole duration, one after another
+        for name, target, run_env, tree in runs:
+            proc, port, log = _serve(target, run_env, tree, args, tmp)
+            try:
+                _warm(name, port, log, load, paths, args, tmp)
+                rates[name] = load(port, paths, args.duration, args.connections, tmp)
+                rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
+                print(f"    {name}: worker RSS after the run: {rss or '?'} MB")
+            finally:
+                _stop(proc)
+            print(f"{setting}, {args.duration} s: {name:<12} {rates[name]:8.0f} req/s"
+                  f"  (load {_load()})")
+    else:
+        # Every server up at once, measured in turn in short bursts (the order reversed
+        # every round): work that others start on a shared machine falls on all alike.
+        burst = max(1, round(args.duration / args.rounds))
+        servers: list[tuple[str, subprocess.Popen, int, Path]] = []
         try:
-            _wait(port)
-            # Warm up until every worker answers: the port opens before the workers have
-            # loaded the app, and each worker then builds its KB snapshot (~1 s).
-            for _ in range(10):
-                if load(port, paths[:500], 3, args.connections, tmp, warm_up=True) > 0:
-                    break
-            rates[name] = load(port, paths, args.duration, args.connections, tmp)
-            rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
-            print(f"    {name}: worker RSS after the run: {rss or '?'} MB")
+            for name, target, run_env, tree in runs:
+                servers.append((name, *_serve(target, run_env, tree, args, tmp)))
+            for name, _proc, port, log in servers:
+                _warm(name, port, log, load, paths, args, tmp)
+            done = dict.fromkeys((s[0] for s in servers), 0.0)
+            for r in range(args.rounds):
+                for name, _proc, port, _log in servers if r % 2 == 0 else servers[::-1]:
+                    done[name] += load(port, paths, burst, args.connections, tmp) * burst
+            for name, proc, _port, _log in servers:
+                rates[name] = done[name] / (burst * args.rounds)
+                rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
+                print(f"{setting}, {args.rounds} rounds of {burst} s: {name:<12} "
+                      f"{rates[name]:8.0f} req/s  (worker RSS {rss or '?'} MB)")
+            print(f"    load average at the end: {_load()}")
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-        print(f"gunicorn ({args.workers} workers x 4 threads), {tool}, {args.connections} "
-              f"connections, {args.duration} s: {name:<12} {rates[name]:8.0f} req/s")
+            for _name, proc, _port, _log in servers:
+                _stop(proc)
     for name, rate in rates.items():
         if name != "hello world":
             print(f"{name} /resolve/api = {100 * rate / rates['hello world']:.0f} % "
@@ -375,11 +500,23 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="Above 1: run every gunicorn at once and measure them in turn, this "
+                         "many bursts each (--duration split between them): fairer on a "
+                         "machine other work shares.")
     ap.add_argument("--seed", type=int, default=20261121)
+    ap.add_argument("--index-records", type=int, default=0,
+                    help="Records in the index the open-copy lookup reads (default: no index, "
+                         "as in the figures before; then no lookup is made).")
+    ap.add_argument("--index-engine", default="whoosh", choices=("whoosh", "tantivy"))
     ap.add_argument("--skip-http", action="store_true")
     ap.add_argument("--python-load", action="store_true", help="Use the Python load generator.")
     ap.add_argument("--without-usage-log", action="store_true",
                     help="Stub the per-request usage log, to measure its cost.")
+    ap.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                    help="Also serve the same instance from another checkout of lienhop (say, "
+                         "a git worktree of the previous commit) through gunicorn, to compare "
+                         "requests/s in the same run.")
     ap.add_argument("--request-log", default="buffered",
                     type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
                     help="Request-log variants, comma-separated: write-through, buffered.")
@@ -406,6 +543,9 @@ def main() -> None:
         codes = build_kb(app.extensions["lienhop.sessions"], urls, args.titles, args.packages,
                          args.institutions, rng)
         work = workload(urls, codes, args.urls, rng)
+        if args.index_records:
+            build_index(app.config["LIENHOP"].index_dir, urls, args.index_records,
+                        args.index_engine)
         if args.without_usage_log:
             print("usage log stubbed:", mute_usage_log())
         print(f"workload: {len(work)} OpenURLs ({len(urls)} real, the rest varied copies)")

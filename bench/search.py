@@ -13,7 +13,10 @@ latencies, known-item MRR), so each engine's memory is its own.
 
 Queries: 200 fixed by the seed (folded, accented, phrases, fielded, facet-filtered; every
 one with facet counts, 20 a page), then the known-item queries (10 written forms a target,
-top 10, no facets) whose mean reciprocal rank is reported by form.
+top 10, no facets) whose mean reciprocal rank is reported by form, then the resolver's
+known-item ``lookup`` (lienhop engines; p50/p95 by kind): by DOI, ISBN and handle of a
+sample of records (the sampled records are given an ISBN and a handle), and by exact title
++ year of the sample and of the known-item targets (each among its look-alikes).
 
 Engines: ``lienhop-whoosh`` (alias ``lienhop``), ``lienhop-tantivy`` (skipped, with the
 reason, while ``index`` has no tantivy engine), ``plain`` (Whoosh's StandardAnalyzer, the
@@ -128,10 +131,11 @@ def known_item_plan(n: int, k: int, per_target: int) -> tuple[int, int]:
     return (1, n // 2 - 1) if k and n // 2 >= 2 else (0, 0)
 
 
-def corpus(n: int, seed: int, known: KnownItems | None, known_queries: list[dict]
-           ) -> Iterator[Record]:
+def corpus(n: int, seed: int, known: KnownItems | None, known_queries: list[dict],
+           targets: list[Record] | None = None) -> Iterator[Record]:
     """``n`` records: the generated ones with the known-item groups spread evenly through
-    them (so they land in every build batch); appends the known-item queries as it goes."""
+    them (so they land in every build batch); appends the known-item queries (and to
+    ``targets`` the known-item targets) as it goes."""
     size = known.size() if known else 0
     base = base_records(n - size, seed)
     groups = known.groups() if known else iter(())
@@ -142,15 +146,41 @@ def corpus(n: int, seed: int, known: KnownItems | None, known_queries: list[dict
                 records, queries = next(groups)
                 pending = records[::-1]
                 known_queries.extend(queries)
+                if targets is not None and queries:
+                    targets += [r for r in records if r.id == queries[0]["target"]]
             yield pending.pop()
         else:
             yield next(base)
 
 
+def isbn13(n: int) -> str:
+    """A valid ISBN-13 (978-604: Vietnam) numbered ``n``, hyphenated."""
+    body = f"978604{n % 1_000_000:06d}"
+    check = (10 - sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body)) % 10) % 10
+    return f"{body[:3]}-{body[3:6]}-{body[6:]}-{check}"
+
+
+def lookup_cases(sampled: list[Record], targets: list[Record]) -> list[dict]:
+    """The known-item lookups timed: ``kind``, the ``lookup`` arguments, the id expected."""
+    cases: list[dict] = []
+    for r in sampled[:100]:
+        if r.doi:
+            cases.append({"kind": "doi", "args": {"doi": f"https://doi.org/{r.doi}"},
+                          "expect": r.id})
+    for r in sampled[:100]:
+        cases.append({"kind": "isbn", "args": {"isbn": r.isbn[0]}, "expect": r.id})
+        cases.append({"kind": "handle", "args": {"handle": f"hdl:{r.handle}"}, "expect": r.id})
+    for r in sampled[:100] + targets[:100]:
+        cases.append({"kind": "title+year", "args": {"title": r.title, "year": r.year},
+                      "expect": r.id})
+    return cases
+
+
 def write_corpus(work: Path, args: argparse.Namespace) -> dict:
     """records.jsonl and queries.json in ``work`` (reused when made with the same options)."""
     k, per = known_item_plan(args.records, args.known_items, args.lookalikes)
-    meta = {"records": args.records, "seed": args.seed, "known_items": k, "lookalikes": per}
+    meta = {"records": args.records, "seed": args.seed, "known_items": k, "lookalikes": per,
+            "lookups": 1}
     meta_path = work / "corpus.json"
     if meta_path.exists() and json.loads(meta_path.read_text())["options"] == meta:
         return json.loads(meta_path.read_text())
@@ -159,11 +189,16 @@ def write_corpus(work: Path, args: argparse.Namespace) -> dict:
     wanted = sorted(sample_rng.randrange(args.records) for _ in range(400))
     sampled: list[Record] = []
     known_queries: list[dict] = []
+    targets: list[Record] = []
     known = KnownItems(k, per, seed=args.seed + 14) if k else None
 
     def tapped() -> Iterator[Record]:
         at = 0
-        for pos, rec in enumerate(corpus(args.records, args.seed, known, known_queries)):
+        for pos, rec in enumerate(corpus(args.records, args.seed, known, known_queries,
+                                         targets)):
+            if at < len(wanted) and wanted[at] == pos:  # looked up by identifier too
+                rec.isbn = [isbn13(pos)]
+                rec.handle = f"11148/{pos}"
             while at < len(wanted) and wanted[at] == pos:
                 sampled.append(rec)
                 at += 1
@@ -171,8 +206,9 @@ def write_corpus(work: Path, args: argparse.Namespace) -> dict:
 
     count = write_jsonl(tapped(), work / "records.jsonl")
     queries = make_queries(sampled)
-    (work / "queries.json").write_text(json.dumps({"main": queries, "known": known_queries},
-                                                  ensure_ascii=False))
+    lookups = lookup_cases(list({r.id: r for r in sampled}.values()), targets)
+    (work / "queries.json").write_text(json.dumps({"main": queries, "known": known_queries,
+                                                   "lookup": lookups}, ensure_ascii=False))
     out = {"options": meta, "count": count, "generate_s": time.perf_counter() - t,
            "file_bytes": (work / "records.jsonl").stat().st_size}
     meta_path.write_text(json.dumps(out))
@@ -189,6 +225,10 @@ class Searcher(Protocol):
 
     def top(self, text: str) -> list[list[str]]:
         """The top :data:`TOP` hits of a plain query, each as its record ids."""
+        ...
+
+    def lookup(self, args: dict) -> list[str] | None:
+        """The ids ``SearchIndex.lookup`` finds (None: the engine has no lookup)."""
         ...
 
 
@@ -219,6 +259,9 @@ class LienhopSearcher:
     def top(self, text: str) -> list[list[str]]:
         res = self.ix.search(text, size=TOP, facets=False)
         return [h.member_ids or [h.record.id] for h in res.hits]
+
+    def lookup(self, args: dict) -> list[str] | None:
+        return [r.id for r in self.ix.lookup(**args, limit=10)]
 
 
 def lienhop_build(engine: str) -> Callable[[Iterable[Record], Path], None]:
@@ -286,6 +329,9 @@ class PlainSearcher:
     def top(self, text: str) -> list[list[str]]:
         res = self.searcher.search(self.parser.parse(text), limit=TOP)
         return [[hit["id"]] for hit in res]
+
+    def lookup(self, args: dict) -> list[str] | None:
+        return None
 
 
 def _fts_query(q: str) -> str:
@@ -359,6 +405,9 @@ class Fts5Searcher:
                                " ORDER BY bm25(t) LIMIT ?", (_fts_query(text), TOP))
         return [[rid] for (rid,) in rows]
 
+    def lookup(self, args: dict) -> list[str] | None:
+        return None
+
 
 #: name → (build(records, path), open(path) → Searcher, why it cannot run here or None)
 ENGINES: dict[str, tuple[Callable[[Iterable[Record], Path], None], Callable[[Path], Searcher],
@@ -426,9 +475,19 @@ def child_search(name: str, work: Path) -> dict:
         hits = searcher.top(q["q"])
         known_lat.append((time.perf_counter() - t) * 1000)
         rr.append(reciprocal_rank(hits, q["relevant"]))
+    lookups: dict[str, dict[str, list]] = {}
+    for case in queries.get("lookup", []):
+        t = time.perf_counter()
+        found = searcher.lookup(case["args"])
+        ms = (time.perf_counter() - t) * 1000
+        if found is None:
+            break
+        by = lookups.setdefault(case["kind"], {"lat": [], "found": []})
+        by["lat"].append(ms)
+        by["found"].append(case["expect"] in found)
     return {"open_s": open_s, "lat": lat, "kinds": [q["kind"] for q in main], "zero": zero,
             "known_lat": known_lat, "rr": rr, "forms": [q["form"] for q in queries["known"]],
-            "warm_kb": warm_kb, "search_peak_kb": proc_status_kb("VmHWM")}
+            "lookups": lookups, "warm_kb": warm_kb, "search_peak_kb": proc_status_kb("VmHWM")}
 
 
 def run_child(step: str, name: str, work: Path) -> dict | None:
@@ -473,6 +532,10 @@ def print_engine(name: str, r: dict) -> None:
               f"queries, found in top {TOP} {sum(x > 0 for x in r['rr'])}; "
               f"p50 {percentile(kl, 50):.1f} ms p95 {percentile(kl, 95):.1f} ms")
         print("  MRR by form: " + "  ".join(f"{f} {v:.3f}" for f, v in mrr_by_form(r).items()))
+    if r.get("lookups"):
+        print("  lookup (p50 / p95, found): " + "  ".join(
+            f"{kind} {percentile(v['lat'], 50):.2f} / {percentile(v['lat'], 95):.2f} ms "
+            f"{sum(v['found'])}/{len(v['found'])}" for kind, v in r["lookups"].items()))
     print(f"  load average before {r['load_before']}, after {r['load_after']}", flush=True)
 
 
@@ -489,6 +552,15 @@ def print_table(rows: dict[str, dict]) -> None:
               f"{r['warm_kb'] / 1024:,.0f} / {r['search_peak_kb'] / 1024:,.0f} MB | "
               f"{r['build_peak_kb'] / 1024:,.0f} MB | {mrr} | "
               f"{r['load_before']} → {r['load_after']} |")
+    kinds = list(dict.fromkeys(k for r in rows.values() for k in r.get("lookups", {})))
+    if kinds:
+        print("\n| engine | " + " | ".join(f"lookup {k} p50 / p95" for k in kinds) + " |")
+        print("|---|" + "---|" * len(kinds))
+        for name, r in rows.items():
+            lk = r.get("lookups", {})
+            print(f"| {name} | " + " | ".join(
+                f"{percentile(lk[k]['lat'], 50):.2f} / {percentile(lk[k]['lat'], 95):.2f} ms"
+                if k in lk else "—" for k in kinds) + " |")
     forms = [f for f in FORMS if any(f in r["forms"] for r in rows.values())]
     if forms:
         print("\n| engine | " + " | ".join(forms) + " |")

@@ -36,6 +36,8 @@ _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 # names ("Hòa1"), and "Hòa" must still be found.
 _SYLLABLE = re.compile(r"[^\W\d_]+|\d+")
 SYLLABLE_RE = _SYLLABLE
+# The same syllables, kept by re.split with the text between them.
+_SPLIT = re.compile(f"({_SYLLABLE.pattern})")
 #: Joins two neighbouring syllables in a bigram term: "hà nội", "Hà-Nội", "Hà: Nội" → ha_noi.
 BIGRAM_SEP = "_"
 #: Joins two syllables on either side of a sentence end: "Hà. Nội" → ha.noi.
@@ -190,27 +192,23 @@ def index_forms(text: str) -> tuple[list[str], list[str], list[str]]:
     """``(marked_exact_tokens, fold_tokens, fold_bigrams)`` of ``text`` in one pass.
 
     Indexing needs all three forms of every text; splitting and folding once instead of
-    three times (and handing Whoosh the term lists, so no analyzer runs) is what the
-    write path uses. Equal to the three functions by construction (tested)."""
-    exact: list[str] = []
-    folds: list[str] = []
+    three times (and handing the engines the term lists, so no analyzer runs) is what the
+    write path uses. Equal to the three functions by construction (tested). The hot loop
+    of a rebuild: one split gives syllables and gaps alike, the per-syllable forms are
+    memoised, and nearly every gap is one space."""
+    parts = _SPLIT.split(nfc(text))  # gap, syllable, gap, ..., syllable, gap
+    words = parts[1::2]
+    if not words:
+        return [], [], []
+    folds = list(map(fold_syllable, words))
+    exact = [e for e, f in zip(map(exact_form, words), folds, strict=True) if e != f]
     pairs: list[str] = []
-    prev = ""
-    prev_end = -1
-    text = nfc(text)
-    for m in _SYLLABLE.finditer(text):
-        w = m.group()
-        cur = fold_syllable(w)
-        e = exact_form(w)
-        if e != cur:
-            exact.append(e)
-        folds.append(cur)
-        if prev_end >= 0:
-            gap = text[prev_end:m.start()]
-            sep = BIGRAM_SEP if gap == " " else gap_separator(gap)
-            if sep is not None:
-                pairs.append(prev + sep + cur)
-        prev, prev_end = cur, m.end()
+    add = pairs.append
+    for prev, gap, cur in zip(folds, parts[2::2], folds[1:], strict=False):  # n-1 gaps
+        if gap == " ":
+            add(prev + BIGRAM_SEP + cur)
+        elif (sep := gap_separator(gap)) is not None:
+            add(prev + sep + cur)
     return exact, folds, pairs
 
 

@@ -14,7 +14,7 @@ Whoosh or tantivy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from index.contract import SearchIndex
@@ -44,19 +44,39 @@ def open_index(path: str | Path, *, readonly: bool = False,
 
 
 def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
-            procs: int | None = None, engine: str | None = None) -> None:
+            procs: int | None = None, engine: str | None = None,
+            progress: Callable[[int], None] | None = None) -> None:
     """Build a complete index from ``records`` beside ``path`` and swap it in atomically.
 
     ``engine``: the new generation's engine (default: the current index's, else Whoosh).
-    ``batch`` records per commit; ``procs`` Whoosh indexing processes (default 1).
+    ``batch`` records per commit; ``procs`` processes: Whoosh's indexing processes
+    (default 1), tantivy's worker processes preparing records (default: one per core
+    beyond the first). ``progress``, when given, is called now and then with the number
+    of records done so far, and once at the end.
     """
     path = Path(path)
     chosen = check_engine(engine or current_engine(path) or ENGINES[0])
+    done = 0
+
+    def counted() -> Iterator[Record]:
+        nonlocal done
+        for rec in records:
+            yield rec
+            done += 1
+            if done % PROGRESS_EVERY == 0 and progress is not None:
+                progress(done)
+
     if chosen == "tantivy":
         from index.tantivy_engine.rebuild import rebuild as rebuild_tantivy
 
-        rebuild_tantivy(path, records, batch=batch)
-        return
-    from index.whoosh_engine.rebuild import rebuild as rebuild_whoosh
+        rebuild_tantivy(path, counted(), batch=batch, procs=procs)
+    else:
+        from index.whoosh_engine.rebuild import rebuild as rebuild_whoosh
 
-    rebuild_whoosh(path, records, batch=batch, procs=procs)
+        rebuild_whoosh(path, counted(), batch=batch, procs=procs)
+    if progress is not None:
+        progress(done)
+
+
+#: How often a rebuild reports progress, in records taken from its input.
+PROGRESS_EVERY = 1000

@@ -39,10 +39,16 @@ def resolve(pending: Mapping[str, Record], deleted: set[str], base: ClusterBase
             ) -> tuple[dict[str, str], dict[str, tuple[str, Record]]]:
     """New cluster key of every record whose cluster may change → (clusters, indexed
     records visited: id → (stored cluster key, record))."""
-    removed = deleted | set(pending)
+    return resolve_keys({rid: match_keys(r) for rid, r in pending.items()}, deleted, base)
+
+
+def resolve_keys(pending_keys: Mapping[str, list[str]], deleted: set[str], base: ClusterBase
+                 ) -> tuple[dict[str, str], dict[str, tuple[str, Record]]]:
+    """:func:`resolve` given the match keys of the added records (a rebuild computes them
+    in another process)."""
+    removed = deleted | set(pending_keys)
     members: dict[str, list[str]] = {}
     base_docs: dict[str, tuple[str, Record]] = {}
-    pending_keys = {rid: match_keys(r) for rid, r in pending.items()}
     frontier: list[str] = []
     members.update(pending_keys)
     for keys in pending_keys.values():

@@ -8,6 +8,7 @@ code-point order puts "Đ" after "Z" and "ă" after "z", which is why this exist
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 _RANK = {ch: i for i, ch in enumerate(_ALPHABET)}
@@ -29,6 +30,20 @@ def _split(ch: str) -> tuple[str, int]:
     return unicodedata.normalize("NFC", base + letter_marks), tone
 
 
+@lru_cache(maxsize=8192)  # every title of a rebuild is keyed: few distinct characters
+def _char_key(ch: str) -> tuple[str, str, str]:
+    """One letter or digit's (primary, secondary, tertiary) parts of a sort key."""
+    letter, tone = _split(ch)
+    low = letter.lower()
+    if low in _RANK:
+        primary = chr(0x100 + _RANK[low])
+    elif low.isdigit():
+        primary = chr(0x10 + int(low)) if low.isascii() else low
+    else:
+        primary = chr(0x1000 + ord(low))  # other scripts after Latin, by code
+    return primary, chr(0x30 + tone), "1" if letter != low else "0"
+
+
 def sort_key(text: str) -> str:
     """A string whose code-point order is the Vietnamese order of ``text``."""
     text = unicodedata.normalize("NFC", text).strip()
@@ -40,14 +55,8 @@ def sort_key(text: str) -> str:
             if ch.isspace() and primary and primary[-1] != "\x01":
                 primary.append("\x01")  # word boundary sorts before any letter
             continue
-        letter, tone = _split(ch)
-        low = letter.lower()
-        if low in _RANK:
-            primary.append(chr(0x100 + _RANK[low]))
-        elif low.isdigit():
-            primary.append(chr(0x10 + int(low)) if low.isascii() else low)
-        else:
-            primary.append(chr(0x1000 + ord(low)))  # other scripts after Latin, by code
-        secondary.append(chr(0x30 + tone))
-        tertiary.append("1" if letter != low else "0")
+        p, s, t = _char_key(ch)
+        primary.append(p)
+        secondary.append(s)
+        tertiary.append(t)
     return "".join(primary) + "\x00" + "".join(secondary) + "\x00" + "".join(tertiary)

@@ -4,13 +4,18 @@ Engine-neutral: every step is set algebra over the snapshot's cached posting set
 columns (index/docsets.py); an engine only supplies postings, columns, the stored records
 of the hits shown and its spelling suggestions (:class:`SearchSnapshot`). So every engine
 ranks, collapses and counts alike, by one rule each.
+
+An engine may instead answer a page of works itself (:meth:`SearchSnapshot.works`: the
+tantivy engine does, index/tantivy_engine/ranking.py and copies.py), so that only the works
+shown leave the engine; it then applies the rules kept here — :func:`first_per_cluster`
+(which record stands for a work) and :func:`work_facets` (works counted once per value).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -45,6 +50,15 @@ class SearchSnapshot(DocSets):
         """Spelling suggestions for a query (index/suggestion.py)."""
         raise NotImplementedError
 
+    def works(self, ast: qlang.Node, filters: dict[str, list[str]] | None,
+              year_range: tuple[int | None, int | None] | None,
+              features: list[tuple[str, str, int]] | None, sort: str, want: int,
+              facets: bool) -> Works | None:
+        """The first ``want`` works matching ``ast`` in ``sort`` order, their total and (when
+        ``facets``) their facet counts, answered by the engine itself by the rules of this
+        module; None: the engine leaves it to the set algebra here (:func:`search`)."""
+        return None
+
     def matches(self, ast: qlang.Node, filters: dict[str, list[str]] | None,
                 year_range: tuple[int | None, int | None] | None,
                 features: list[tuple[str, str, int]] | None) -> Matches:
@@ -70,6 +84,17 @@ class Matches:
     value_counts: Callable[[], dict[str, Counter[Any]] | None] | None = None
 
 
+@dataclass
+class Works:
+    """A page of works as an engine answers it (:meth:`SearchSnapshot.works`)."""
+
+    total: int  # matching works
+    #: (docnum, score, cluster key, whether the cluster may hold other records) of the
+    #: record standing for each of the first works, best first
+    ranked: list[tuple[int, float, str, bool]]
+    facets: dict[str, list[FacetValue]] | None = None
+
+
 def search(snap: SearchSnapshot, q: str, *,
            filters: dict[str, list[str]] | None = None,
            year_range: tuple[int | None, int | None] | None = None,
@@ -81,8 +106,32 @@ def search(snap: SearchSnapshot, q: str, *,
     ast = qlang.parse(q)
     sort = effective_sort(sort, match_all=isinstance(ast, qlang.MatchAll))
     relevance = sort == "relevance"
-    found = snap.matches(ast, filters, year_range,
-                         ranking_features(ast) if relevance else None)
+    features = ranking_features(ast) if relevance else None
+    want = page * size
+    terms = qlang.query_terms(ast)
+    answered = snap.works(ast, filters, year_range, features, sort, want, facets)
+    if answered is not None:
+        hits = [_make_hit(snap, d, score, cluster, multi, terms)
+                for d, score, cluster, multi in answered.ranked[(page - 1) * size: want]]
+        result = SearchResult(query=q, total=answered.total, page=page, size=size,
+                              hits=hits, sort=sort)
+        if facets and answered.facets is not None:
+            result.facets = answered.facets
+    else:
+        result = _search_sets(snap, q, ast, filters, year_range, sort, features, page, size,
+                              facets, terms)
+    if result.total == 0 or (result.total < 3 and qlang.word_groups(ast)):
+        result.suggestions = snap.suggest(ast)
+    return result
+
+
+def _search_sets(snap: SearchSnapshot, q: str, ast: qlang.Node,
+                 filters: dict[str, list[str]] | None,
+                 year_range: tuple[int | None, int | None] | None, sort: str,
+                 features: list[tuple[str, str, int]] | None, page: int, size: int,
+                 facets: bool, terms: set[str]) -> SearchResult:
+    """:func:`search` by set algebra over the snapshot's docnums and columns."""
+    found = snap.matches(ast, filters, year_range, features)
     docs = found.docs
     cols = snap.columns()
     cl = cols.single["cluster"]
@@ -92,19 +141,16 @@ def search(snap: SearchSnapshot, q: str, *,
     want = page * size
     ranked: _Ranked = []
     if docs:
-        if relevance:
+        if features is not None:
             ranked = _top_features(snap, found.score, docs, cl, want)
         else:
             ranked = _top_sorted(snap.rank(sort), docs, cl, want)
-    terms = qlang.query_terms(ast)
     hits = [_make_hit(snap, d, score, cl[d], bool(cols.multi[d]), terms)
             for d, score in ranked[(page - 1) * size: want]]
     result = SearchResult(query=q, total=total, page=page, size=size, hits=hits, sort=sort)
     if facets:
         whole = found.value_counts() if found.value_counts is not None else None
         result.facets = _facet_counts(cols, docs, multi_docs, whole)
-    if total == 0 or (total < 3 and qlang.word_groups(ast)):
-        result.suggestions = snap.suggest(ast)
     return result
 
 
@@ -142,6 +188,47 @@ def feature_scores(snap: DocSets, docs: set[int], features: list[tuple[str, str,
         for _ in range(weight):
             score.update(hit)
     return score
+
+
+def first_per_cluster(ordered: Iterable[tuple[int, float, str, bool]], want: int
+                      ) -> list[tuple[int, float, str, bool]]:
+    """The first ``want`` works of records given in rank order: each cluster stands for one
+    work, at the place of its best-ranked record, which represents it (the rule of
+    :func:`_top_features` and :func:`_top_sorted`)."""
+    out: list[tuple[int, float, str, bool]] = []
+    if want <= 0:
+        return out
+    seen: set[str] = set()
+    for item in ordered:
+        if item[2] not in seen:
+            seen.add(item[2])
+            out.append(item)
+            if len(out) >= want:
+                break
+    return out
+
+
+def work_facets(whole: dict[str, Counter[Any]], extra: dict[str, Counter[Any]]
+                ) -> dict[str, list[FacetValue]]:
+    """Facet counts of works from the records of the matches holding each value
+    (``whole``: the single-valued facets, ``subject`` and ``year``) less the records that
+    repeat a work already counted for that value (``extra``: for each work, one fewer
+    than its matching records holding the value)."""
+    out: dict[str, list[FacetValue]] = {}
+    for name in (*_COLUMN_FACETS, "subject"):
+        counts = _less(whole.get(name, Counter()), extra.get(name))
+        counts.pop("", None)
+        out[name] = top_values(counts)
+    years = _less(whole.get("year", Counter()), extra.get("year"))
+    years.pop(NO_YEAR, None)
+    out["year"] = year_buckets(years)
+    return out
+
+
+def _less(whole: Counter[_T], extra: Counter[_T] | None) -> Counter[_T]:
+    if not extra:
+        return Counter({v: n for v, n in whole.items() if n > 0})
+    return Counter({v: n - extra.get(v, 0) for v, n in whole.items() if n - extra.get(v, 0) > 0})
 
 
 def _top_features(snap: SearchSnapshot, score: Counter[int], docs: set[int], cl: list[str],
@@ -195,55 +282,36 @@ def _top_sorted(rank: list[int], docs: set[int], cl: list[str], want: int) -> _R
         k *= 4
 
 
-def _work_counts(whole: Counter[_T], multi_values: list[_T], work_values: set[tuple[str, _T]]
-                 ) -> Counter[_T]:
-    """Counts of works from counts of records: each multi-member cluster's records taken
-    out, then the cluster counted once per value."""
-    counts = Counter(whole)
-    counts.subtract(multi_values)
-    counts.update(v for _, v in work_values)
-    return Counter({v: n for v, n in counts.items() if n > 0})
-
-
 def _facet_counts(cols: Columns, docs: set[int], multi_docs: list[int],
                   whole: dict[str, Counter[Any]] | None = None
                   ) -> dict[str, list[FacetValue]]:
     """Counts of works (clusters): a cluster held by three members counts once per value.
     ``whole``: the records of ``docs`` holding each value of the facets it names, when
-    the engine counted them (:class:`Matches`); the single-valued facets and ``year``
-    come together."""
+    the engine counted them (:class:`Matches`); the rest are counted here from the
+    columns."""
     cl = cols.single["cluster"]
-    singles = docs.difference(multi_docs) if whole is None and multi_docs else docs
-    out: dict[str, list[FacetValue]] = {}
+    counted: dict[str, Counter[Any]] = dict(whole or {})
+    extra: dict[str, Counter[Any]] = {}
     for name in _COLUMN_FACETS:
         col = cols.single[name]
-        if whole is not None:
-            counts = _work_counts(whole[name], [col[d] for d in multi_docs],
-                                  {(cl[d], col[d]) for d in multi_docs})
-        else:
-            counts = Counter(map(col.__getitem__, singles))
-            counts.update(v for _, v in {(cl[d], col[d]) for d in multi_docs})
-        counts.pop("", None)
-        out[name] = top_values(counts)
+        if name not in counted:
+            counted[name] = Counter(map(col.__getitem__, docs))
+        extra[name] = _repeats([(cl[d], col[d]) for d in multi_docs])
     subj = cols.subject
-    if whole is not None and "subject" in whole:
-        counts = _work_counts(whole["subject"], [v for d in multi_docs for v in subj[d]],
-                              {(cl[d], v) for d in multi_docs for v in subj[d]})
-    else:
-        if whole is not None and multi_docs:
-            singles = docs.difference(multi_docs)
-        counts = Counter(v for d in singles for v in subj[d])
-        counts.update(v for _, v in {(cl[d], v) for d in multi_docs for v in subj[d]})
-    out["subject"] = top_values(counts)
+    if "subject" not in counted:
+        counted["subject"] = Counter(v for d in docs for v in subj[d])
+    extra["subject"] = _repeats([(cl[d], v) for d in multi_docs for v in subj[d]])
     yr = cols.year
-    if whole is not None:
-        year_counts = _work_counts(whole["year"], [yr[d] for d in multi_docs],
-                                   {(cl[d], yr[d]) for d in multi_docs})
-    else:
-        year_counts = Counter(map(yr.__getitem__, singles))
-        year_counts.update(y for _, y in {(cl[d], yr[d]) for d in multi_docs})
-    year_counts.pop(NO_YEAR, None)
-    out["year"] = year_buckets(year_counts)
+    if "year" not in counted:
+        counted["year"] = Counter(map(yr.__getitem__, docs))
+    extra["year"] = _repeats([(cl[d], yr[d]) for d in multi_docs])
+    return work_facets(counted, extra)
+
+
+def _repeats(pairs: list[tuple[str, _T]]) -> Counter[_T]:
+    """Per value, the (cluster, value) pairs beyond the first of each cluster."""
+    out = Counter(v for _, v in pairs)
+    out.subtract(v for _, v in set(pairs))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from index.collation import sort_key
 from index.querylang import year_range
 from index.results import FacetValue
 
@@ -38,9 +39,11 @@ def filter_years(value: str) -> tuple[int | None, int | None]:
 
 
 def top_values(counts: Counter[str]) -> list[FacetValue]:
-    """The :data:`FACET_LIMIT` most frequent values, count descending, then value: equal
-    counts list in a fixed order."""
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_LIMIT]
+    """The :data:`FACET_LIMIT` most frequent values, count descending, then in Vietnamese
+    alphabetical order (index/collation.py; the value itself last): equal counts list in a
+    fixed order people can read ("Đại học" before "Trường")."""
+    ranked = sorted(counts.items(),
+                    key=lambda kv: (-kv[1], sort_key(kv[0]), kv[0]))[:FACET_LIMIT]
     return [FacetValue(v, n) for v, n in ranked]
 
 

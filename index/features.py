@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from index import analysis
 from index import querylang as q
+from index.names import query_names
 
 GROUP = {None: "all", "title": "title", "author": "creator", "subject": "subject"}
 #: The searchable text groups; each is indexed as ``<group>_x`` (accent-exact syllables,
@@ -21,6 +22,10 @@ TEXT_GROUPS = ("title", "creator", "subject", "all")
 EXACT_BOOST = 4.0
 BIGRAM_BOOST = 2.0
 TITLE_BOOST = 1.5
+#: Ranking weight of a whole-name match, per syllable of the name: a person's full name
+#: outweighs the same syllables spread over the title and other authors (pairs, title
+#: and accent signals together), so that person's records come first.
+NAME_WEIGHT = 3
 
 
 def analyse(node: q.Words) -> tuple[str, list[str], list[str], list[str]]:
@@ -56,6 +61,8 @@ def optional_terms(node: q.Words) -> list[tuple[str, str, float]]:
 
     if not (node.phrase and pairs):
         add(f"{group}_b", pairs, BIGRAM_BOOST)
+    if group in ("all", "creator"):
+        out.extend(("creator_b", t, BIGRAM_BOOST * n) for t, n in query_names(folds))
     if group == "all":
         add("title_f", folds, TITLE_BOOST)
         add("title_b", pairs, TITLE_BOOST * BIGRAM_BOOST)
@@ -80,6 +87,8 @@ def ranking_features(node: q.Node) -> list[tuple[str, str, int]]:
                 feats.append(("title_b", p, 3))
         if group == "all":
             feats += [("title_f", f, 1) for f in dict.fromkeys(folds)]
+        if group in ("all", "creator"):
+            feats += [("creator_b", t, NAME_WEIGHT * n) for t, n in query_names(folds)]
         if analysis.has_diacritics(g.text):
             for e, f in dict.fromkeys(zip(exacts, folds, strict=True)):
                 if e != f:

@@ -4,12 +4,14 @@ Supported: words, "phrases", AND / OR / NOT (upper case, as in most catalogues; 
 too), parentheses, ``title:`` ``author:`` ``subject:`` ``year:2010-2020`` ``doi:`` ``isbn:``
 ``issn:``. Adjacent plain words stay one :class:`Words` group so the engine can use the
 bigram field for them. Anything malformed falls back to a plain word search over every
-word the user typed.
+word the user typed; :func:`read` says when it did. :func:`unparse` writes a tree back as a
+query.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.analysis import SYLLABLE_RE, fold_tokens
@@ -284,15 +286,101 @@ def fallback(q: str) -> Node:
     return Words(text) if text.strip() else MatchAll()
 
 
-def parse(q: str | None) -> Node:
-    """Parse the query language; on any syntax error, fall back to plain words."""
+@dataclass(frozen=True)
+class Reading:
+    """How a query was read: its tree, and whether it followed the query language.
+
+    ``fell_back``: it did not (an unclosed quote or bracket, an operator or a field without
+    its word), so ``node`` is :func:`fallback`'s plain words — or :class:`MatchAll` when no
+    word was left, and the search lists everything. The results page says so."""
+
+    node: Node
+    fell_back: bool = False
+
+    @property
+    def words(self) -> str:
+        """The words searched instead, when the query fell back ("" when none were left)."""
+        return self.node.text if self.fell_back and isinstance(self.node, Words) else ""
+
+
+def read(q: str | None) -> Reading:
+    """Parse the query language; on any syntax error, fall back to plain words (and say so)."""
     q = (q or "").strip()
     if not q:
-        return MatchAll()
+        return Reading(MatchAll())
     try:
-        return _Parser(_tokens(q)).parse()
+        return Reading(_Parser(_tokens(q)).parse())
     except Exception:  # noqa: BLE001 - the contract is "never raises"
-        return fallback(q)
+        return Reading(fallback(q), fell_back=True)
+
+
+def parse(q: str | None) -> Node:
+    """Parse the query language; on any syntax error, fall back to plain words."""
+    return read(q).node
+
+
+def unknown_field(word: str) -> bool:
+    """Whether a word is written as ``name:value`` with a name that is no field ("foo:bar"):
+    the query language searches it as plain words, but the reader meant something else.
+
+    >>> unknown_field("foo:bar"), unknown_field("title:x"), unknown_field("Huế:")
+    (True, False, False)
+    """
+    m = _FIELD_PREFIX.match(word)
+    return bool(m and m.group("rest") and m.group("f").lower() not in _FIELDS)
+
+
+def map_word_groups(node: Node, change: Callable[[Words], Words]) -> Node:
+    """``node`` with each of its :func:`word_groups` replaced by ``change(group)``."""
+    if isinstance(node, Words):
+        return change(node)
+    if isinstance(node, And):
+        return And(tuple(map_word_groups(c, change) for c in node.children))
+    if isinstance(node, Or):
+        return Or(tuple(map_word_groups(c, change) for c in node.children))
+    return node
+
+
+def unparse(node: Node) -> str:
+    """The query text of a tree, in the query language: ``parse(unparse(parse(q)))`` is
+    ``parse(q)`` (tests/index/test_querylang.py). A spelling suggestion is the reader's
+    query with a word changed, fields, phrases and operators kept.
+
+    >>> unparse(parse('title:"thư viện" -số OR year:2010-2020'))
+    'title:"thư viện" -số OR year:2010-2020'
+    """
+    if isinstance(node, Words):
+        if node.phrase:
+            return (f"{node.field}:" if node.field else "") + f'"{node.text}"'
+        if node.field:
+            return " ".join(f"{node.field}:{w}" for w in node.text.split())
+        return node.text
+    if isinstance(node, Ident):
+        return f"{node.kind}:{node.value}"
+    if isinstance(node, YearRange):
+        if node.start == node.end:
+            return f"year:{node.start}"
+        return f"year:{node.start or ''}-{node.end or ''}"
+    if isinstance(node, And):
+        return " ".join(_grouped(c, (Or, And)) for c in node.children)
+    if isinstance(node, Or):
+        return " OR ".join(_grouped(c, (Or,)) for c in node.children)
+    if isinstance(node, Not):
+        child = node.child
+        if isinstance(child, Words) and not (child.phrase or child.field) \
+                and len(child.text.split()) == 1:
+            return "-" + child.text
+        return "NOT " + _grouped(child, (Or, And, Words))
+    if isinstance(node, NoMatch):
+        return "isbn:0"  # a fielded identifier that is none: matches nothing, as NoMatch
+    return '""'  # MatchAll: the empty phrase
+
+
+def _grouped(node: Node, kinds: tuple[type, ...]) -> str:
+    """``node``'s text, in brackets when it is one of ``kinds`` and holds several parts."""
+    text = unparse(node)
+    several = not isinstance(node, Words) or (not node.phrase and len(text.split()) > 1)
+    return f"({text})" if isinstance(node, kinds) and several else text
 
 
 def word_groups(node: Node) -> list[Words]:

@@ -12,9 +12,11 @@ never change, so the table lives as long as the process reads that segment), and
 costs at most a fixed number of table probes and distance computations, whatever it holds:
 
 * nothing for identifier searches (``doi:``, ``isbn:``, ``issn:``, a token mixing digits
-  with letters or punctuation) nor for queries longer than :data:`MAX_WORDS` syllables;
-* nothing for a syllable whose own term is in the index, for numbers, for words longer
-  than :data:`MAX_WORD_LEN`;
+  with letters or punctuation, numbers running to :data:`ID_DIGITS` digits, a label such as
+  "ISBN" beside a number) nor for queries longer than :data:`MAX_WORDS` syllables;
+* nothing for a syllable whose own term is in the index, for a syllable spelt as Vietnamese
+  is spelt (a real word the index lacks: index/syllable_shape.py), for a word written as an
+  unknown field ("foo:bar"), for numbers, for words longer than :data:`MAX_WORD_LEN`;
 * for the others, at most ``1 + P + P(P-1)/2`` probes per segment (``P`` =
   :data:`PREFIX`); per query at most :data:`MAX_READ` terms read from the tables and
   :data:`MAX_EXAMINED` candidates compared.
@@ -42,12 +44,14 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeAlias
 
 from index import querylang as qlang
-from index.analysis import exact_form, fold, has_diacritics, nfc, syllables
+from index.analysis import Syllable, exact_form, fold, has_diacritics, nfc, syllables
 from index.spelling import osa_distance
+from index.syllable_shape import is_well_formed
 
 #: Queries with more syllables get no suggestion: a Vietnamese word is one to three of
 #: them, so this is about four words, a title's worth.
@@ -69,6 +73,13 @@ _MASK = 0xFFFFFFFF
 _HEADER = "<8sQQQ"
 _MAGIC = b"LHSUG1" + (b"L\n" if sys.byteorder == "little" else b"B\n")
 _DIGIT = re.compile(r"\d")
+#: numbers written in groups: "978 604 671 234", "1859 4816", "978-604"
+_DIGIT_RUN = re.compile(r"\d[\d\s.\-\u2010-\u2015]*")
+_TOKEN = re.compile(r"\S+")
+#: Digits, written in one run, that make a query an identifier search: an ISSN has 8.
+ID_DIGITS = 8
+#: Words that label an identifier.
+ID_LABELS = frozenset({"isbn", "issn", "eissn", "e-issn", "pissn", "p-issn", "doi"})
 _stats = threading.local()
 # The table arrays: built in memory (array), or views of a mapped file (memoryview).
 _Ints: TypeAlias = "array[int] | memoryview"
@@ -264,39 +275,76 @@ def _pick(freq: DocFrequency, fieldname: str, found: dict[str, int]) -> str | No
 
 def suggest(ast: qlang.Node, freq: DocFrequency,
             tables: Callable[[str], list[DeleteTable]]) -> list[str]:
-    """The query with each unknown syllable replaced by its nearest indexed term, or [].
+    """The query with each misspelt syllable replaced by its nearest indexed term, or [].
+
+    A syllable is misspelt when the index lacks it and no Vietnamese syllable is spelt so
+    (index/syllable_shape.py); a word the index holds, or a real word it merely lacks
+    ("đi"), is never changed. Nothing is suggested for an identifier search
+    (:func:`_names_identifier`), and words written as a field the language does not know
+    ("foo:bar", searched as words) are left as typed. The suggestion is the reader's own
+    query, fields, phrases and operators kept (:func:`index.querylang.unparse`).
 
     ``freq`` counts the documents holding a term; ``tables(field)`` gives the delete tables
     of the snapshot's vocabulary of ``field`` (one of :data:`FIELDS`), built or mapped by
-    the engine — asked only when some syllable is unknown."""
+    the engine — asked only when some syllable is misspelt."""
     groups = qlang.word_groups(ast)
-    if not groups or _has_identifier(ast):
+    if not groups or _has_identifier(ast) or _names_identifier(groups):
         return []
-    if any(_looks_like_identifier(tok) for g in groups for tok in g.text.split()):
+    slots = [(g, syl, _typed_as_field(nfc(g.text), syl)) for g in groups
+             for syl in syllables(nfc(g.text))]
+    if not slots or len(slots) > MAX_WORDS:
         return []
-    sylls = [s.text for g in groups for s in syllables(nfc(g.text))]
-    if not sylls or len(sylls) > MAX_WORDS:
-        return []
-    # (syllable as typed, field, index term or None when it needs no suggestion)
-    plan: list[tuple[str, str, str | None]] = []
-    for syl in sylls:
-        accented = has_diacritics(syl)
+    # (group, syllable, field, index term or None when it is to stay as typed)
+    plan: list[tuple[qlang.Words, Syllable, str, str | None]] = []
+    for group, syl, as_field in slots:
+        accented = has_diacritics(syl.text)
         fieldname = "all_x" if accented else "all_f"
-        term = exact_form(syl) if accented else fold(syl)
-        known = (len(term) < 2 or len(term) > MAX_WORD_LEN or not term.isalpha()
-                 or freq(fieldname, term) > 0)
-        plan.append((syl, fieldname, None if known else term))
-    if all(term is None for _, _, term in plan):
+        term = exact_form(syl.text) if accented else fold(syl.text)
+        keep = (as_field or len(term) < 2 or len(term) > MAX_WORD_LEN or not term.isalpha()
+                or freq(fieldname, term) > 0 or is_well_formed(syl.text))
+        plan.append((group, syl, fieldname, None if keep else term))
+    if all(term is None for *_, term in plan):
         return []
-    by_field = {f: tables(f) for f in {f for _, f, term in plan if term is not None}}
+    by_field = {f: tables(f) for f in {f for _, _, f, term in plan if term is not None}}
     budget = _Budget()  # the clock starts once the tables exist: building is not searching
-    changed = False
-    words_out: list[str] = []
-    for syl, fieldname, unknown in plan:
+    changes: dict[int, list[tuple[Syllable, str]]] = {}
+    for group, syl, fieldname, unknown in plan:
         best = _best(freq, by_field[fieldname], fieldname, unknown, budget) if unknown else None
-        words_out.append(best or syl)
-        changed = changed or best is not None
-    return [" ".join(words_out)] if changed else []
+        if best is not None:
+            changes.setdefault(id(group), []).append((syl, best))
+    if not changes:
+        return []
+
+    def respell(group: qlang.Words) -> qlang.Words:
+        text = nfc(group.text)
+        for syl, best in reversed(changes.get(id(group), [])):
+            text = text[:syl.start] + best + text[syl.end:]
+        return replace(group, text=text) if id(group) in changes else group
+
+    return [qlang.unparse(qlang.map_word_groups(ast, respell))]
+
+
+def _typed_as_field(text: str, syl: Syllable) -> bool:
+    """Whether the syllable is inside a word written as an unknown field ("foo:bar")."""
+    for m in _TOKEN.finditer(text):
+        if m.start() <= syl.start < m.end():
+            return qlang.unknown_field(m.group())
+    return False
+
+
+def _names_identifier(groups: list[qlang.Words]) -> bool:
+    """Whether plain words name an identifier: a token mixing digits with letters or
+    punctuation ("10.1234/x", "B2019", "978-604-…"), numbers running to
+    :data:`ID_DIGITS` digits across spaces ("978 604 671 234 o", an ISSN's "1859 4816"), or
+    an identifier's label beside a number ("ISBN 9786046712343")."""
+    text = " ".join(g.text for g in groups)
+    tokens = text.split()
+    if any(_looks_like_identifier(tok) for tok in tokens):
+        return True
+    if any(len(_DIGIT.findall(run)) >= ID_DIGITS for run in _DIGIT_RUN.findall(text)):
+        return True
+    labelled = any(tok.strip(":#.").casefold() in ID_LABELS for tok in tokens)
+    return labelled and bool(_DIGIT.search(text))
 
 
 def vocabulary_terms(terms: Iterator[str]) -> list[str]:

@@ -30,7 +30,9 @@ from harvesters.normalize import (
     normalise_isbn,
     normalise_issn,
     normalise_url,
+    one_link_per_handle,
     parse_source_citation,
+    rights_text,
     split_values,
 )
 from index.record import Record, make_record_id
@@ -308,7 +310,7 @@ def finish(
         language = detect_language(" ".join(titles[:1] + [abstract]))
 
     rights_values = dedupe(draft.rights)
-    url_list = dedupe(urls)
+    url_list = one_link_per_handle(dedupe(urls))
     fulltext = dedupe([u for u in (normalise_url(v) for v in draft.fulltext) if u])
     fulltext += [u for u in url_list if is_fulltext_url(u) and u not in fulltext]
 
@@ -339,7 +341,7 @@ def finish(
         volume=volume,
         issue=issue,
         pages=pages,
-        rights="; ".join(rights_values),
+        rights=rights_text(rights_values),
         licence=licence_from_rights(rights_values),
         access=access_from_rights(rights_values),
         fulltext_links=fulltext,

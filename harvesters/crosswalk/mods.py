@@ -12,8 +12,9 @@ NS_XLINK = "http://www.w3.org/1999/xlink"
 _NS = {"m": NS_MODS}
 
 _CONTRIBUTOR_ROLES = {
-    "ths", "dgs", "edt", "trl", "ill", "thesis advisor", "advisor", "editor", "translator",
-    "degree supervisor", "illustrator", "người hướng dẫn", "biên tập",
+    "ths", "dgs", "edt", "trl", "ill", "ctb", "thesis advisor", "advisor", "editor",
+    "translator", "degree supervisor", "illustrator", "contributor", "người hướng dẫn",
+    "biên tập",
 }
 _TYPED_IDENTIFIERS = {"doi": "dois", "isbn": "isbns", "issn": "issns", "hdl": "handles",
                       "handle": "handles"}
@@ -122,9 +123,12 @@ def to_draft(metadata: etree._Element) -> Draft:
         target = _TYPED_IDENTIFIERS.get(kind, "identifiers")
         getattr(draft, target).append(text_of(ident))
     for url in xpath_elements(mods, "m:location/m:url", _NS):
-        draft.identifiers.append(text_of(url))
+        # the object itself (a file) is the full text; the other locations are links to
+        # the record (a landing page). A link that is both is listed once as each.
         if url.get("access") == "raw object":
             draft.fulltext.append(text_of(url))
+        else:
+            draft.identifiers.append(text_of(url))
 
     for condition in xpath_elements(mods, "m:accessCondition", _NS):
         draft.rights.extend(v for v in (text_of(condition), condition.get(f"{{{NS_XLINK}}}href"))

@@ -28,10 +28,16 @@ from harvesters.normalize.identifiers import (
     normalise_handle,
     normalise_isbn,
     normalise_issn,
+    one_link_per_handle,
 )
 from harvesters.normalize.languages import detect_language, map_language
 from harvesters.normalize.resource_types import map_type
-from harvesters.normalize.rights import access_from_rights, licence_from_rights
+from harvesters.normalize.rights import (
+    access_from_rights,
+    is_access_term,
+    licence_from_rights,
+    rights_text,
+)
 from harvesters.normalize.text import clean_text, dedupe, split_values, trim_punctuation
 from harvesters.normalize.urls import is_fulltext_url, normalise_url
 
@@ -45,6 +51,7 @@ __all__ = [
     "detect_language",
     "extract_year",
     "is_doi",
+    "is_access_term",
     "is_fulltext_url",
     "licence_from_rights",
     "map_language",
@@ -55,7 +62,9 @@ __all__ = [
     "normalise_isbn",
     "normalise_issn",
     "normalise_url",
+    "one_link_per_handle",
     "parse_source_citation",
+    "rights_text",
     "split_values",
     "trim_punctuation",
 ]

@@ -96,6 +96,23 @@ def normalise_handle(value: str | None) -> str | None:
     return None
 
 
+def one_link_per_handle(urls: list[str]) -> list[str]:
+    """``urls`` less each Handle proxy URL (hdl.handle.net) whose handle another of them
+    already names, such as the repository's own /handle/ item page: one link per landing page.
+
+    A record served with its handle as a proxy URL beside its own links (lienhop's /oai does,
+    resolver/oai/provider.py) so keeps the links it had.
+
+    >>> one_link_per_handle(["http://hdl.handle.net/123/4", "https://repo.vn/handle/123/4"])
+    ['https://repo.vn/handle/123/4']
+    >>> one_link_per_handle(["http://hdl.handle.net/123/4", "https://repo.vn/files/4.pdf"])
+    ['http://hdl.handle.net/123/4', 'https://repo.vn/files/4.pdf']
+    """
+    proxied = {u: normalise_handle(u) for u in urls if ids.HANDLE_PREFIX.match(u)}
+    named = {normalise_handle(u) for u in urls if u not in proxied} - {None}
+    return [u for u in urls if u not in proxied or proxied[u] not in named]
+
+
 class Identifier(NamedTuple):
     """One identifier value classified by :func:`classify_identifier`."""
 

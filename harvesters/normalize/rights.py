@@ -1,4 +1,12 @@
-"""Rights statements → open or restricted access, and the Creative Commons licence."""
+"""Rights statements → open or restricted access, the Creative Commons licence, and the text
+a record shows.
+
+The access-right terms of the DRIVER/OpenAIRE vocabulary (``info:eu-repo/semantics/
+openAccess`` and its closed, restricted and embargoed siblings) are codes for the access,
+not statements a reader is shown: they decide ``access`` and stay out of the rights text
+(:func:`rights_text`). So a record lienhop serves with its access term (resolver/oai/
+provider.py) comes back with the same rights when harvested again.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +27,29 @@ _OPEN = re.compile(
     r"miễn phí|free access|\bopen\b",
     re.IGNORECASE,
 )
+
+
+_ACCESS_TERM = re.compile(
+    r"^\s*info:eu-repo/semantics/(?:open|closed|restricted|embargoed)access\s*$", re.IGNORECASE
+)
+
+
+def is_access_term(value: str | None) -> bool:
+    """True for a whole value that is an access-right term of the DRIVER/OpenAIRE vocabulary.
+
+    >>> is_access_term("info:eu-repo/semantics/openAccess"), is_access_term("Open Access")
+    (True, False)
+    """
+    return bool(_ACCESS_TERM.match(clean_text(value)))
+
+
+def rights_text(values: Iterable[str]) -> str:
+    """What a record shows as its rights: the statements, access-right terms left out.
+
+    >>> rights_text(["CC BY 4.0", "info:eu-repo/semantics/embargoedAccess"])
+    'CC BY 4.0'
+    """
+    return "; ".join(v for v in values if not is_access_term(v))
 
 
 def access_from_rights(values: Iterable[str | None]) -> str:

@@ -48,6 +48,12 @@ def _any_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:
     return tantivy.Query.boolean_query([(Occur.Should, q) for q in queries])
 
 
+def count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
+    """How many live documents match ``q``."""
+    n: int = searcher.search(q, limit=1, count=True).count  # type: ignore[attr-defined]
+    return n
+
+
 def year_query(schema: tantivy.Schema, start: int | None, end: int | None) -> tantivy.Query:
     """Records with a year from ``start`` to ``end`` (None: open-ended)."""
     lo = NO_YEAR + 1 if start is None else max(start, NO_YEAR + 1)
@@ -106,6 +112,54 @@ def match_query(schema: tantivy.Schema, ast: qlang.Node,
     return _all_of([node_query(schema, ast)] + filter_query(schema, filters, year_range))
 
 
+#: Beyond this many minimal sets of features, "score at least s" is one clause counting
+#: its matching sub-clauses instead (slower: every feature's postings, once per weight).
+_MAX_COVERS = 48
+
+
+def covers(weights: Sequence[int], score: int, limit: int = _MAX_COVERS
+           ) -> list[list[int]] | None:
+    """The minimal sets of items (indexes into ``weights``) whose weights add up to at
+    least ``score``; None when there are more than ``limit``."""
+    order = sorted(range(len(weights)), key=lambda i: -weights[i])
+    suffix = [0] * (len(order) + 1)  # weight still available from position k on
+    for k in range(len(order) - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + weights[order[k]]
+    out: list[list[int]] = []
+    chosen: list[int] = []
+
+    def walk(k: int, total: int) -> bool:
+        if total >= score:  # heaviest first: the last item added was needed
+            out.append(list(chosen))
+            return len(out) <= limit
+        if k == len(order) or total + suffix[k] < score:
+            return True
+        chosen.append(order[k])
+        ok = walk(k + 1, total + weights[order[k]])
+        chosen.pop()
+        return ok and walk(k + 1, total)
+
+    return out if walk(0, 0) else None
+
+
+def at_least(schema: tantivy.Schema, features: Sequence[tuple[str, str, int]], score: int
+             ) -> tantivy.Query:
+    """The documents whose coordination score (:func:`scored_query`) is at least ``score``:
+    any of the minimal sets of features that reach it, each set all required."""
+    if score <= 0:
+        return tantivy.Query.all_query()
+    weight: dict[tuple[str, str], int] = {}
+    for f, t, w in features:  # a term twice counts twice
+        weight[(f, t)] = weight.get((f, t), 0) + w
+    items = list(weight)
+    found = covers([weight[k] for k in items], score)
+    if found is None:
+        clauses: _Clauses = [(Occur.Should, _term(schema, f, t))
+                             for (f, t), w in weight.items() for _ in range(w)]
+        return tantivy.Query.boolean_query(clauses, minimum_number_should_match=score)
+    return _any_of([_all_of([_term(schema, *items[i]) for i in cover]) for cover in found])
+
+
 def scored_query(schema: tantivy.Schema, match: tantivy.Query,
                  features: Sequence[tuple[str, str, int]] | None) -> tantivy.Query:
     """The documents of ``match``, scored by the weighted ranking ``features`` they hold
@@ -119,36 +173,64 @@ def scored_query(schema: tantivy.Schema, match: tantivy.Query,
 
 #: Facet values counted by tantivy (fast fields: index/tantivy_engine/schema.py), every
 #: value of each (a terms aggregation is exact when it returns all of a field's values).
-_COUNTED = ("institution", "type", "language", "access", "subject", "year")
+_COLUMNS = ("institution", "type", "language", "access", "year")
 _ALL_VALUES = 1 << 16
+#: Above this share of the index matching, ``subject`` is counted by walking its postings
+#: (cost: the index's subject postings) rather than by aggregation (cost: the matches'
+#: values, several times slower per document for a field of several values).
+_SUBJECT_WALK_SHARE = 0.1
 
 
 def _terms(names: Sequence[str]) -> dict[str, Any]:
     return {name: {"terms": {"field": name, "size": _ALL_VALUES}} for name in names}
 
 
-_FACET_AGG = _terms(_COUNTED)
-#: Without ``subject``: generations written before it was a fast field.
-_COLUMN_AGG = _terms([n for n in _COUNTED if n != "subject"])
+_COLUMN_AGG = _terms(_COLUMNS)
+_SUBJECT_AGG = _terms(["subject"])
+_FACET_AGG = _terms([*_COLUMNS, "subject"])
 
 
-def value_counts(searcher: tantivy.Searcher, match: tantivy.Query
-                 ) -> dict[str, Counter[Any]] | None:
-    """Records of ``match`` holding each value of the facets and ``year``, by facet; a
-    facet left out (``subject`` in a generation where it is not a fast field, or one
-    with more values than an aggregation returns) is for the caller to count."""
-    try:
-        res = searcher.aggregate(match, _FACET_AGG)
-    except ValueError:
-        res = searcher.aggregate(match, _COLUMN_AGG)
+def _counted(res: dict[str, Any]) -> dict[str, Counter[Any]] | None:
     out: dict[str, Counter[Any]] = {}
     for name, agg in res.items():
         if agg.get("sum_other_doc_count", 0):
-            if name != "subject":
-                return None
-            continue
-        if name == "year":
-            out[name] = Counter({int(b["key"]): int(b["doc_count"]) for b in agg["buckets"]})
-        else:
-            out[name] = Counter({str(b["key"]): int(b["doc_count"]) for b in agg["buckets"]})
+            return None
+        conv = int if name == "year" else str
+        out[name] = Counter({conv(b["key"]): int(b["doc_count"]) for b in agg["buckets"]})
+    return out
+
+
+def value_counts(searcher: tantivy.Searcher, match: tantivy.Query,
+                 matching: int | None = None) -> dict[str, Counter[Any]] | None:
+    """Records of ``match`` holding each value of the facets and ``year``, by facet (every
+    record has a year: ``NO_YEAR`` when it has none, so they add up to the matches); None
+    when a single-valued facet has more values than an aggregation returns. ``matching``:
+    how many records match, when known (few matches are counted in one aggregation)."""
+    walk = _SUBJECT_WALK_SHARE * searcher.num_docs
+    res = None
+    if matching is not None and matching <= walk:
+        try:
+            res = searcher.aggregate(match, _FACET_AGG)
+        except ValueError:  # ``subject`` is not a fast field in this generation
+            res = None
+    if res is None:
+        res = searcher.aggregate(match, _COLUMN_AGG)
+    by_agg = res.pop("subject", None)
+    out = _counted(res)
+    if out is None:
+        return None
+    subject = _counted({"subject": by_agg}) if by_agg is not None else None
+    total = sum(out["year"].values())
+    if subject is None and total and total <= walk:
+        try:
+            subject = _counted(searcher.aggregate(match, _SUBJECT_AGG))
+        except ValueError:
+            subject = None
+    if subject is not None:
+        out["subject"] = subject["subject"]
+    elif total:
+        pairs = searcher.terms_with_prefix("subject", "", filter_query=match)
+        out["subject"] = Counter({t: n for t, n in pairs if n > 0})
+    else:
+        out["subject"] = Counter()
     return out

@@ -11,6 +11,7 @@ identifiers) use tantivy's ``raw`` tokenizer: one term per value, as given.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 
@@ -21,6 +22,7 @@ from index.documents import index_terms, pack_record, unpack_record
 from index.features import TEXT_GROUPS
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
+from index.tantivy_engine.order import cluster_number, shortest_key
 
 #: The tokenizer of the text fields: terms are made by lienhop's analysis, not tantivy.
 WS = "lienhop_ws"
@@ -32,6 +34,11 @@ FAST_KEYWORDS = ("cluster", "institution", "type", "language", "access", "title_
                  "subject")
 #: Other keyword fields (term lookups only).
 KEYWORDS = ("id", "mkey", "doi", "isbn", "issn", "handle")
+#: Fast fields for discovery inside tantivy (index/tantivy_engine/order.py): the record's
+#: place in the relevance tie-break, and, on records in a cluster of several, the cluster's
+#: number. Indexes made before them lack them (searched by set algebra instead).
+SHORTEST = "shortest"
+COPIES = "copies"
 
 
 def build_schema() -> tantivy.Schema:
@@ -46,6 +53,8 @@ def build_schema() -> tantivy.Schema:
     # When the writer committed the record (Unix seconds): "recently added". Indexes made
     # before it existed lack it (see has_field).
     sb.add_integer_field(INDEXED, fast=True)
+    sb.add_unsigned_field(SHORTEST, fast=True)
+    sb.add_unsigned_field(COPIES, fast=True)
     sb.add_bytes_field("rec", stored=True)
     for group in TEXT_GROUPS:
         for suffix in ("x", "f", "b"):
@@ -79,39 +88,72 @@ def has_field(ix: tantivy.Index, name: str) -> bool:
     return True
 
 
-def to_document(record: Record, cluster: str, indexed_at: int | None = None
-                ) -> tantivy.Document:
-    """The tantivy document for ``record`` (already NFC) in ``cluster``; ``indexed_at``
-    only when the index's schema has the ``indexed`` field (:func:`has_field`)."""
-    d = tantivy.Document()
-    d.add_text("id", record.id)
-    d.add_text("cluster", cluster)
-    for k in match_keys(record):
-        d.add_text("mkey", key_term(k))
-    d.add_bytes("rec", pack_record(record))
-    d.add_text("institution", record.institution or "")
-    d.add_text("type", record.type or "other")
-    d.add_text("language", record.language or "")
-    d.add_text("access", record.access or "")
-    d.add_text("title_sort", sort_key(record.title))
-    for s in dict.fromkeys(s.replace(",", " ").strip() for s in record.subjects if s):
-        d.add_text("subject", s)
-    d.add_integer("year", int(record.year) if record.year is not None else NO_YEAR)
-    if indexed_at is not None:
-        d.add_integer(INDEXED, indexed_at)
+class Prepared(NamedTuple):
+    """A record's tantivy document but for its cluster and commit time: everything the
+    record alone decides, so it can be made in another process (index/tantivy_engine/
+    prepare.py) and sent back cheaply (a tuple of strings)."""
+
+    id: str
+    #: match keys (index/dedup.py), for cluster resolution
+    keys: list[str]
+    #: (field, value) of every other text field, in order; a text field's value is its
+    #: terms joined by spaces
+    text: list[tuple[str, str]]
+    year: int
+    rec: bytes
+    #: the relevance tie-break as a number (order.shortest_key)
+    shortest: int = 0
+
+
+def prepare(record: Record) -> Prepared:
+    """What :func:`document` needs of ``record`` (already NFC)."""
+    keys = match_keys(record)
+    text = [("mkey", key_term(k)) for k in keys]
+    title_sort = sort_key(record.title)
+    text += [("institution", record.institution or ""), ("type", record.type or "other"),
+             ("language", record.language or ""), ("access", record.access or ""),
+             ("title_sort", title_sort)]
+    text += [("subject", s)
+             for s in dict.fromkeys(s.replace(",", " ").strip() for s in record.subjects if s)]
     # Identifiers are normalised again here: a crosswalk slip must not hide a record from
     # the resolver (the same rule as the Whoosh schema).
     if record.doi:
-        d.add_text("doi", normalise_doi(record.doi) or record.doi.lower())
-    for i in record.isbn:
-        d.add_text("isbn", normalise_isbn(i) or i)
-    for i in record.issn:
-        d.add_text("issn", normalise_issn(i) or i)
+        text.append(("doi", normalise_doi(record.doi) or record.doi.lower()))
+    text += [("isbn", normalise_isbn(i) or i) for i in record.isbn]
+    text += [("issn", normalise_issn(i) or i) for i in record.issn]
     if record.handle:
-        d.add_text("handle", normalise_handle(record.handle) or record.handle)
-    for name, terms in index_terms(record).items():
-        d.add_text(name, " ".join(terms))
+        text.append(("handle", normalise_handle(record.handle) or record.handle))
+    text += [(name, " ".join(terms)) for name, terms in index_terms(record).items()]
+    year = int(record.year) if record.year is not None else NO_YEAR
+    return Prepared(record.id, keys, text, year, pack_record(record),
+                    shortest_key(title_sort, year))
+
+
+def document(p: Prepared, cluster: str, indexed_at: int | None = None,
+             copies: bool = False) -> tantivy.Document:
+    """The tantivy document of a prepared record in ``cluster``; ``indexed_at`` only when
+    the index's schema has the ``indexed`` field (:func:`has_field`); ``copies``: the
+    cluster holds other records too (fields an index's schema lacks are dropped)."""
+    d = tantivy.Document()
+    d.add_text("id", p.id)
+    d.add_text("cluster", cluster)
+    d.add_bytes("rec", p.rec)
+    add = d.add_text
+    for name, value in p.text:
+        add(name, value)
+    d.add_integer("year", p.year)
+    if indexed_at is not None:
+        d.add_integer(INDEXED, indexed_at)
+    d.add_unsigned(SHORTEST, p.shortest)
+    if copies:
+        d.add_unsigned(COPIES, cluster_number(cluster))
     return d
+
+
+def to_document(record: Record, cluster: str, indexed_at: int | None = None,
+                copies: bool = False) -> tantivy.Document:
+    """The tantivy document for ``record`` (already NFC) in ``cluster``."""
+    return document(prepare(record), cluster, indexed_at, copies)
 
 
 def stored_record(doc: tantivy.Document) -> Record:

@@ -1,33 +1,41 @@
-"""What readers search in a tantivy generation: one committed state, kept fresh per thread.
+"""What readers search in a tantivy generation: one committed state, shared by the
+threads of a process and replaced after each commit.
 
 tantivy's searcher is a snapshot (segments are immutable); a reader checks CURRENT and the
 generation's ``meta.json`` (tantivy replaces it atomically at each commit) on every request
 and reopens when either changed. A writer killed mid-commit leaves the previous
-``meta.json``: the previous commit stays readable.
+``meta.json``: the previous commit stays readable. Every thread uses the same snapshot, so
+what it caches (postings, columns, the table of index/tantivy_engine/copies.py) is made
+once per commit, under locks.
 
-Docnums: the engine-neutral set algebra (index/docsets.py) works on ints, so each live
-document gets ``base of its segment + its segment-local id``, the bases laid end to end in
-segment order. Columns come from tantivy's fast fields, in one call per column.
+Docnums: the engine-neutral set algebra (index/docsets.py) works on ints, so each document
+gets ``base of its segment + its segment-local id``, the bases laid end to end in segment
+order, from the segment sizes in ``meta.json`` (the searcher's segments are its list, in
+its order). Discovery search (:meth:`Snapshot.works`) reads only the documents it shows;
+the set algebra's columns and list of every live document are made on first use.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
 from index import querylang as qlang
-from index.discovery import Matches, SearchSnapshot
+from index.discovery import Matches, SearchSnapshot, Works, first_per_cluster, work_facets
 from index.docsets import COLUMN_FIELDS, Columns, multi_flags
 from index.generations import read_current
 from index.record import Record
 from index.suggestion import suggest as suggest_with
-from index.tantivy_engine import query, vocabulary
-from index.tantivy_engine.schema import INDEXED, open_dir, stored_record
+from index.tantivy_engine import query, ranking, vocabulary
+from index.tantivy_engine.copies import Copies, surplus
+from index.tantivy_engine.schema import COPIES, INDEXED, SHORTEST, open_dir, stored_record
 
 _OPEN_RETRIES = 20
 _TERM_CACHE = 4096
@@ -39,36 +47,83 @@ def _stamp(gen: Path) -> _Stamp:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+def _segment_bases(meta: dict[str, Any], searcher: tantivy.Searcher) -> dict[int, int] | None:
+    """Each segment's first docnum, from ``meta.json``'s segment list, when it describes
+    ``searcher`` (same segments, same live documents); else None."""
+    segments = meta.get("segments") or []
+    if len(segments) != searcher.num_segments:
+        return None
+    bases: dict[int, int] = {}
+    total = live = 0
+    for ordinal, seg in enumerate(segments):
+        bases[ordinal] = total
+        total += int(seg["max_doc"])
+        live += int(seg["max_doc"]) - int((seg.get("deletes") or {}).get("num_deleted_docs", 0))
+    return bases if live == searcher.num_docs else None
+
+
 class Snapshot(SearchSnapshot):
     """One tantivy commit of one generation, and what was cached of it."""
 
-    def __init__(self, gen_dir: str, stamp: _Stamp, ix: tantivy.Index, directory: Path):
+    def __init__(self, gen_dir: str, stamp: _Stamp, ix: tantivy.Index, directory: Path,
+                 searcher: tantivy.Searcher | None = None, meta: dict[str, Any] | None = None):
         super().__init__()
         self.gen_dir, self.stamp, self.ix, self.directory = gen_dir, stamp, ix, directory
-        self.searcher = ix.searcher()
+        self.searcher = searcher if searcher is not None else ix.searcher()
         self.schema = ix.schema
         self.n = self.searcher.num_docs
-        # Every live document, in (segment, local id) order.
+        bases = _segment_bases(meta, self.searcher) if meta is not None else None
+        self._addr: list[tantivy.DocAddress | None] | None = None
+        self._live: frozenset[int] | None = None
+        if bases is None:  # count the segments' documents instead
+            bases = self._enumerate()
+        self._base = bases
+        self.size = sum(int(s["max_doc"]) for s in (meta or {}).get("segments", ())) \
+            if self._addr is None else len(self._addr)
+        fields = {f.get("name") for f in (meta or {}).get("schema", ())}
+        #: Discovery answered inside tantivy (:meth:`works`) needs the fields made for it.
+        self.native = SHORTEST in fields and COPIES in fields
+        self._columns: Columns | None = None
+        self._terms: dict[tuple[str, str], frozenset[int]] = {}
+        self._terms_lock = threading.Lock()
+        self._copies: Copies | None = None
+
+    def _enumerate(self) -> dict[int, int]:
+        """Every live document's address (one search over the whole index), and the
+        segment bases when ``meta.json`` did not give them."""
         hits = self.searcher.search(tantivy.Query.all_query(), limit=max(1, self.n),
                                     count=False).hits if self.n else []
         addrs = sorted((a for _s, a in hits), key=lambda a: (a.segment_ord, a.doc))
         sizes: dict[int, int] = {}
         for a in addrs:
             sizes[a.segment_ord] = max(sizes.get(a.segment_ord, 0), a.doc + 1)
-        self._base: dict[int, int] = {}
+        bases: dict[int, int] = {}
         total = 0
         for seg in sorted(sizes):
-            self._base[seg] = total
+            bases[seg] = total
             total += sizes[seg]
-        self.size = total
-        self._addr: list[tantivy.DocAddress | None] = [None] * total
+        table: list[tantivy.DocAddress | None] = [None] * total
         for a in addrs:
-            self._addr[self._base[a.segment_ord] + a.doc] = a
-        self._live = frozenset(self._docnum(a) for a in addrs)
-        self._columns: Columns | None = None
-        self._terms: dict[tuple[str, str], frozenset[int]] = {}
+            table[bases[a.segment_ord] + a.doc] = a
+        self._addr = table
+        self._live = frozenset(bases[a.segment_ord] + a.doc for a in addrs)
+        return bases
 
-    def _docnum(self, a: tantivy.DocAddress) -> int:
+    def _addresses(self) -> list[tantivy.DocAddress | None]:
+        """Every docnum's address (None: deleted), read on first use."""
+        with self.lock:
+            if self._addr is None:
+                hits = self.searcher.search(tantivy.Query.all_query(), limit=max(1, self.n),
+                                            count=False).hits if self.n else []
+                table: list[tantivy.DocAddress | None] = [None] * self.size
+                for _s, a in hits:
+                    table[self._base[a.segment_ord] + a.doc] = a
+                self._live = frozenset(self._base[a.segment_ord] + a.doc for _s, a in hits)
+                self._addr = table
+            return self._addr
+
+    def docnum(self, a: tantivy.DocAddress) -> int:
+        """The docnum of a document's address."""
         return self._base[a.segment_ord] + a.doc
 
     def docnums(self, query: tantivy.Query) -> list[int]:
@@ -76,12 +131,14 @@ class Snapshot(SearchSnapshot):
         if not self.n:
             return []
         hits = self.searcher.search(query, limit=self.n, count=False).hits
-        return sorted(self._docnum(a) for _s, a in hits)
+        return sorted(self.docnum(a) for _s, a in hits)
 
     def term_query(self, fieldname: str, text: str) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, fieldname, text, index_option="basic")
 
     def live(self) -> frozenset[int]:
+        self._addresses()
+        assert self._live is not None
         return self._live
 
     def term_docs(self, fieldname: str, text: str) -> frozenset[int]:
@@ -89,18 +146,20 @@ class Snapshot(SearchSnapshot):
         hit = self._terms.get(key)
         if hit is None:
             hit = frozenset(self.docnums(self.term_query(fieldname, text)))
-            if len(self._terms) >= _TERM_CACHE:
-                self._terms.pop(next(iter(self._terms)))  # oldest first
-            self._terms[key] = hit
+            with self._terms_lock:
+                if len(self._terms) >= _TERM_CACHE:
+                    self._terms.pop(next(iter(self._terms)))  # oldest first
+                self._terms[key] = hit
         return hit
 
     def columns(self) -> Columns:
+        live = self.live()
         with self.lock:
             if self._columns is None:
-                self._columns = self._build_columns()
+                self._columns = self._build_columns(live)
             return self._columns
 
-    def _build_columns(self) -> Columns:
+    def _build_columns(self, live: frozenset[int]) -> Columns:
         single: dict[str, list[str]] = {}
         everything = tantivy.Query.all_query()
         for name in COLUMN_FIELDS:
@@ -108,29 +167,31 @@ class Snapshot(SearchSnapshot):
             if self.n:
                 for value, a in self.searcher.search(everything, limit=self.n, count=False,
                                                      order_by_field=name).hits:
-                    col[self._docnum(a)] = str(value)
+                    col[self.docnum(a)] = str(value)
             single[name] = col
         year = [0] * self.size
+        assert self._addr is not None
         live_addrs = [a for a in self._addr if a is not None]
         if live_addrs:
             for a, y in zip(live_addrs,
                             self.searcher.fast_field_values("year", live_addrs), strict=True):
-                year[self._docnum(a)] = int(y) if y is not None else 0
+                year[self.docnum(a)] = int(y) if y is not None else 0
         subject: list[list[str]] = [[] for _ in range(self.size)]
         if self.n:
             for value, _count in self.searcher.terms_with_prefix("subject", ""):
                 for d in self.term_docs("subject", value):
                     subject[d].append(value)
-        multi, multi_set = multi_flags(single["cluster"], self._live)
+        multi, multi_set = multi_flags(single["cluster"], live)
         return Columns(single, [tuple(s) for s in subject], year, multi, multi_set)
 
     # -- what discovery search (index/discovery.py) reads besides the set algebra
 
     def address(self, docnum: int) -> tantivy.DocAddress:
-        a = self._addr[docnum]
-        if a is None:
+        seg = max((s for s, b in self._base.items() if b <= docnum), default=None,
+                  key=lambda s: self._base[s])
+        if seg is None or docnum < 0 or docnum >= self.size:
             raise KeyError(docnum)
-        return a
+        return tantivy.DocAddress(seg, docnum - self._base[seg])
 
     def record(self, docnum: int) -> Record:
         return self.record_at(self.address(docnum))
@@ -148,8 +209,8 @@ class Snapshot(SearchSnapshot):
             hits = self.searcher.search(tantivy.Query.all_query(), limit=limit, count=False,
                                         order_by_field=INDEXED, order=tantivy.Order.Desc).hits
         except ValueError:  # no such field in this index's schema
-            return sorted(self._live, reverse=True)[:limit]
-        stamped = [(int(t) if t is not None else 0, self._docnum(a)) for t, a in hits]
+            return sorted(self.live(), reverse=True)[:limit]
+        stamped = [(int(t) if t is not None else 0, self.docnum(a)) for t, a in hits]
         return [d for _t, d in sorted(stamped, reverse=True)]
 
     def stored_value(self, docnum: int, fieldname: str) -> str:
@@ -180,6 +241,58 @@ class Snapshot(SearchSnapshot):
         searcher = self.searcher
         return Matches(docs, score, lambda: query.value_counts(searcher, match))
 
+    def works(self, ast: qlang.Node, filters: dict[str, list[str]] | None,
+              year_range: tuple[int | None, int | None] | None,
+              features: list[tuple[str, str, int]] | None, sort: str, want: int,
+              facets: bool) -> Works | None:
+        """The page of works inside tantivy: the matches ranked a few at a time
+        (index/tantivy_engine/ranking.py), counted by aggregation, works counted once
+        from the marked records alone (index/tantivy_engine/copies.py). None for an index
+        made before the fields this needs (searched by set algebra)."""
+        if not self.native:
+            return None
+        match = query.match_query(self.schema, ast, filters, year_range)
+        order = ranking.Ordered(self.searcher, self.schema, match, sort, features,
+                                self.docnum, want)
+        page, matching = order.first()
+        whole: dict[str, Counter[Any]] | None = None
+        if facets:
+            whole = query.value_counts(self.searcher, match, matching)
+            if whole is None:  # more values than an aggregation returns
+                return None
+            matching = sum(whole["year"].values())
+        elif matching is None:
+            matching = query.count(self.searcher, match)
+        copies = self.copies()
+        if len(page) == matching:  # every match is on the first page
+            marks = self.searcher.fast_field_values(COPIES, page) if page else []
+            addrs = [a for a, m in zip(page, marks, strict=True) if m is not None]
+            nums = [int(m) for m in marks if m is not None]
+        else:
+            addrs, nums = copies.matching(match)
+        total = matching - surplus(nums)
+        ranked: list[tuple[int, float, str, bool]] = []
+        if total and want > 0:
+            scored = features is not None  # sort orders score every work 0
+            ranked = first_per_cluster(
+                ((self.docnum(a), float(lead) if scored else 0.0, order.cluster(a), False)
+                 for a, lead in order), want)
+            marked = self.searcher.fast_field_values(
+                COPIES, [self.address(d) for d, *_ in ranked]) if ranked else []
+            ranked = [(d, score, cluster, m is not None)
+                      for (d, score, cluster, _), m in zip(ranked, marked, strict=True)]
+        result = Works(total, ranked)
+        if whole is not None:
+            extra = copies.table().repeated(addrs, nums) if nums else {}
+            result.facets = work_facets(whole, extra)
+        return result
+
+    def copies(self) -> Copies:
+        with self.lock:
+            if self._copies is None:
+                self._copies = Copies(self.searcher, self.schema)
+            return self._copies
+
     def doc_frequency(self, fieldname: str, term: str) -> int:
         n: int = self.searcher.doc_freq(fieldname, term)
         return n
@@ -197,7 +310,12 @@ def open_snapshot(root: Path) -> Snapshot:
             name = read_current(root)
             gen = root / name
             stamp = _stamp(gen)
-            return Snapshot(name, stamp, open_dir(gen), gen)
+            meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+            ix = open_dir(gen)
+            searcher = ix.searcher()
+            if _stamp(gen) != stamp:  # a commit in between: which one the searcher saw?
+                raise OSError("index changed while opening")
+            return Snapshot(name, stamp, ix, gen, searcher, meta)
         except (OSError, ValueError) as exc:
             # A rebuild may have swapped generations between our reading CURRENT and
             # opening its files: read the new state again.
@@ -207,25 +325,34 @@ def open_snapshot(root: Path) -> Snapshot:
 
 
 class Snapshots:
-    """Each thread's current snapshot of the index at ``root``, reopened after a commit."""
+    """The current snapshot of the index at ``root``, one for every thread of the process,
+    reopened (once) after a commit."""
 
     def __init__(self, root: Path):
         self.root = root
-        self._local = threading.local()
+        self._snap: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def _fresh(self, snap: Snapshot | None) -> bool:
+        if snap is None:
+            return False
+        try:
+            return (read_current(self.root) == snap.gen_dir
+                    and _stamp(self.root / snap.gen_dir) == snap.stamp)
+        except OSError:
+            return False
 
     def current(self) -> Snapshot:
-        snap: Snapshot | None = getattr(self._local, "snap", None)
-        if snap is not None:
-            try:
-                fresh = (read_current(self.root) == snap.gen_dir
-                         and _stamp(self.root / snap.gen_dir) == snap.stamp)
-            except OSError:
-                fresh = False
-            if fresh:
-                return snap
-        snap = open_snapshot(self.root)
-        self._local.snap = snap
-        return snap
+        snap = self._snap
+        if self._fresh(snap):
+            assert snap is not None
+            return snap
+        with self._lock:  # one thread opens it; the others wait and share it
+            snap = self._snap
+            if not self._fresh(snap):
+                snap = self._snap = open_snapshot(self.root)
+            assert snap is not None
+            return snap
 
     def close(self) -> None:
-        self._local.snap = None
+        self._snap = None

@@ -1,7 +1,7 @@
 """The tantivy engine's :class:`~index.contract.SearchIndex`: one index directory, opened.
 
-Glue only: the directory (index/generations.py, storage), each thread's snapshot
-(snapshot), the writer session (writer), discovery search (index/discovery.py), known-item
+Glue only: the directory (index/generations.py, storage), the snapshot every thread
+shares (snapshot), the writer session (writer), discovery search (index/discovery.py), known-item
 lookup (lookup) and spelling (index/suggestion.py through the snapshot).
 """
 
@@ -45,7 +45,7 @@ class TantivyIndex:
             yield w
 
     def count(self) -> int:
-        return len(self._snapshot().live())
+        return self._snapshot().n  # live documents, without listing them
 
     def get(self, record_id: str) -> Record | None:
         snap = self._snapshot()

@@ -7,12 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as windex
-
 from index.generations import swap_generation, writer_lock
 from index.record import Record
 from index.whoosh_engine import fastwrite
-from index.whoosh_engine.storage import new_generation
+from index.whoosh_engine.storage import new_generation, open_dir
 from index.whoosh_engine.writer import Writer, write_suggestion_tables
 
 #: How long a rebuild waits for the writer lock (a harvester's session may hold it).
@@ -42,7 +40,7 @@ def rebuild(path: Path, records: Iterable[Record], *, batch: int = 10000,
     with writer_lock(path, _LOCK_TIMEOUT):
         gen = new_generation(path)
         try:
-            ix = windex.open_dir(str(gen))
+            ix = open_dir(gen)
             buf: list[Record] = []
 
             def flush() -> None:

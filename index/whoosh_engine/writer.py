@@ -22,6 +22,7 @@ from index.results import IndexLocked
 from index.session import SessionChanges
 from index.whoosh_engine import fastwrite
 from index.whoosh_engine.schema import to_document
+from index.whoosh_engine.storage import open_dir
 from index.whoosh_engine.suggest import write_tables
 from index.whoosh_engine.whoosh_types import SegmentWriter, StoredFields, WhooshDir
 
@@ -103,7 +104,7 @@ def open_writer(root: Path, timeout: float) -> Iterator[Writer]:
     raises. Waits up to ``timeout`` seconds for the lock (then :class:`IndexLocked`)."""
     with writer_lock(root, timeout):
         gen_dir = root / read_current(root)
-        ix = windex.open_dir(str(gen_dir))
+        ix = open_dir(gen_dir)
         try:
             ww = fastwrite.writer(ix, timeout=timeout, delay=0.05, limitmb=256)
         except windex.LockError as exc:  # pragma: no cover - our flock comes first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 from sqlalchemy import select
 
@@ -87,6 +89,10 @@ def admin_list(ctx: Context) -> None:
             click.echo(f"{user.username:<24} {user.role:<12} {where:<12} {state}")
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True,
               help="Harvest jobs run at once by this process (threads).")
@@ -96,14 +102,24 @@ def worker_cmd(ctx: Context, workers: int) -> None:
 
     Start one per machine (several share a Redis queue). On start, jobs left running by a
     dead worker are queued again; then every minute, lost jobs are recovered and
-    repositories whose schedule is due are queued.
+    repositories whose schedule is due are queued. The worker reports itself every few
+    seconds, so the admin pages warn when a harvest is queued and no worker runs.
     """
-    from resolver.harvesting.queue import JobQueue
+    from resolver.harvesting.queue import JobQueue, WorkerBeat
     from resolver.kb import linkcheck
 
     queue = JobQueue(ctx.settings, ctx.sessions())
     linkcheck.register(queue)  # the web process sends link checks to the same queue
     click.echo(f"lienhop worker: queue {ctx.settings.queue_url}, {workers} worker thread(s)",
                err=True)
-    queue.tick()
-    queue.consumer(workers=max(1, workers)).run()
+    # Until huey's consumer takes SIGTERM over, it ends this command through the `finally`
+    # below, so a worker stopped while starting does not leave its report behind.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    # reported in harvest_worker, so the pages can say when a queued job has no worker
+    beat = WorkerBeat(ctx.sessions(), queue.heartbeat_every)
+    try:
+        beat.start()
+        queue.tick()
+        queue.consumer(workers=max(1, workers)).run()
+    finally:
+        beat.stop()

@@ -6,8 +6,12 @@ import logging
 import sys
 import threading
 import time
+from typing import IO, TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 from harvesters.runner import RunReport
 from resolver.cli.context import Context, pass_ctx
@@ -116,6 +120,57 @@ def index_group() -> None:
     """Maintain the search index."""
 
 
+class _RebuildProgress:
+    """Records indexed by ``lienhop index rebuild``: a bar on a terminal (done / total, rate,
+    time left); otherwise a plain line every tenth of the way (a log file, a cron mail)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.file: IO[str] = sys.stderr
+        self.started = time.monotonic()
+        self.shown = 0  # records the bar shows, or the last line reported
+        self.bar: ProgressBar[str] | None = None
+        if self.file.isatty():
+            self.bar = click.progressbar(
+                length=total or None, label="rebuilding", file=self.file, show_pos=True,
+                show_eta=True, item_show_func=lambda rate: rate)
+            self.bar.__enter__()
+
+    def rate(self, done: int) -> float:
+        elapsed = time.monotonic() - self.started
+        return done / elapsed if elapsed > 0 else 0.0
+
+    def __call__(self, done: int) -> None:
+        rate = self.rate(done)
+        if self.bar is not None:
+            self.bar.update(done - self.shown, f"{rate:,.0f} rec/s")
+            self.shown = done
+            return
+        step = max(1, self.total // 10) if self.total else 100_000
+        last, self.shown = self.shown, done
+        finished = bool(self.total) and done >= self.total > last
+        if done // step == last // step and not finished:
+            return
+        line = f"rebuilding: {done:,}"
+        if self.total:
+            line += f" / {self.total:,} records ({min(100, 100 * done // self.total)} %)"
+            if rate and done < self.total:
+                line += f", about {_duration((self.total - done) / rate)} left"
+        else:
+            line += " records"
+        click.echo(f"{line}, {rate:,.0f} rec/s", file=self.file)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 @index_group.command("rebuild")
 @click.option("--engine", type=click.Choice(["whoosh", "tantivy"]), default=None,
               help="Build the new index with this engine (default: the current index's).")
@@ -125,10 +180,16 @@ def index_rebuild(ctx: Context, engine: str | None) -> None:
 
     Use it after a crosswalk or analysis change, or with --engine to convert the index to
     another search engine; searches keep using the old index until the new one is complete.
+    Shows its progress (a bar on a terminal, a line every tenth of the way otherwise).
     """
-    from resolver.harvesting.run import JobContext, rebuild_index
+    from resolver.harvesting.run import JobContext, archived_count, rebuild_index
 
-    count, errors = rebuild_index(JobContext(ctx.settings, ctx.sessions()), engine=engine)
+    job = JobContext(ctx.settings, ctx.sessions())
+    progress = _RebuildProgress(archived_count(job))
+    try:
+        count, errors = rebuild_index(job, engine=engine, progress=progress)
+    finally:
+        progress.close()
     click.echo(f"rebuilt {ctx.settings.index_dir}: {count} records, {len(errors)} failed")
     for err in errors[:10]:
         click.echo(f"    {err}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
 from resolver.usage import rollup
+from resolver.usage.amounts import AmountError, read_machine_amount
 from resolver.usage.costs import set_cost
 from resolver.usage.counter import FIRST_MONTH, CounterError, last_month, parse_counter
 from resolver.usage.counter_import import import_counter
@@ -161,6 +162,17 @@ def cost_group() -> None:
     """What packages cost, per year (consortium-wide or per institution)."""
 
 
+#: why the command line refused an AMOUNT (see resolver.usage.amounts)
+_MACHINE_AMOUNT = {
+    "decimals": "{amount!r} has more than two decimals (write 12000 for twelve thousand, "
+                "12.50 for twelve and a half)",
+    "negative": "{amount!r}: a cost cannot be negative",
+    "large": "{amount!r} is too large",
+    "format": "{amount!r} is not an amount in the machine form: a decimal point and at most "
+              "two decimals, commas between thousands allowed (77027.40, 77,027.40)",
+}
+
+
 @cost_group.command("set")
 @click.argument("package")
 @click.argument("year", type=click.IntRange(1990, 2200))
@@ -171,11 +183,16 @@ def cost_group() -> None:
 @pass_ctx
 def cost_set(ctx: Context, package: str, year: int, amount: str, institution: str | None,
              currency: str) -> None:
-    """Set a package's cost for a year, e.g. ``cost set sd 2024 77027.40``."""
+    """Set a package's cost for a year, e.g. ``cost set sd 2024 77027.40``.
+
+    AMOUNT is in the machine form: a decimal point and at most two decimals, commas or
+    underscores between thousands allowed (77027.40, 77,027.40); "12,5" and "12.000" are
+    refused rather than guessed."""
     try:
-        value = Decimal(amount.replace(",", "").replace("_", ""))
-    except InvalidOperation as exc:
-        raise click.BadParameter(f"{amount!r} is not an amount", param_hint="AMOUNT") from exc
+        value = read_machine_amount(amount)
+    except AmountError as exc:
+        raise click.BadParameter(_MACHINE_AMOUNT.get(exc.reason, "is not an amount").format(
+            amount=amount), param_hint="AMOUNT") from exc
     try:
         with db.transaction(ctx.sessions()) as s:
             set_cost(s, package, year, value, institution=institution,

@@ -243,11 +243,25 @@ def _apa_authors(creators: list[str]) -> str:
     return ", ".join(names[:-1]) + ", & " + names[-1]
 
 
-def apa(record: Record) -> Markup:
-    """An APA 7 reference as safe HTML (the italic part in <i>); every value is escaped."""
+#: the words an APA reference adds of its own, in the language of the text it is cited in:
+#: APA 7 writes the bracketed description and "n.d." in the language of the paper, and a
+#: reader of the Vietnamese page copies the reference into Vietnamese writing (issue 15:
+#: "[Master's thesis]" on a Vietnamese page). Titles and names stay as the record gives them.
+APA_WORDS = {
+    "en": {"thesis": "Master's thesis", "dissertation": "Doctoral dissertation",
+           "no date": "n.d."},
+    "vi": {"thesis": "Luận văn thạc sĩ", "dissertation": "Luận án tiến sĩ",
+           "no date": "không rõ năm"},
+}
+
+
+def apa(record: Record, lang: str = "en") -> Markup:
+    """An APA 7 reference as safe HTML (the italic part in <i>); every value is escaped.
+    ``lang`` (``en`` or ``vi``) is the language of the words APA adds (:data:`APA_WORDS`)."""
+    words = APA_WORDS.get(lang, APA_WORDS["en"])
     parts: list[Markup] = []
     authors = _apa_authors(record.creators)
-    year = f"({record.year})." if record.year else "(n.d.)."
+    year = f"({record.year})." if record.year else f"({words['no date']})."
     title = record.title.rstrip(".") if record.title else ""
     if authors:
         parts.append(escape(authors.rstrip(".") + "."))
@@ -265,8 +279,8 @@ def apa(record: Record) -> Markup:
         parts.append(source + Markup("."))
     else:
         if title:
-            kind = {"thesis": "Master's thesis", "dissertation": "Doctoral dissertation"}.get(
-                record.type)
+            kind = words.get(record.type) if record.type in ("thesis", "dissertation") \
+                else None
             italic = Markup("<i>{}</i>").format(title)
             parts.append(italic + (escape(f" [{kind}].") if kind else Markup(".")))
         if record.publisher:

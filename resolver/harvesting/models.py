@@ -1,4 +1,5 @@
-"""Harvest tables: each repository's checkpoint, its runs, and the jobs the worker runs.
+"""Harvest tables: each repository's checkpoint, its runs, the jobs the worker runs, and the
+workers' own heartbeats.
 """
 
 from __future__ import annotations
@@ -113,3 +114,21 @@ class HarvestJob(Base):
 
     repository: Mapped[Repository] = relationship()
     harvest_run: Mapped[HarvestRun | None] = relationship()
+
+
+class HarvestWorker(Base):
+    """One running ``lienhop worker`` process, as it last reported itself.
+
+    A job's ``heartbeat`` says its worker is alive only while the job runs; a queued job has
+    no worker yet, so the pages ask this table whether any worker will take it. Each worker
+    refreshes its row every few seconds and deletes it when it stops; a row not refreshed for
+    ``LIENHOP_JOB_STALE_SECONDS`` is a worker that died (see
+    :func:`resolver.harvesting.queue.worker_seen`).
+    """
+
+    __tablename__ = "harvest_worker"
+
+    #: ``host:pid``, as in the ``worker`` column of the jobs it runs
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

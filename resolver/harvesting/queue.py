@@ -12,6 +12,10 @@ worker refreshes every few seconds, and :func:`recover_stale_jobs` (at worker st
 every minute) puts a job whose worker is gone back to ``queued`` and sends it again. The
 harvester checkpoints after every committed page, so the retry resumes instead of starting
 over. Claiming is one conditional UPDATE, so a job sent twice still runs once.
+
+A queued job has no worker yet, so its own row cannot say whether one will ever take it:
+every worker process also reports itself in ``harvest_worker`` (:class:`WorkerBeat`), and the
+pages warn when none has reported for ``LIENHOP_JOB_STALE_SECONDS`` (:func:`worker_seen`).
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from resolver import db
@@ -45,6 +50,7 @@ from resolver.harvesting.models import (
     RUNNING,
     HarvestJob,
     HarvestRun,
+    HarvestWorker,
 )
 from resolver.registry.models import Repository
 from resolver.registry.schedule import is_due
@@ -61,6 +67,8 @@ HOST = socket.gethostname()
 RUN_TASK = "lienhop.run_harvest_job"
 TICK_TASK = "lienhop.tick"
 MAX_LOG_CHARS = 60_000
+#: How a job-log line is stamped: UTC, with its zone (naive datetimes are UTC too).
+LOG_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class Cancelled(Exception):  # noqa: N818 - reads better at the raise site
@@ -181,8 +189,11 @@ class _JobLog(logging.Handler):
         self.thread_id = thread_id
         self.lines: list[str] = []
         self.buffer_lock = threading.Lock()
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s",
-                                            "%Y-%m-%d %H:%M:%S"))
+        # stamped in UTC with its zone, like every stored time; pages show Vietnam time
+        # (resolver/web/times.py, local_log)
+        stamps = logging.Formatter("%(asctime)s %(levelname)s %(message)s", LOG_STAMP)
+        stamps.converter = time.gmtime
+        self.setFormatter(stamps)
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self.thread_id:
@@ -342,7 +353,7 @@ def recover_stale_jobs(sessions: sessionmaker[Session], send: Callable[[int], st
                             {"worker": job.worker}, username="(worker)",
                             institution_id=job.repository.institution_id)
                 job.status, job.worker = QUEUED, ""
-                job.log = (job.log or "") + f"{now:%Y-%m-%d %H:%M:%S} worker lost; retrying\n"
+                job.log = (job.log or "") + f"{now:{LOG_STAMP}} worker lost; retrying\n"
                 recovered.append(job.id)
     for job_id in recovered:
         _send_and_record(sessions, send, job_id)
@@ -386,6 +397,93 @@ def enqueue_due(sessions: sessionmaker[Session], send: Callable[[int], str], *,
     for job_id in created:
         _send_and_record(sessions, send, job_id)
     return created
+
+
+# --- the workers' own heartbeats ----------------------------------------------------------
+
+#: a worker row not refreshed for this long belongs to a process long gone: removed
+FORGET_WORKERS_AFTER = dt.timedelta(days=1)
+
+
+def worker_name() -> str:
+    """This process as a worker: ``host:pid``, the prefix of :func:`worker_id`."""
+    return f"{HOST}:{os.getpid()}"[:200]
+
+
+def report_worker(sessions: sessionmaker[Session], name: str, *,
+                  now: dt.datetime | None = None) -> None:
+    """Say that worker ``name`` is alive now (and forget workers silent for a day)."""
+    now = now or utcnow()
+    with db.transaction(sessions) as s:
+        row = s.get(HarvestWorker, name)
+        if row is None:
+            s.add(HarvestWorker(name=name, started_at=now, seen_at=now))
+        else:
+            row.seen_at = now
+        s.execute(delete(HarvestWorker).where(HarvestWorker.seen_at < now - FORGET_WORKERS_AFTER,
+                                              HarvestWorker.name != name))
+
+
+def forget_worker(sessions: sessionmaker[Session], name: str) -> None:
+    """Worker ``name`` stopped cleanly: it no longer counts as running."""
+    with db.transaction(sessions) as s:
+        s.execute(delete(HarvestWorker).where(HarvestWorker.name == name))
+
+
+@dataclass(frozen=True)
+class WorkerSeen:
+    """Whether a worker is running, by the workers' heartbeats."""
+
+    alive: bool
+    #: when the most recent report of any worker arrived (None: no worker ever reported, or
+    #: every worker stopped cleanly)
+    last_seen: dt.datetime | None
+
+
+def worker_seen(db_session: Session, *, stale_after: float,
+                now: dt.datetime | None = None) -> WorkerSeen:
+    """Has any worker reported within ``stale_after`` seconds (LIENHOP_JOB_STALE_SECONDS)?"""
+    now = now or utcnow()
+    last = db_session.scalar(select(func.max(HarvestWorker.seen_at)))
+    alive = last is not None and last >= now - dt.timedelta(seconds=stale_after)
+    return WorkerSeen(alive=alive, last_seen=last)
+
+
+class WorkerBeat:
+    """A thread that reports this worker process every ``every`` seconds until stopped.
+
+    A database hiccup skips one report; the row stays and the next report refreshes it.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], every: float,
+                 name: str | None = None) -> None:
+        self.sessions = sessions
+        self.every = every
+        self.name = name or worker_name()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-heartbeat",
+                                        daemon=True)
+
+    def start(self) -> WorkerBeat:
+        report_worker(self.sessions, self.name)  # at once: a page loaded now sees it
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                report_worker(self.sessions, self.name)
+            except Exception:
+                log.exception("worker=%s event=worker_heartbeat_failed", self.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.every + 5)
+        try:
+            forget_worker(self.sessions, self.name)
+        except Exception:  # stopping anyway: the row goes stale and counts as gone
+            log.exception("worker=%s event=worker_forget_failed", self.name)
 
 
 # --- the queue -------------------------------------------------------------------------------

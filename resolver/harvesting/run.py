@@ -245,11 +245,26 @@ def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Ite
                     errors.append(msg)
 
 
-def rebuild_index(ctx: JobContext, engine: str | None = None) -> tuple[int, list[str]]:
+def archived_count(ctx: JobContext) -> int:
+    """How many live records :func:`archived_records` will read (some may fail)."""
+    archive = RawArchive(ctx.settings.archive_dir)
+    with ctx.sessions() as session:
+        repos = repository_configs(session)
+    total = 0
+    for repo in repos:
+        if archive.path(repo.code).exists():
+            with archive.open(repo.code) as a:
+                total += a.count()
+    return total
+
+
+def rebuild_index(ctx: JobContext, engine: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> tuple[int, list[str]]:
     """Rebuild the index from the raw archive into a new directory and swap it in.
 
     ``engine`` (whoosh | tantivy) converts the index; None keeps the current index's
-    engine (a missing index gets the configured ``index_engine``)."""
+    engine (a missing index gets the configured ``index_engine``). ``progress`` is told
+    the number of records indexed now and then (index.rebuild)."""
     errors: list[str] = []
     count = 0
 
@@ -260,5 +275,6 @@ def rebuild_index(ctx: JobContext, engine: str | None = None) -> tuple[int, list
             yield rec
 
     path = Path(ctx.settings.index_dir)
-    rebuild(path, counted(), engine=engine or index_engine(path) or ctx.settings.index_engine)
+    rebuild(path, counted(), engine=engine or index_engine(path) or ctx.settings.index_engine,
+            progress=progress)
     return count, errors

@@ -68,11 +68,13 @@ class Holding:
 
 @dataclass(frozen=True, slots=True)
 class OpenCopy:
-    """An open-access copy: ``source`` is "index" (ours) or "platform" (e.g. a repository)."""
+    """An open-access copy: ``source`` is "index" (ours) or "platform" (e.g. a repository);
+    ``name_en`` names it on English pages when its name differs there (an institution's)."""
 
     url: str
     name: str
     source: str = "platform"
+    name_en: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +155,10 @@ def rank_targets(
     opens = sorted(open_copies, key=lambda o: 0 if o.source == "index" else 1)
     open_targets = [
         Target("open",
-               f"Bản truy cập mở – {o.name}", f"Open access copy – {o.name}",
+               f"Bản truy cập mở – {o.name}", f"Open access copy – {o.name_en or o.name}",
                None, True,
                "Bản tự do, không cần đăng nhập" if o.source != "index"
-               else "Bản tự do trong kho của Liên hiệp",
+               else "Bản tự do trong kho của Liên hợp",
                "Free copy, no sign-in needed" if o.source != "index"
                else "Free copy in the consortium's own index",
                o.url)

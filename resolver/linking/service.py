@@ -133,10 +133,18 @@ class Registry:
     repository_hosts: dict[str, str] = field(default_factory=dict)
     #: hosts the consortium itself lists (its open platforms)
     listed_hosts: frozenset[str] = frozenset()
+    #: (package id, institution code) -> that institution's entitlements to the package
+    institution_grants: dict[tuple[int, str], list[Grant]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.ip_index and self.ranges:
             object.__setattr__(self, "ip_index", _ip_index(self.ranges))
+        if not self.institution_grants and self.grants:
+            by_institution: dict[tuple[int, str], list[Grant]] = {}
+            for package_id, grants in self.grants.items():
+                for grant in grants:
+                    by_institution.setdefault((package_id, grant.institution), []).append(grant)
+            object.__setattr__(self, "institution_grants", by_institution)
         if not self.folded_codes and self.institutions:
             object.__setattr__(self, "folded_codes",
                                {c.casefold(): c for c in self.institutions})
@@ -144,6 +152,14 @@ class Registry:
     @property
     def codes(self) -> Collection[str]:
         return self.institutions.keys()
+
+    def grants_of(self, package_id: int, institution: str | None) -> list[Grant]:
+        """``institution``'s entitlements to a package: the only ones the ranking can find
+        running for it (a package has a grant per member; scanning them all per holding
+        was waste)."""
+        if not institution:
+            return []
+        return self.institution_grants.get((package_id, institution), [])
 
     def known_code(self, value: str | None) -> str | None:
         """An institution code as given or up to case; None when unknown."""
@@ -399,11 +415,18 @@ def _index_copies(ix: SearchIndex | None, citation: Citation) -> list[tuple[Open
             citation.year is None or rec.year is None or rec.year == citation.year)
         url = _record_url(rec)
         if url and (same_id or same_title) and all(c.url != url for c, _r in copies):
-            copies.append((OpenCopy(url, rec.repository or rec.institution, source="index"),
+            copies.append((OpenCopy(url, rec.institution or rec.repository, source="index"),
                            rec.repository))
         if len(copies) >= MAX_INDEX_COPIES:
             break
     return copies
+
+
+def _named(copy: OpenCopy, registry: Registry) -> OpenCopy:
+    inst = registry.institutions.get(copy.name)
+    if inst is None:
+        return copy
+    return dataclasses.replace(copy, name=inst.name_vi, name_en=inst.name_en)
 
 
 def _display(pkg: PackageInfo) -> str:
@@ -433,7 +456,6 @@ def resolve(
         isbns=[citation.isbn] if citation.isbn else [],
         title=citation.title or citation.jtitle or citation.btitle or citation.stitle,
     )
-    grants = registry.grants
     holdings: list[Holding] = []
     kb_open: list[OpenCopy] = []
     names: dict[str, str] = {}
@@ -460,10 +482,12 @@ def resolve(
             if decision.covered and links.best:
                 kb_open.append(OpenCopy(links.best, display, source="platform"))
             continue
-        holdings.append(Holding(display, grants.get(pkg.id, []), decision,
+        holdings.append(Holding(display, registry.grants_of(pkg.id, code), decision,
                                 article_url=links.article, title_url=links.title))
 
-    index_copies = _index_copies(index, citation)
+    # a copy in our index is named by its institution, not by a repository code
+    index_copies = [(_named(copy, registry), repo)
+                    for copy, repo in _index_copies(index, citation)]
     # Everything the KB built may be a direct redirect; harvested copies only on the
     # owning repository's host or a listed one.
     redirectable = {u for h in holdings for u in (h.article_url, h.title_url) if u}

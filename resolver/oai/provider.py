@@ -33,8 +33,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from harvesters.normalize import licence_from_rights
 from harvesters.protocol import OAI_NS, ErrorCode, ErrorReply, error_element
-from index.record import Record
+from index.record import OPEN, RESTRICTED, Record
 
 OAI_XSD = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -305,6 +306,8 @@ def _sub(parent: etree._Element, tag: str, text: str | None, **attrs: str) -> et
 
 
 def identifiers_of(rec: Record, extra_urls: Sequence[str] = ()) -> list[str]:
+    """A record's dc:identifiers, each in the form harvesters read: the DOI and the Handle
+    as resolver URLs, ISBNs and ISSNs as URNs (RFC 3187, RFC 3044), then its links."""
     ids = []
     if rec.doi:
         ids.append("https://doi.org/" + rec.doi)
@@ -318,6 +321,48 @@ def identifiers_of(rec: Record, extra_urls: Sequence[str] = ()) -> list[str]:
 def holdings_identifiers(recs: Sequence[Record]) -> list[str]:
     """Every identifier and URL of every holding, the representative's first, no repeats."""
     return list(dict.fromkeys(i for rec in recs for i in identifiers_of(rec)))
+
+
+_W3CDTF_DAY = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def publication_date(rec: Record) -> str | None:
+    """The one date a record says it was published: its first W3CDTF date in its year, or
+    the year alone; None without a year.
+
+    Harvesters take dc:date (and MODS dateIssued) for the publication date (DRIVER and
+    OpenAIRE guidelines: one dc:date, the publication's), and lienhop's own harvester reads
+    the earliest year of several: the accession and availability dates a source listed
+    (``rec.dates``) stay out of what lienhop serves.
+    """
+    if rec.year is None:
+        return None
+    year = str(rec.year)
+    return next((d for d in rec.dates if _W3CDTF_DAY.match(d) and d.startswith(year)), year)
+
+
+def source_citation(rec: Record) -> str:
+    """dc:source of an article: "Journal, Vol. 3, No. 2, pp. 1-9", each part labelled as
+    citation parsers (lienhop's, harvesters/normalize/citations.py, among them) read it."""
+    parts = [rec.journal] + [f"{label} {value}" for label, value in (
+        ("Vol.", rec.volume), ("No.", rec.issue), ("pp.", rec.pages)) if value]
+    return ", ".join(parts)
+
+
+#: the access right of a record in the vocabulary of the DRIVER/OpenAIRE guidelines
+ACCESS_TERMS = {OPEN: "info:eu-repo/semantics/openAccess",
+                RESTRICTED: "info:eu-repo/semantics/restrictedAccess"}
+
+
+def rights_statements(rec: Record) -> list[tuple[str, str]]:
+    """(kind, text) of what a record says of its rights: ``rights`` as the source wrote it,
+    ``license`` only when that text does not already name it (harvesters derive the licence
+    from the rights), and ``access``, the record's access right as a term."""
+    out = [("rights", rec.rights)] if rec.rights else []
+    if rec.licence and licence_from_rights([rec.rights]) != rec.licence:
+        out.append(("license", rec.licence))
+    out.append(("access", ACCESS_TERMS.get(rec.access, ACCESS_TERMS[RESTRICTED])))
+    return out
 
 
 def oai_dc(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
@@ -339,7 +384,7 @@ def oai_dc(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
         _sub(root, d + "description", rec.abstract)
     if rec.publisher:
         _sub(root, d + "publisher", rec.publisher)
-    for date in rec.dates or ([str(rec.year)] if rec.year else []):
+    if date := publication_date(rec):
         _sub(root, d + "date", date)
     _sub(root, d + "type", rec.type)
     for i in holdings_identifiers([rec, *members]):
@@ -347,13 +392,15 @@ def oai_dc(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
     if rec.language:
         _sub(root, d + "language", rec.language)
     if rec.journal:
-        _sub(root, d + "source", ", ".join(x for x in (rec.journal, rec.volume, rec.issue,
-                                                          rec.pages) if x))
-    for r in (rec.rights, rec.licence):
-        if r:
-            _sub(root, d + "rights", r)
-    if rec.access == "open":
-        _sub(root, d + "rights", "info:eu-repo/semantics/openAccess")
+        _sub(root, d + "source", source_citation(rec))
+    # full text that is none of the links: a relation, as OJS lists its galleys
+    holdings = [rec, *members]
+    links = {u for h in holdings for u in h.urls}
+    for url in dict.fromkeys(u for h in holdings for u in h.fulltext_links):
+        if url not in links:
+            _sub(root, d + "relation", url)
+    for _, text in rights_statements(rec):
+        _sub(root, d + "rights", text)
     return root
 
 
@@ -390,12 +437,13 @@ def mods(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
             r = _sub(name, m + "role", None)
             _sub(r, m + "roleTerm", role, type="text", authority="marcrelator")
     _sub(root, m + "genre", _MODS_GENRE.get(rec.type, rec.type))
-    if rec.publisher or rec.dates or rec.year:
+    issued = publication_date(rec)
+    if rec.publisher or issued:
         origin = _sub(root, m + "originInfo", None)
         if rec.publisher:
             _sub(origin, m + "publisher", rec.publisher)
-        if rec.year:
-            _sub(origin, m + "dateIssued", str(rec.year), encoding="w3cdtf")
+        if issued:
+            _sub(origin, m + "dateIssued", issued, encoding="w3cdtf")
     if rec.language:
         lang = _sub(root, m + "language", None)
         _sub(lang, m + "languageTerm", rec.language, type="code", authority="iso639-3")
@@ -406,7 +454,7 @@ def mods(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
     if rec.journal:
         host = _sub(root, m + "relatedItem", None, type="host")
         _sub(_sub(host, m + "titleInfo", None), m + "title", rec.journal)
-        for issn in rec.issn:
+        for issn in dict.fromkeys(i for h in holdings for i in h.issn):
             _sub(host, m + "identifier", issn, type="issn")
         part = _sub(root, m + "part", None)
         for kind, value in (("volume", rec.volume), ("issue", rec.issue)):
@@ -417,16 +465,16 @@ def mods(rec: Record, members: Sequence[Record] = ()) -> etree._Element:
     # with a journal the ISSNs are the host's (above), not the work's
     for kind, value in _typed_identifiers(holdings, issn=not rec.journal):
         _sub(root, m + "identifier", value, type=kind)
-    fulltext = {u for h in holdings for u in h.fulltext_links}
-    for url in dict.fromkeys(u for h in holdings for u in h.urls + h.fulltext_links):
-        loc = _sub(root, m + "location", None)
-        _sub(loc, m + "url", url, **({"access": "raw object"} if url in fulltext else {}))
-    for text, kind in ((rec.rights, "use and reproduction"), (rec.licence, "license")):
-        if text:
-            _sub(root, m + "accessCondition", text, type=kind)
-    if rec.access == "open":
-        _sub(root, m + "accessCondition", "info:eu-repo/semantics/openAccess",
-             type="restriction on access")
+    # a location per link, then one per full text ("raw object"); a link to the full text
+    # is both, so a harvester knows it for each
+    for url in dict.fromkeys(u for h in holdings for u in h.urls):
+        _sub(_sub(root, m + "location", None), m + "url", url)
+    for url in dict.fromkeys(u for h in holdings for u in h.fulltext_links):
+        _sub(_sub(root, m + "location", None), m + "url", url, access="raw object")
+    kinds = {"rights": "use and reproduction", "license": "license",
+             "access": "restriction on access"}
+    for kind, text in rights_statements(rec):
+        _sub(root, m + "accessCondition", text, type=kinds[kind])
     return root
 
 

@@ -28,6 +28,12 @@ SEASONS = {
 }
 QUARTERS = {1: (1, 3), 2: (4, 6), 3: (7, 9), 4: (10, 12)}
 _YEAR_RE = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d|2100)(?!\d)")
+_YYYYMMDD = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_ISO_DATE = re.compile(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:t[\d:.z+\-]*)?\.?")
+_WORDS = re.compile(r"[^\W\d_]+")
+_QUARTER = re.compile(r"\bq([1-4])\b")
+_THANG = re.compile(r"tháng\s*(\d{1,2})")
+_DAY = re.compile(r"(?<!\d)(\d{1,2})(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,7 @@ def parse_date(raw: str | None) -> ParsedDate:
     if not raw:
         return ParsedDate(None)
     s = raw.strip().lower()
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", s)
+    m = _YYYYMMDD.fullmatch(s)
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if mo == 0 or (mo, d) == (1, 1):
@@ -68,7 +74,7 @@ def parse_date(raw: str | None) -> ParsedDate:
         if _valid_ymd(y, mo, d):
             return ParsedDate(y, mo, None, d)
         return ParsedDate(y, note=f"date {raw!r}: only the year is usable")
-    m = re.fullmatch(r"(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:t[\d:.z+\-]*)?\.?", s)
+    m = _ISO_DATE.fullmatch(s)
     if m:
         y = int(m.group(1))
         if not m.group(2):
@@ -85,16 +91,16 @@ def parse_date(raw: str | None) -> ParsedDate:
     note = None
     if len(set(years)) > 1:
         note = f"date {raw!r} names several years; using {y}"
-    words = re.findall(r"[^\W\d_]+", s)
+    words = _WORDS.findall(s)
     for w in words:
         if w in SEASONS:
             a, b = SEASONS[w]
             return ParsedDate(y, a, b, None, note or f"season {w!r} read as months {a}-{b}")
-    qm = re.search(r"\bq([1-4])\b", s)
+    qm = _QUARTER.search(s)
     if qm:
         a, b = QUARTERS[int(qm.group(1))]
         return ParsedDate(y, a, b, None, note)
-    tm = re.search(r"tháng\s*(\d{1,2})", s)
+    tm = _THANG.search(s)
     month = int(tm.group(1)) if tm and 1 <= int(tm.group(1)) <= 12 else None
     if month is None:
         for w in words:
@@ -104,7 +110,7 @@ def parse_date(raw: str | None) -> ParsedDate:
     day = None
     if month is not None and tm is None:
         # "July 28, 2012" / "24 October 2019": a 1-2 digit number next to the month name.
-        dm = re.search(r"(?<!\d)(\d{1,2})(?!\d)", _YEAR_RE.sub(" ", s))
+        dm = _DAY.search(_YEAR_RE.sub(" ", s))
         if dm and _valid_ymd(y, month, int(dm.group(1))):
             day = int(dm.group(1))
     return ParsedDate(y, month, None, day, note)

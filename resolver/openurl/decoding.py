@@ -36,7 +36,6 @@ _PCT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SPACES_RE = re.compile(r"\s+")
 _UESC_RE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 _TEMPLATE_RE = re.compile(r"^\{\{.*\}\}$|^\$\{.*\}$")
-_KEY_RE = re.compile(r"^[A-Za-z_][^\s=&]*$")
 # Characters that show up when UTF-8 bytes were read as cp1252/Latin-1 ("ThÆ°", "Ã©").
 _MOJIBAKE_HINT = re.compile("[ÂÃÄÅÆÇáâãäåæçèéêëìíîïðñòóôõö][\x80-\xbf\u0152-\u2122]")
 _CP1252_EXTRA = {ch: b for b in range(0x80, 0xA0)
@@ -98,17 +97,29 @@ def _unescape_u(s: str, notes: Notes) -> str:
 
 
 def _clean_text(s: str, notes: Notes) -> str:
+    if s.isascii() and s.isprintable() and "\\u" not in s and "&" not in s and "  " not in s:
+        # Most values: nothing below would change them but the strip and the cut.
+        s = s.strip()
+        if len(s) > MAX_VALUE_CHARS:
+            notes.add(f"a value longer than {MAX_VALUE_CHARS} characters was cut")
+            s = s[:MAX_VALUE_CHARS]
+        return s
     s = _unescape_u(s, notes)
     s = _fix_mojibake(s, notes)
     if "&" in s and ";" in s:
         s = html.unescape(s)
-    s = unicodedata.normalize("NFC", s)
+    if not s.isascii():  # ASCII text is NFC already
+        s = unicodedata.normalize("NFC", s)
     if not s.isprintable():  # the per-character pass only when something needs replacing
         # Soft hyphens and zero-width characters are line-break hints inside long DOIs and
         # ISBNs copied from web pages: dropped, so the number stays whole (not a space).
         s = INVISIBLE.sub("", s)
         s = "".join(ch if ch.isprintable() else " " for ch in s)
-    s = _SPACES_RE.sub(" ", s).strip()
+    # Printable text has no whitespace but the plain space (every other kind is not
+    # printable), so only a run of spaces needs collapsing.
+    if "  " in s:
+        s = _SPACES_RE.sub(" ", s)
+    s = s.strip()
     if len(s) > MAX_VALUE_CHARS:
         notes.add(f"a value longer than {MAX_VALUE_CHARS} characters was cut")
         s = s[:MAX_VALUE_CHARS]
@@ -162,8 +173,11 @@ def _split_query(text: str, notes: Notes) -> list[tuple[str, str]]:
         if not seg:
             continue
         key, sep, val = seg.partition("=")
-        dkey = unquote(key.replace("+", " "))
-        glue = not sep or (not _KEY_RE.match(dkey) and dkey[:1] in ("", " ", "\t"))
+        # A key that is empty or starts with a space after decoding is text, not a key
+        # (only a first "%" needs decoding to tell: "+" decodes to a space).
+        first = key[:1]
+        glue = not sep or first in ("", " ", "\t", "+") or (
+            first == "%" and unquote(key.replace("+", " "))[:1] in (" ", "\t"))
         if glue:
             if pairs:
                 # "Mind & Society=" : the lone trailing '=' is a logging artefact.
@@ -186,15 +200,21 @@ def _collect(
 ) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for rkey, rval in items:
-        key = rkey if already else _decode_component(rkey, notes, latin1, False)
+        if already or ("%" not in rkey and "+" not in rkey and rkey.isascii()):
+            key = rkey  # nothing to decode: most keys are plain ASCII
+        else:
+            key = _decode_component(rkey, notes, latin1, False)
         key = key.strip().lower()
         if not key or len(key) > 64:
             continue
-        val = _decode_component(rval, notes, latin1, already, plus_is_space)
+        if "%" not in rval and (already or ("+" not in rval and rval.isascii())):
+            val = rval  # nothing to decode
+        else:
+            val = _decode_component(rval, notes, latin1, already, plus_is_space)
         val = _clean_text(val, notes)
         if not val:
             continue
-        if _TEMPLATE_RE.match(val) or val.startswith("{{"):
+        if val[0] in "{$" and (val.startswith("{{") or _TEMPLATE_RE.match(val)):
             notes.add(f"unfilled template in {key!r} ignored")
             continue
         vals = out.setdefault(key, [])

@@ -40,6 +40,27 @@ _GENRE_FORMAT = {
 }
 _TRAILING_PUNCT = re.compile(r"[\s/:;,=]+$")
 _ROLE_SUFFIX = re.compile(r",?\s*\b(author|editor|ed\.|eds\.|tác giả|chủ biên)\s*$", re.I)
+#: compiled once: the parser runs on every resolver request
+_WIKI_LINK = re.compile(r"^\[\[(.*)\]\]$")
+_NOT_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"\w")
+_ID_SCHEME = re.compile(r"(doi|pmid|oclcnum):", re.I)
+_NOT_DIGIT = re.compile(r"\D")
+_DIGIT = re.compile(r"\d")
+_URI_LIKE = re.compile(r"[:/]")
+_EMPTY_URI = re.compile(r"[a-z]+:[a-z]*/?")
+_PMID = re.compile(r"\s*\d{1,9}\s*")
+_ISBN_SPLIT = re.compile(r"[,;]|\s{2,}")
+_ISSN_SPLIT = re.compile(r"[,;+]|\s(?=\d{4}-?\d{3}[\dXx])")
+_ELECTRONIC = re.compile(r"electronic|online|\be-?issn", re.I)
+_PRINT = re.compile(r"print", re.I)
+_DASH_SPACE = re.compile(r"[\s\-]")
+_ISBN_DIGITS = re.compile(r"97[89]\d{10}|\d{9}[\dXx]")
+_ISSN_DIGITS = re.compile(r"\d{7}[\dXx]")
+_LETTERS = re.compile(r"[a-z]+")
+_PAGES = re.compile(r"(?:pp?\.?\s*)?([A-Za-z]?\d+)\s*(?:[-–—]\s*([A-Za-z]?\d+))?")
+_INST = re.compile(r"[\w.\-]{1,32}")
+_SID_PREFIX = re.compile(r"^info:sid/")
 
 
 def _first(d: Mapping[str, list[str]], *keys: str) -> str | None:
@@ -58,13 +79,14 @@ def _both(d: Mapping[str, list[str]], name: str) -> str | None:
 def _title(s: str | None) -> str | None:
     if not s:
         return None
-    s = re.sub(r"^\[\[(.*)\]\]$", r"\1", s)  # Wikipedia markup in COinS
+    if s.startswith("[["):  # Wikipedia markup in COinS
+        s = _WIKI_LINK.sub(r"\1", s)
     s = _TRAILING_PUNCT.sub("", s).strip()
     return s or None
 
 
 def _author_key(a: str) -> str:
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", a).lower())
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKD", a).lower())
 
 
 def _authors(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
@@ -85,7 +107,7 @@ def _authors(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
     for key in ("rft.au", "au", "rft.aucorp", "aucorp"):
         for v in d.get(key, ()):
             v = _ROLE_SUFFIX.sub("", v).strip(" ,;")
-            if v and re.search(r"\w", v):
+            if v and _WORD.search(v):
                 names.append(v)
     seen: set[str] = set()
     for n in names:
@@ -101,7 +123,7 @@ def _authors(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
 
 def _ids(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
     ids = list(d.get("rft_id", ())) + [
-        v.replace(":", "/", 1) if re.match(r"(doi|pmid|oclcnum):", v, re.I) else v
+        v.replace(":", "/", 1) if _ID_SCHEME.match(v) else v
         for v in d.get("id", ())
     ]
     dois = list(d.get("rft.doi", ())) + list(d.get("doi", ()))
@@ -117,28 +139,28 @@ def _ids(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
         elif low.startswith(("info:pmid/", "pmid/")):
             pmids.append(raw.split("/", 1)[1])
         elif low.startswith(("info:oclcnum/", "oclcnum/")):
-            num = re.sub(r"\D", "", raw.split("/", 1)[1])
+            num = _NOT_DIGIT.sub("", raw.split("/", 1)[1])
             if num and not c.oclcnum:
                 c.oclcnum = num
         elif low.startswith("urn:isbn:"):
             isbns.append(raw[9:])
         elif low.startswith("urn:issn:"):
             issns.append(raw[9:])
-        elif re.search(r"[:/]", raw) and not re.fullmatch(r"[a-z]+:[a-z]*/?", low):
+        elif _URI_LIKE.search(raw) and not _EMPTY_URI.fullmatch(low):
             c.other_ids.append(raw)
     for raw in dois:
         doi = normalize_doi(raw)
         if doi:
             c.doi = doi
             break
-        if re.search(r"\d", raw):
+        if _DIGIT.search(raw):
             notes.add(f"not a DOI, ignored: {raw[:80]!r}")
     for raw in pmids:
-        if re.fullmatch(r"\s*\d{1,9}\s*", raw):
+        if _PMID.fullmatch(raw):
             c.pmid = raw.strip()
             break
     if not c.oclcnum:
-        num = re.sub(r"\D", "", _both(d, "oclcnum") or "")
+        num = _NOT_DIGIT.sub("", _both(d, "oclcnum") or "")
         c.oclcnum = num or None
 
     _issns(d, c, issns, notes)
@@ -148,7 +170,7 @@ def _ids(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> None:
     )
     if c.isbn is None:
         for raw in isbns:
-            for part in re.split(r"[,;]|\s{2,}", raw):
+            for part in _ISBN_SPLIT.split(raw):
                 n = normalize_isbn(part)
                 if n:
                     c.isbn, c.isbn_valid = n.value, n.valid
@@ -167,16 +189,14 @@ def _issns(d: Mapping[str, list[str]], c: Citation, extra: list[str], notes: Not
     found_e: list[StandardNumber] = []
     for bucket, raws in ((found_print, print_raw), (found_e, e_raw)):
         for raw in raws:
-            for part in re.split(r"[,;+]|\s(?=\d{4}-?\d{3}[\dXx])", raw):
+            for part in _ISSN_SPLIT.split(raw):
                 target = bucket
-                if re.search(r"electronic|online|\be-?issn", part, re.I):
+                if _ELECTRONIC.search(part):
                     target = found_e
-                elif re.search(r"print", part, re.I):
+                elif _PRINT.search(part):
                     target = found_print
-                digits = re.sub(r"[\s\-]", "", part)
-                if re.fullmatch(r"97[89]\d{10}|\d{9}[\dXx]", digits) and not re.fullmatch(
-                    r"\d{7}[\dXx]", digits
-                ):
+                digits = _DASH_SPACE.sub("", part)
+                if _ISBN_DIGITS.fullmatch(digits) and not _ISSN_DIGITS.fullmatch(digits):
                     n = normalize_isbn(digits)
                     if n and c.isbn is None:
                         c.isbn, c.isbn_valid = n.value, n.valid
@@ -210,7 +230,7 @@ def _genre_and_format(d: Mapping[str, list[str]], c: Citation, notes: Notes) -> 
     if fmt_raw and fmt is None:
         notes.add(f"rft_val_fmt {fmt_raw!r} not usable; ignored")
     graw = (_both(d, "genre") or "").strip().lower()
-    gkey = (re.findall(r"[a-z]+", graw) or [""])[0]  # "dissertations & theses"
+    gkey = (_LETTERS.findall(graw) or [""])[0]  # "dissertations & theses"
     genre = _GENRE_MAP.get(gkey)
     if graw and genre is None and gkey != "unknown":
         notes.add(f"genre {graw!r} not recognised")
@@ -289,7 +309,7 @@ def fill_citation(d: dict[str, list[str]], notes: Notes) -> Citation:
     for name in ("volume", "issue", "part", "spage", "epage", "pages", "artnum", "edition"):
         setattr(c, name, _both(d, name))
     if c.pages and not (c.spage and c.epage):
-        m = re.fullmatch(r"(?:pp?\.?\s*)?([A-Za-z]?\d+)\s*(?:[-–—]\s*([A-Za-z]?\d+))?", c.pages)
+        m = _PAGES.fullmatch(c.pages)
         if m and (c.spage is None or c.spage == m.group(1)):
             c.spage, c.epage = m.group(1), c.epage or m.group(2)
     c.publisher = _title(_first(d, "rft.pub", "rft.publisher", "pub", "publisher"))
@@ -297,12 +317,12 @@ def fill_citation(d: dict[str, list[str]], notes: Notes) -> Citation:
     if c.format == "dissertation":
         c.degree_inst = _title(_first(d, "rft.inst", "rft.co"))
     inst = _first(d, "inst")
-    c.inst = inst.strip() if inst and re.fullmatch(r"[\w.\-]{1,32}", inst.strip()) else None
+    c.inst = inst.strip() if inst and _INST.fullmatch(inst.strip()) else None
 
     rfr = _first(d, "rfr_id")
     sid = _first(d, "sid")
     c.rfr_id = rfr or (f"info:sid/{sid}" if sid else None)
-    c.sid = sid or (re.sub(r"^info:sid/", "", rfr) if rfr else None)
+    c.sid = sid or (_SID_PREFIX.sub("", rfr) if rfr else None)
     if _first(d, "pid") and not sid:
         notes.add("pid without sid (invalid in 0.1; ignored)")
     if _first(d, "url_ctx_val", "url_ctx_ref"):

@@ -25,8 +25,16 @@ def _pct_run(m: re.Match[str]) -> str:
     return "".join([_PCT_BYTE[b] for b in m.group().encode("utf-8")])
 
 
+#: the same for ASCII text, one character at a time (``str.translate``)
+_ASCII_QUOTED = {c: chr(c) if _RESERVED_RUN_RE.match(chr(c)) is None else _PCT_BYTE[c]
+                 for c in range(128)}
+
+
 def _quote_all(v: str) -> str:
-    """``quote(v, safe="")``, several times faster on titles (only escaped runs are walked)."""
+    """``quote(v, safe="")``, several times faster on titles: ASCII text (most values) is
+    translated in one pass, other text has only its escaped runs walked."""
+    if v.isascii():
+        return v.translate(_ASCII_QUOTED)
     return _RESERVED_RUN_RE.sub(_pct_run, v)
 
 

@@ -23,7 +23,15 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (``pybabel extract`` reads ``N_``); translated where
+    it is shown (:meth:`ScheduleError.message`), since this module has no reader."""
+    return message
+
 
 NAMED_SCHEDULES = ("manual", "hourly", "daily", "weekly", "monthly")
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
@@ -38,8 +46,8 @@ _NAMED_INTERVALS = {
     "daily": dt.timedelta(days=1),
     "weekly": dt.timedelta(days=7),
 }
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12),
-           ("day-of-week", 0, 7))
+_FIELDS = ((N_("minute"), 0, 59), (N_("hour"), 0, 23), (N_("day-of-month"), 1, 31),
+           (N_("month"), 1, 12), (N_("day-of-week"), 0, 7))
 #: one comma-separated part of a cron field; nine digits are more than any field's range
 _PART_RE = re.compile(r"^(\*|([0-9]{1,9})(?:-([0-9]{1,9}))?)(?:/([0-9]{1,9}))?$")
 #: the most days each month can have (29 February: leap years come)
@@ -49,7 +57,21 @@ _MAX_DAYS = 366 * 8
 
 
 class ScheduleError(ValueError):
-    """A schedule the scheduler cannot run; the message says why, in English."""
+    """A schedule the scheduler cannot run. ``str()`` says why in English (the registry
+    import, the logs); :meth:`message` says it in the reader's language, from the same
+    message template and values."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(self.message())
+
+    def message(self, translate: Callable[[str], str] = N_) -> str:
+        """The reason, each message (and field name) passed through ``translate``."""
+        shown = {key: value.message(translate) if isinstance(value, ScheduleError)
+                 else translate(value) if key == "field" and isinstance(value, str) else value
+                 for key, value in self.values.items()}
+        return translate(self.template) % shown
 
 
 @dataclass(frozen=True)
@@ -115,7 +137,8 @@ def _field(text: str, name: str, low: int, high: int) -> frozenset[int]:
     for part in text.split(","):
         m = _PART_RE.match(part)
         if not m:
-            raise ScheduleError(f"{name} field {text!r} is not a number, a range or a step")
+            raise ScheduleError(N_("%(field)s field %(text)s is not a number, a range or a step"),
+                                field=name, text=repr(text))
         star, first, last, step = m.group(1) == "*", m.group(2), m.group(3), m.group(4)
         start = low if star else int(first)
         end = high if star else int(last) if last is not None else start
@@ -123,11 +146,14 @@ def _field(text: str, name: str, low: int, high: int) -> frozenset[int]:
             end = high  # "5/15" means from 5 to the end, every 15
         stride = int(step) if step is not None else 1
         if not (low <= start <= high and low <= end <= high):
-            raise ScheduleError(f"{name} field {text!r} is outside {low}-{high}")
+            raise ScheduleError(N_("%(field)s field %(text)s is outside %(low)s-%(high)s"),
+                                field=name, text=repr(text), low=low, high=high)
         if start > end:
-            raise ScheduleError(f"{name} field {text!r} runs backwards")
+            raise ScheduleError(N_("%(field)s field %(text)s runs backwards"),
+                                field=name, text=repr(text))
         if stride < 1:
-            raise ScheduleError(f"{name} field {text!r} has a step of nothing")
+            raise ScheduleError(N_("%(field)s field %(text)s has a step of nothing"),
+                                field=name, text=repr(text))
         values.update(range(start, end + 1, stride))
     return frozenset(values)
 
@@ -141,7 +167,7 @@ def parse_cron(expr: str) -> tuple[frozenset[int], ...]:
     """
     fields = expr.split()
     if len(fields) != 5:
-        raise ScheduleError("a cron expression has five fields")
+        raise ScheduleError(N_("a cron expression has five fields"))
     parsed = [_field(f, name, lo, hi) for f, (name, lo, hi) in zip(fields, _FIELDS, strict=True)]
     if 7 in parsed[4]:
         parsed[4] = parsed[4] | {0}
@@ -154,17 +180,18 @@ def _cron(expr: str) -> Cron:
     cron = Cron(minutes, hours, days, months, weekdays, fields[2] == "*", fields[4] == "*")
     if not cron.any_day and cron.any_weekday and not any(
             day <= _MONTH_DAYS[month] for month in months for day in days):
-        raise ScheduleError("it never runs: none of its months has any of its days")
+        raise ScheduleError(N_("it never runs: none of its months has any of its days"))
     return cron
 
 
 def _interval(count: str, unit: str) -> Interval:
     longest = MAX_INTERVAL // dt.timedelta(minutes=_UNIT_MINUTES[unit])
     if len(count) > 9 or int(count) > longest:
-        raise ScheduleError(f"an interval is at most {MAX_INTERVAL.days} days "
-                            f"(every {longest}{unit}); say 'manual' for rarer harvests")
+        raise ScheduleError(N_("an interval is at most %(days)s days (every %(longest)s); "
+                               "say 'manual' for rarer harvests"),
+                            days=MAX_INTERVAL.days, longest=f"{longest}{unit}")
     if int(count) == 0:
-        raise ScheduleError("an interval must be positive")
+        raise ScheduleError(N_("an interval must be positive"))
     return Interval(dt.timedelta(minutes=int(count) * _UNIT_MINUTES[unit]))
 
 
@@ -191,10 +218,12 @@ def parse_schedule(schedule: str) -> Schedule | None:
         if len(value.split()) == 5:
             return _cron(value)
     except ScheduleError as exc:
-        raise ScheduleError(f"schedule {value!r}: {exc}") from None
+        raise ScheduleError(N_("schedule %(value)s: %(why)s"), value=repr(value),
+                            why=exc) from None
     raise ScheduleError(
-        f"schedule {value!r} is not one of {', '.join(NAMED_SCHEDULES)}, "
-        "an interval like 'every 6h', or a cron expression like '30 2 * * *'")
+        N_("schedule %(value)s is not one of %(names)s, an interval like 'every 6h', "
+           "or a cron expression like '30 2 * * *'"),
+        value=repr(value), names=", ".join(NAMED_SCHEDULES))
 
 
 def schedule_problem(schedule: str) -> str | None:

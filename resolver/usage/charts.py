@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from itertools import count
 
+from babel.numbers import format_decimal
+
 __all__ = ["bar_chart", "line_chart", "nice_max"]
 
 #: Colour-blind-safe palette (Okabe–Ito), enough for a dozen packages before repeating.
@@ -33,8 +35,11 @@ def nice_max(value: float) -> float:
     return 10 * exp  # pragma: no cover
 
 
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}".replace(",", ".") if float(v).is_integer() else f"{v:,.2f}"
+def _fmt(v: float, lang: str) -> str:
+    """A figure in the page language's convention: "1.234" and "2,50" in Vietnamese,
+    "1,234" and "2.50" in English (once integers were Vietnamese and decimals English)."""
+    pattern = "#,##0" if float(v).is_integer() else "#,##0.00"
+    return str(format_decimal(v, format=pattern, locale=lang))
 
 
 def _month_label(m: dt.date) -> str:
@@ -42,7 +47,7 @@ def _month_label(m: dt.date) -> str:
 
 
 def _frame(kind: str, months: Sequence[dt.date], series: Mapping[str, Sequence[float]], *,
-           title: str, desc: str, width: int, height: int, stacked: bool
+           title: str, desc: str, width: int, height: int, stacked: bool, lang: str
            ) -> tuple[list[str], float, int, int, int, int]:
     """The chart's opening lines (title, description, grid, month labels, legend), then
     its scale and plot area: (lines, y maximum, left, top, plot width, plot height)."""
@@ -61,7 +66,7 @@ def _frame(kind: str, months: Sequence[dt.date], series: Mapping[str, Sequence[f
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d">',
         f'<title id="{ident}-t">{escape(title)}</title>',
-        f'<desc id="{ident}-d">{escape(desc or _describe(months, series))}</desc>',
+        f'<desc id="{ident}-d">{escape(desc or _describe(months, series, lang))}</desc>',
     ]
     for i in range(5):  # horizontal grid and y labels
         v = ymax * i / 4
@@ -69,7 +74,7 @@ def _frame(kind: str, months: Sequence[dt.date], series: Mapping[str, Sequence[f
         lines.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
                      'stroke="#ddd" stroke-width="1"/>')
         lines.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11">{escape(_fmt(v))}</text>')
+                     f'font-size="11">{escape(_fmt(v, lang))}</text>')
     n = max(len(months), 1)
     step = max(1, math.ceil(n / 12))  # at most a dozen month labels
     for i, m in enumerate(months):
@@ -87,10 +92,11 @@ def _frame(kind: str, months: Sequence[dt.date], series: Mapping[str, Sequence[f
     return lines, ymax, left, top_pad, plot_w, plot_h
 
 
-def _describe(months: Sequence[dt.date], series: Mapping[str, Sequence[float]]) -> str:
+def _describe(months: Sequence[dt.date], series: Mapping[str, Sequence[float]],
+              lang: str) -> str:
     parts = []
     for name, values in series.items():
-        pairs = ", ".join(f"{_month_label(m)}: {_fmt(v)}" for m, v in zip(months, values,
+        pairs = ", ".join(f"{_month_label(m)}: {_fmt(v, lang)}" for m, v in zip(months, values,
                                                                         strict=False))
         parts.append(f"{name} — {pairs}")
     return "; ".join(parts)
@@ -98,10 +104,12 @@ def _describe(months: Sequence[dt.date], series: Mapping[str, Sequence[float]]) 
 
 def bar_chart(months: Sequence[dt.date], series: Mapping[str, Sequence[float]], *,
               title: str, desc: str = "", width: int = 720, height: int = 320,
-              stacked: bool = True) -> str:
-    """Bars per month, one colour per series, stacked (default) or side by side."""
+              stacked: bool = True, lang: str = "vi") -> str:
+    """Bars per month, one colour per series, stacked (default) or side by side; figures
+    written in ``lang``'s convention."""
     lines, ymax, left, top, pw, ph = _frame("bar", months, series, title=title, desc=desc,
-                                            width=width, height=height, stacked=stacked)
+                                            width=width, height=height, stacked=stacked,
+                                            lang=lang)
     n, k = max(len(months), 1), max(len(series), 1)
     slot = pw / n
     for i, m in enumerate(months):
@@ -118,17 +126,20 @@ def bar_chart(months: Sequence[dt.date], series: Mapping[str, Sequence[float]], 
             lines.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
                 f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(name)}, '
-                f'{escape(_month_label(m))}: {escape(_fmt(v))}</title></rect>')
+                f'{escape(_month_label(m))}: {escape(_fmt(v, lang))}</title></rect>')
     lines.append("</svg>")
     return "\n".join(lines)
 
 
 def line_chart(months: Sequence[dt.date], series: Mapping[str, Sequence[float | None]], *,
-               title: str, desc: str = "", width: int = 720, height: int = 320) -> str:
-    """One line per series (None values leave a gap), with a dot per month."""
+               title: str, desc: str = "", width: int = 720, height: int = 320,
+               lang: str = "vi") -> str:
+    """One line per series (None values leave a gap), with a dot per month; figures
+    written in ``lang``'s convention."""
     clean = {k: [v or 0 for v in vs] for k, vs in series.items()}
     lines, ymax, left, top, pw, ph = _frame("line", months, clean, title=title, desc=desc,
-                                            width=width, height=height, stacked=False)
+                                            width=width, height=height, stacked=False,
+                                            lang=lang)
     n = max(len(months), 1)
     for j, (name, values) in enumerate(series.items()):
         colour = PALETTE[j % len(PALETTE)]
@@ -142,7 +153,7 @@ def line_chart(months: Sequence[dt.date], series: Mapping[str, Sequence[float | 
             x, y = left + pw * (i + 0.5) / n, top + ph - ph * float(v) / ymax
             path.append(f"{'M' if not path or path[-1] == '' else 'L'}{x:.1f},{y:.1f}")
             dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>'
-                        f'{escape(name)}, {escape(_month_label(m))}: {escape(_fmt(float(v)))}'
+                        f'{escape(name)}, {escape(_month_label(m))}: {escape(_fmt(float(v), lang))}'
                         f'</title></circle>')
         d = " ".join(p for p in path if p)
         if d:

@@ -30,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from resolver.usage.amounts import LARGEST, PLACES, read_machine_amount
 from resolver.usage.counts import DOWNLOAD_METRIC, DOWNLOAD_REPORTS, clicks, counter_downloads
 from resolver.usage.models import CURRENCIES, PackageCost
 from resolver.usage.rollup import MonthCount, month_start
@@ -45,13 +46,21 @@ __all__ = [
 
 def set_cost(session: Session, package: str, year: int, amount: Decimal | str | float, *,
              institution: str | None = None, currency: str = "USD", note: str = "") -> None:
-    """Set (insert or replace) a package's cost for a year (the caller commits)."""
+    """Set (insert or replace) a package's cost for a year (the caller commits).
+
+    A text ``amount`` is in the machine form ("12000.50", see :mod:`resolver.usage.amounts`;
+    forms read what people type with :func:`~resolver.usage.amounts.read_amount` first);
+    more than two decimals is refused rather than rounded away by the column."""
     currency = currency.upper()
     if currency not in CURRENCIES:
         raise ValueError(f"currency must be one of {', '.join(CURRENCIES)}")
-    value = Decimal(str(amount))
+    value = read_machine_amount(amount) if isinstance(amount, str) else Decimal(str(amount))
+    if not value.is_finite() or value >= LARGEST:
+        raise ValueError("a cost is a number below 10^14")
     if value < 0:
         raise ValueError("a cost cannot be negative")
+    if value != value.quantize(Decimal(1).scaleb(-PLACES)):
+        raise ValueError(f"a cost has at most {PLACES} decimals")
     row = session.execute(select(PackageCost).where(
         PackageCost.package == package, PackageCost.year == year,
         PackageCost.currency == currency,

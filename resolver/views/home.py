@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from resolver.registry.models import Institution
 from resolver.web import services
+from resolver.web.ordering import institutions_by_name
 from resolver.web.services import get_index
 
 bp = Blueprint("home", __name__)
@@ -20,11 +21,10 @@ RECENT = 6
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    institutions = services.session().scalars(
-        select(Institution)
-        .options(selectinload(Institution.repositories))
-        .order_by(Institution.status, Institution.name_vi)
-    ).all()
+    rows = services.session().scalars(
+        select(Institution).options(selectinload(Institution.repositories))).all()
+    # members first, then observers; each in Vietnamese order of the name shown
+    institutions = sorted(institutions_by_name(rows), key=lambda i: i.status != "member")
     ix = get_index()
     counts: dict[str, int] = {}
     recent = []

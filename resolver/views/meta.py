@@ -1,11 +1,19 @@
-"""For crawlers and browsers: OpenSearch description, sitemap.xml, robots.txt."""
+"""For crawlers and browsers: OpenSearch description, sitemap.xml, robots.txt, favicon.ico."""
 
 from __future__ import annotations
 
 import time
 from xml.sax.saxutils import escape as xml_escape
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from index import SearchIndex
@@ -85,3 +93,12 @@ def robots() -> ResponseReturnValue:
     body = ("User-agent: *\nDisallow: /resolve\nDisallow: /api/\n"
             f"Sitemap: {url_for('meta.sitemap', _external=True)}\n")
     return Response(body, content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico whatever a page links (base.html links it and the SVG):
+    the site's icon (resolver/static/lienhop.svg at 16, 32 and 48 px), not a 404. Its URL
+    has no content hash, so it is cached for a day, not a year."""
+    return send_from_directory(current_app.static_folder or "", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=24 * 3600)

@@ -6,7 +6,9 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, get_locale
 
+from harvesters.client import parse_datestamp
 from index import Record, SearchIndex
 from resolver.discovery import citations as export
 from resolver.discovery.works import cluster_of, is_record_id, related
@@ -28,6 +30,20 @@ def member_url(record: Record) -> str | None:
     return own or export.handle_url(record)
 
 
+def source_date(datestamp: str) -> str:
+    """The source's OAI datestamp as a date in the reader's language ("1 tháng 2, 2024"):
+    a seconds datestamp (UTC) is the date in Vietnam time, the site's time zone, where
+    Flask-Babel puts every time it formats; a day datestamp is that day. What cannot be
+    read is shown as the source wrote it."""
+    try:
+        when = parse_datestamp(datestamp)
+    except ValueError:
+        return datestamp
+    if len(datestamp.strip()) == 10:  # day granularity: no time of day to move
+        return str(format_date(when.date(), "long"))
+    return str(format_date(when, "long"))
+
+
 def _load(record_id: str) -> tuple[SearchIndex, Record]:
     ix = get_index()
     if ix is None or not is_record_id(record_id):
@@ -46,7 +62,8 @@ def show(record_id: str) -> ResponseReturnValue:
     return render_template(
         "record.html", record=record, holdings=holdings, member_url=member_url,
         related=related(ix, record, {r.id for r in holdings}), permalink=permalink,
-        apa=export.apa(record), highwire=export.highwire_meta(record),
+        apa=export.apa(record, "en" if str(get_locale()) == "en" else "vi"),
+        source_date=source_date, highwire=export.highwire_meta(record),
         json_ld=export.json_ld(record, permalink), doi_url=export.doi_url(record),
         handle_url=export.handle_url(record), exports=EXPORTS,
     )

@@ -23,7 +23,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     jsonify,
     make_response,
     redirect,
@@ -31,6 +30,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -52,7 +52,9 @@ from resolver.registry.campus import client_ip
 from resolver.usage import recording as usage_log
 from resolver.usage.recording import RecentClicks
 from resolver.web import services
-from resolver.web.security import csrf_exempt
+from resolver.web.ordering import by_name
+from resolver.web.query import arg_absent
+from resolver.web.security import PUBLIC_URL, csrf_exempt
 from resolver.web.services import GoSigners, get_index
 
 bp = Blueprint("resolve", __name__)
@@ -115,8 +117,9 @@ def _who(registry: Registry, inst_param: str | None) -> tuple[str | None, str | 
     settings = current_app.config["LIENHOP"]
     ip = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"),
                    settings.trusted_proxies)
-    return identify(registry, inst_param=inst_param or request.args.get("inst"), ip=ip,
-                    cookie=request.cookies.get(COOKIE))
+    if not inst_param and not arg_absent("inst"):  # the query decoded only if it may hold one
+        inst_param = request.args.get("inst")
+    return identify(registry, inst_param=inst_param, ip=ip, cookie=request.cookies.get(COOKIE))
 
 
 def _lang() -> str:
@@ -125,8 +128,8 @@ def _lang() -> str:
 
 def _delivery_url(citation: Citation, institution: str | None) -> str:
     kev = citation_to_kev(citation)
-    return url_for("resolve.delivery") + "?" + (f"{kev}&inst={institution}" if institution
-                                                 else kev)
+    return _url_prefix("resolve.delivery") + "?" + (f"{kev}&inst={institution}" if institution
+                                                    else kev)
 
 
 def _resolve(citation: Citation) -> tuple[Resolution, str | None, Registry]:
@@ -153,20 +156,35 @@ def _recent_clicks() -> RecentClicks:
 
 
 _SLOT = "x"
+#: request shapes remembered per app (hosts come from requests: the memory stays bounded)
+_MAX_PREFIXES = 64
 
 
-def _go_prefix(external: bool) -> str:
-    """``url_for("resolve.go", token=...)`` without the token, built once per request.
+def _url_prefix(endpoint: str, *, external: bool = False, slot: str | None = None) -> str:
+    """``url_for(endpoint, **{slot: ...}, _external=external)`` without the slot's value,
+    which the caller appends; built once per app and request shape (two ``url_for`` per
+    resolution were a twentieth of its time).
 
-    Tokens are URL-safe base64 and dots, which ``url_for`` never escapes, so prefix +
-    token is the URL it would build; a menu has up to a dozen targets.
+    ``url_for`` reads only the endpoint and its values, the scheme, host, subdomain and script
+    root the request was bound to, and the public base URL: the key holds all of these (with
+    ``url_defaults`` registered nothing is kept). Tokens are URL-safe base64 and dots, which
+    ``url_for`` never escapes, so prefix + token is the URL it would build.
     """
-    key = "lienhop_go_prefix_ext" if external else "lienhop_go_prefix"
-    prefix: str | None = g.get(key)
+    adapter = request_ctx.url_adapter
+    key = None
+    if adapter is not None and not any(current_app.url_default_functions.values()):
+        key = (endpoint, external, slot, adapter.url_scheme, adapter.server_name,
+               adapter.subdomain, adapter.script_name, request.script_root,
+               current_app.config.get(PUBLIC_URL))
+    known = services.url_prefixes()
+    prefix = known.get(key) if key is not None else None
     if prefix is None:
-        url = url_for("resolve.go", token=_SLOT, _external=external)
-        prefix = url[: -len(_SLOT)]
-        setattr(g, key, prefix)
+        url = url_for(endpoint, _external=external, **({slot: _SLOT} if slot else {}))
+        prefix = url[: -len(_SLOT)] if slot else url
+        if key is not None:
+            if len(known) >= _MAX_PREFIXES:
+                known.clear()
+            known[key] = prefix
     return prefix
 
 
@@ -180,12 +198,12 @@ def _click_payload(res: Resolution, t: Target) -> list[Any]:
             secrets.randbits(32)]
 
 
-def go_url(res: Resolution, t: Target, *, external: bool = False) -> str | None:
-    """The lienhop link for a target (None for a target that cannot be followed)."""
-    if not t.available or not t.url:
-        return None
-    token = _serializers().timed.dumps(_click_payload(res, t))
-    return _go_prefix(external) + token
+def go_urls(res: Resolution, *, external: bool = False) -> list[str | None]:
+    """The lienhop link of each target, in order (None for one that cannot be followed)."""
+    tokens = _serializers().timed
+    prefix = _url_prefix("resolve.go", external=external, slot="token")
+    return [prefix + tokens.dumps(_click_payload(res, t)) if t.available and t.url else None
+            for t in res.targets]
 
 
 def _safe_destination(url: str) -> bool:
@@ -318,12 +336,12 @@ def menu() -> ResponseReturnValue:
             "target": t,
             "label": t.label_en if lang == "en" else t.label_vi,
             "reason": t.reason_en if lang == "en" else t.reason_vi,
-            "href": go_url(res, t),
+            "href": href,
         }
-        for t in res.targets
+        for t, href in zip(res.targets, go_urls(res), strict=True)
     ]
-    institutions = sorted(registry.institutions.values(),
-                          key=lambda i: (i.name_en if lang == "en" else i.name_vi).casefold())
+    institutions = by_name(registry.institutions.values(),
+                           lambda i: i.name_en if lang == "en" else i.name_vi)
     return render_template(
         "resolve/menu.html", citation=citation, res=res, rows=rows, source=source,
         institutions=institutions, lang=lang,
@@ -349,9 +367,9 @@ def api() -> ResponseReturnValue:
                 "package": res.package_code(t),
                 "available": t.available,
                 "reason": t.reason_en if lang == "en" else t.reason_vi,
-                "url": go_url(res, t, external=True),
+                "url": url,
             }
-            for t in res.targets
+            for t, url in zip(res.targets, go_urls(res, external=True), strict=True)
         ],
     })
 

@@ -12,9 +12,12 @@ from flask import Blueprint, redirect, render_template, request
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
+from index import querylang
 from index.record import TYPES
 from resolver.views import discovery
 from resolver.views.discovery import BadParameter, SearchParams, parse_params, run_search, without
+from resolver.web.ordering import by_name
+from resolver.web.services import get_index
 
 bp = Blueprint("search", __name__)
 
@@ -71,9 +74,18 @@ def results() -> ResponseReturnValue:
         bare = SearchParams(p.q, 1, 1, p.sort)
         found = run_search(bare, facets=False)
         unfiltered_total = found.total if found else None
+    # Browsing everything, the records behind the works are the index's count: the page
+    # says how many, and why they are fewer works (templates/search.html).
+    records = None
+    if result is not None and not p.q and not p.filters:
+        ix = get_index()
+        records = ix.count() if ix is not None else None
+    # A query that does not follow the query language is searched as its words (or, with
+    # none, lists everything): the page says so rather than answer something else silently.
+    reading = querylang.read(p.q) if result is not None and p.q else None
     return render_template("search.html", p=p, result=result,
                            unfiltered_total=unfiltered_total, facets=discovery.FACETS,
-                           sorts=discovery.SORTS)
+                           sorts=discovery.SORTS, records=records, reading=reading)
 
 
 def _fielded(prefix: str, text: str) -> list[str]:
@@ -105,5 +117,5 @@ def advanced() -> ResponseReturnValue:
         p = SearchParams(q=advanced_query(args.to_dict()), filters=filters,
                          sort=sort if sort in discovery.SORTS else "relevance")
         return redirect(p.url())
-    names = sorted(discovery.institutions(), key=discovery.institution_name)
+    names = by_name(discovery.institutions(), discovery.institution_name)
     return render_template("advanced.html", institution_codes=names, types=TYPES)

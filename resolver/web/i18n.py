@@ -15,10 +15,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
+
+from resolver.web import labels, ordering, times
+from resolver.web.query import arg_absent
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -47,7 +51,8 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> list[Path]:
 
 def select_locale() -> str:
     """``?lang=``, then the remembered cookie, then Vietnamese."""
-    asked = request.args.get("lang", "")
+    # an OpenURL's dozen parameters are decoded only when one may be ``lang``
+    asked = "" if arg_absent("lang") else request.args.get("lang", "")
     if asked in LOCALES:
         g.set_lang_cookie = asked
         return asked
@@ -71,6 +76,19 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
-    Babel(app, locale_selector=select_locale)
+    # The selector hands Flask-Babel a ready Locale: parsing "vi" again on every request
+    # looked its data file up on disk each time.
+    locales = {code: Locale.parse(code) for code in LOCALES}
+    Babel(app, locale_selector=lambda: locales[select_locale()])
     app.jinja_env.globals["get_locale"] = get_locale
+    # what every template shows as the reader reads it: stored codes as words
+    # (resolver/web/labels.py), institutions by name (ordering.py), times in Vietnam time
+    # (times.py; ``admin_time`` is the same filter under the admin pages' older name)
+    app.jinja_env.globals.update(
+        harvest_status_label=labels.harvest_status_label,
+        schedule_label=labels.schedule_label,
+        note_label=labels.note_label,
+        display_name=ordering.institution_name,
+    )
+    app.jinja_env.filters["local_time"] = times.local_time
     app.after_request(_remember_choice)

@@ -41,6 +41,7 @@ from werkzeug.routing import MapAdapter
 from werkzeug.sansio.utils import host_is_trusted
 
 from resolver.settings import ConfigError, Settings
+from resolver.web.signing import CookieSessions
 
 #: CSRF protection for every POST form; views that receive POSTs from other software
 #: (OpenURL by POST from member catalogues, OAI-PMH) are exempted with :func:`csrf_exempt`.
@@ -366,15 +367,26 @@ def init_app(app: Flask, settings: Settings, templates: Path) -> None:
     """Wire the defences in. Call it before other extensions register ``before_request``
     hooks: CSRFProtect reads the form, and must see an upload view's larger limit."""
     configure(app, settings)
+    # Signed like Flask's own sessions, the cookie serializer made once, not per request.
+    app.session_interface = CookieSessions()
     hashes = inline_style_hashes(templates)
-    csp = content_security_policy(hashes)
-    csp_forms_leave = content_security_policy(hashes, forms_leave=True)
+    # every set of headers a response can get, made once: (forms leave, https) -> headers
+    header_sets = {
+        (leave, https): tuple(
+            (name, name.lower(), value) for name, value in security_headers(
+                content_security_policy(hashes, forms_leave=leave), https=https).items())
+        for leave in (False, True) for https in (False, True)
+    }
     app.before_request(_limit_body)
 
     def add_headers(response: Response) -> Response:
-        policy = csp_forms_leave if request.endpoint in FORMS_LEAVING_THE_SITE else csp
-        for name, value in security_headers(policy, https=request.is_secure).items():
-            response.headers.setdefault(name, value)
+        fixed = header_sets[request.endpoint in FORMS_LEAVING_THE_SITE, request.is_secure]
+        headers = response.headers
+        # ``headers.setdefault`` for each: a header the view set itself is kept
+        present = {key.lower() for key, _value in headers}
+        for name, lower, value in fixed:
+            if lower not in present:
+                headers.add(name, value)
         return response
 
     app.after_request(add_headers)

@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash
 
 import index
 from resolver.db import Database
+from resolver.web.signing import TimedTokens
 
 if TYPE_CHECKING:
     # Imported where first made: importing this module (every view does) stays cheap, and
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 
 #: What :func:`provide` may replace, and the ``app.extensions`` key of each.
 Name = Literal["engine", "sessions", "index", "queue", "registry_cache", "go_serializers",
-               "recent_clicks", "rate_limiter", "password_check", "sitemap", "request_log"]
+               "recent_clicks", "rate_limiter", "password_check", "sitemap", "request_log",
+               "url_prefixes"]
 KEYS: dict[Name, str] = {
     "engine": "lienhop.engine",
     "sessions": "lienhop.sessions",
@@ -50,6 +52,7 @@ KEYS: dict[Name, str] = {
     "password_check": "lienhop.password_check",
     "sitemap": "lienhop.sitemap",
     "request_log": "lienhop.request_log",
+    "url_prefixes": "lienhop.url_prefixes",
 }
 
 T = TypeVar("T")
@@ -191,6 +194,12 @@ def _flush_request_log(response: T) -> T:
     return response
 
 
+def url_prefixes() -> dict[tuple[object, ...], str]:
+    """The URL prefixes the resolver built with ``url_for``, by endpoint and request shape
+    (``resolver.views.resolve._url_prefix``)."""
+    return _per_app("url_prefixes", dict)
+
+
 def recent_clicks(window: float) -> RecentClicks:
     """The clicks of the last ``window`` seconds (made with the first call's ``window``)."""
     from resolver.usage.recording import RecentClicks
@@ -214,7 +223,7 @@ def go_serializers(timed_salt: str, untimed_salt: str) -> GoSigners:
     cached: tuple[object, GoSigners] | None = ext.get(KEYS["go_serializers"])
     if cached is None or cached[0] != (key, timed_salt, untimed_salt):
         cached = ((key, timed_salt, untimed_salt),
-                  GoSigners(URLSafeTimedSerializer(key, salt=timed_salt),
+                  GoSigners(TimedTokens(key, salt=timed_salt),
                             URLSafeSerializer(key, salt=untimed_salt)))
         provide(current_app, "go_serializers", cached)
     return cached[1]

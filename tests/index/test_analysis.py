@@ -6,8 +6,9 @@ import unicodedata
 
 import pytest
 
-from index import analysis
-from tests.support.catalogue import ids
+from index import Record, analysis, documents
+from index.names import name_terms
+from tests.support.catalogue import CATALOGUE, ids
 
 
 def nfd(s: str) -> str:
@@ -111,3 +112,35 @@ def test_must_not_match_pairs(ix):
 ])
 def test_exact_and_adjacent_forms_rank_first(ix, query, first):
     assert ids(ix.search(query))[0] == first
+
+
+def _terms_group_by_group(record) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """index_terms as defined: each group's whole text analysed, then the whole names."""
+    out: dict[str, list[str]] = {}
+    for group, text in documents.texts(record).items():
+        if text:
+            for suffix, terms in zip("xfb", analysis.index_forms(text), strict=True):
+                if terms:
+                    out[f"{group}_{suffix}"] = terms
+    names = [t for v in record.creators + record.contributors if v for t in name_terms(v)]
+    if names:
+        out["creator_b"] = out.get("creator_b", []) + list(dict.fromkeys(names))
+    return out
+
+
+_LONG = "Nghiên cứu thư viện số. " * 20  # longer than a memoised value
+
+
+@pytest.mark.parametrize("record", CATALOGUE + [
+    Record(id="x", oai_identifier="x", repository="t", institution="i"),
+    Record(id="x", oai_identifier="x", repository="t", institution="i",
+           titles=["Hà.", "Nội dung | chính", "", "  ", nfd("Thuỷ lợi"), "\u0301Hòa1 quý"],
+           creators=["Nguyễn, Văn An", "", "Smith, John, 1950-"], contributors=["Lê Ba (chủ biên)"],
+           subjects=["Thư viện học", "Thư viện học", "—", _LONG], abstract=_LONG + "Hà. Nội",
+           publisher="NXB Đại học Huế.", journal="Tạp chí Khoa học²"),
+    Record(id="x", oai_identifier="x", repository="t", institution="i", titles=["ΟΣ'Α ΟΔΟΣ"],
+           abstract="", publisher="|", journal="x | y", subjects=["", "Hà Nội"]),
+])
+def test_index_terms_are_each_groups_analysis(record):
+    assert documents.index_terms(record) == _terms_group_by_group(record)
+    assert documents.index_terms(record) == _terms_group_by_group(record)  # memoised: same

@@ -27,6 +27,7 @@ from resolver import create_app
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "instance-05551f3"
 OLD = json.loads((FIXTURE / "old-answers.json").read_text(encoding="utf-8"))
 OLD_REVISION = "0007"  # the schema revision 05551f3 wrote
+NEW_REVISION = "0008"  # this release's head
 
 LIBRARY = "hue-dspace-59790bb433e8"  # oai:huespace.hueuni.edu.vn:hue/101
 LIBRARY_TITLE = "Nghiên cứu xây dựng thư viện số tại Trường Đại học Khoa học, Đại học Huế"
@@ -122,13 +123,17 @@ def test_db_current_reports_head_and_upgrade_is_a_no_op(home, runner):
     before = schema_and_rows(home / "lienhop.sqlite3")
     res = runner.invoke("db", "current")
     assert res.exit_code == 0, res.output
-    # Issue #13 changes no schema: the old database is already at head. A release that adds a
-    # migration changes this line to expect OLD_REVISION -> head, and keeps the rest.
-    assert res.output.split() == ["current:", OLD_REVISION, "head:", OLD_REVISION], res.output
+    # Issue #15 adds one migration (0008: the harvest_worker table, workers' heartbeats): the
+    # old database is one revision behind, and the upgrade only adds that table.
+    assert res.output.split() == ["current:", OLD_REVISION, "head:", NEW_REVISION], res.output
     res = runner.invoke("db", "upgrade")
     assert res.exit_code == 0, res.output
-    assert schema_and_rows(home / "lienhop.sqlite3") == before
-    assert runner.invoke("db", "current").output.split()[1] == OLD_REVISION
+    schema, rows = schema_and_rows(home / "lienhop.sqlite3")
+    added = [entry for entry in schema if entry not in before[0]]
+    assert sorted(name for _kind, name, _sql in added) == [
+        "harvest_worker", "ix_harvest_worker_seen_at", "sqlite_autoindex_harvest_worker_1"]
+    assert {t: n for t, n in rows.items() if t != "harvest_worker"} == before[1]
+    assert runner.invoke("db", "current").output.split()[1] == NEW_REVISION
 
 
 # --- the index ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 from flask.sansio.app import App
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -26,6 +26,7 @@ from resolver.registry.sync import apply_registry, export_registry
 from resolver.registry.toml_file import InstitutionSpec, RegistryError, parse_registry
 from resolver.views.admin.auth import current_user
 from resolver.web import services
+from resolver.web.times import local_time
 
 #: Matches no institution code (codes have no spaces), for an institution administrator
 #: whose institution was removed: they see nothing rather than everything.
@@ -75,10 +76,8 @@ def file_name(file: FileStorage | None, default: str) -> str:
 
 
 def admin_time(value: dt.datetime | None) -> str:
-    """A stored (naive UTC) time in the site's time zone (Asia/Ho_Chi_Minh)."""
-    if value is None or value == dt.datetime.min:
-        return ""
-    return str(format_datetime(value, "yyyy-MM-dd HH:mm"))
+    """A stored (naive UTC) time in the site's time zone (resolver/web/times.py)."""
+    return local_time(value)
 
 
 def jsonable(value: Any) -> Any:

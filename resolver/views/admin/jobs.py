@@ -29,30 +29,95 @@ from sqlalchemy.orm import selectinload
 
 from resolver.accounts.auth import institution_scope
 from resolver.db.base import utcnow
+from resolver.harvesting import causes
 from resolver.harvesting.models import (
     ACTIVE_STATUSES,
     FAILED,
     FULL_MASS_DELETE,
     JOB_KINDS,
+    QUEUED,
     HarvestJob,
     HarvestRun,
 )
 from resolver.harvesting.queue import (
     AlreadyQueued,
+    WorkerSeen,
     active_job,
     create_job,
     last_started,
     request_cancel,
+    worker_seen,
 )
 from resolver.registry.models import Repository
 from resolver.registry.schedule import next_run
 from resolver.views.admin.auth import audit, current_user, login_required, require_institution
 from resolver.views.admin.common import admin_time
 from resolver.web import services
+from resolver.web.labels import harvest_status_label
+from resolver.web.ordering import by_name, institution_name
 from resolver.web.services import job_queue
+from resolver.web.times import local_log
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 log = logging.getLogger("lienhop.admin")
+
+
+# --- why a harvest failed, in the reader's language ---------------------------------------------
+
+def _cause_labels(detail: str) -> dict[str, str]:
+    return {
+        causes.CONNECTION_REFUSED: _("Connection refused by the repository"),
+        causes.DNS: _("Repository host name not found (DNS)"),
+        causes.TIMEOUT: _("The repository did not answer in time"),
+        causes.CONNECTION_LOST: _("Connection to the repository dropped"),
+        causes.TLS: _("HTTPS certificate or TLS problem"),
+        causes.HTTP_SERVER: _("Repository server error (HTTP %(status)s)", status=detail),
+        causes.RATE_LIMITED: _("Too many requests (HTTP 429)"),
+        causes.HTTP_CLIENT: _("Request refused by the repository (HTTP %(status)s)",
+                              status=detail),
+        causes.TOO_LARGE: _("Response too large"),
+        causes.ADDRESS_REFUSED: _("Address not allowed for harvesting"),
+        causes.BAD_URL: _("Invalid OAI-PMH address"),
+        causes.NOT_OAI: _("Not an OAI-PMH response"),
+        causes.BAD_XML: _("Malformed XML"),
+        causes.WRONG_ANSWER: _("The repository answered another request"),
+        causes.TOKEN_LOOP: _("The resumption token repeats"),
+        causes.OAI_ERROR: _("OAI-PMH error: %(code)s", code=detail or "?"),
+        causes.RUN_LIMIT: _("Run limit reached; the next run goes on"),
+        causes.MASS_DELETE_REFUSED: _("Mass removal refused"),
+        causes.RECORDS_FAILED: _("Some records could not be read"),
+        causes.INTERRUPTED: _("The harvest was interrupted"),
+        causes.CANCELLED: _("Cancelled by an administrator"),
+        causes.QUEUE: _("The job queue was unreachable"),
+        causes.OTHER: _("Other error (see the details)"),
+    }
+
+
+def cause_label(text: str, status: str = "") -> str:
+    """An error text as a short cause in the reader's language (resolver/harvesting/causes.py
+    reads the text); ``""`` for no error."""
+    if not (text or "").strip():
+        return ""
+    cause = causes.cause_of(text, status)
+    return _cause_labels(cause.detail)[cause.code]
+
+
+# --- is a worker running? -------------------------------------------------------------------------
+
+def workers() -> WorkerSeen:
+    """Whether a ``lienhop worker`` has reported within LIENHOP_JOB_STALE_SECONDS."""
+    return worker_seen(services.session(),
+                       stale_after=current_app.config["LIENHOP"].job_stale_seconds)
+
+
+def no_worker_text(seen: WorkerSeen) -> str:
+    """The warning when no worker runs: queued harvests wait; what to start."""
+    if seen.last_seen is None:
+        return str(_("No harvest worker is running: queued harvests wait until one starts "
+                     "(the command lienhop worker; make run starts one)."))
+    return str(_("No harvest worker has reported since %(time)s: queued harvests wait until "
+                 "one runs again (the command lienhop worker; make run starts one).",
+                 time=admin_time(seen.last_seen)))
 
 
 def records_held(code: str) -> int | None:
@@ -73,12 +138,13 @@ def records_held(code: str) -> int | None:
 def _scoped_repositories() -> list[Repository]:
     user = current_user()
     assert user is not None
-    query = (select(Repository).options(selectinload(Repository.institution))
-             .order_by(Repository.code))
+    query = select(Repository).options(selectinload(Repository.institution))
     scope = institution_scope(user)
     if scope is not None:
         query = query.where(Repository.institution_id == scope)
-    return list(services.session().scalars(query))
+    # grouped by institution, in Vietnamese order of its name, then by repository code
+    repos = sorted(services.session().scalars(query), key=lambda r: r.code)
+    return by_name(repos, lambda r: institution_name(r.institution))
 
 
 def repository_health(repo: Repository, now: dt.datetime) -> dict[str, Any]:
@@ -88,17 +154,22 @@ def repository_health(repo: Repository, now: dt.datetime) -> dict[str, Any]:
     failed_job = session.scalar(select(HarvestJob).where(
         HarvestJob.repository_id == repo.id, HarvestJob.status == FAILED)
         .order_by(HarvestJob.id.desc()).limit(1))
-    last_error = ""
+    last_error, error_status, error_job = "", "", None
     if last is not None and last.errors:
-        last_error = last.errors[-1]
+        last_error, error_status = last.errors[-1], last.status
+        # the job that ran it shows the whole text (a run of `lienhop harvest` has none)
+        error_job = session.scalar(select(HarvestJob.id).where(
+            HarvestJob.harvest_run_id == last.id).order_by(HarvestJob.id.desc()).limit(1))
     elif failed_job is not None and (last is None or (failed_job.finished_at or now)
                                      >= (last.started_at or now)):
-        last_error = failed_job.error
+        last_error, error_status, error_job = failed_job.error, FAILED, failed_job.id
     when = next_run(repo.schedule, last_started(session, repo.id)) if repo.enabled else None
     return {
         "repo": repo,
         "last": last,
         "last_error": last_error,
+        "cause": cause_label(last_error, error_status),
+        "error_job": error_job,
         "records": records_held(repo.code),
         "next": when,
         "due": when is not None and when <= now,
@@ -111,7 +182,11 @@ def repository_health(repo: Repository, now: dt.datetime) -> dict[str, Any]:
 def repositories() -> ResponseReturnValue:
     now = utcnow()
     rows = [repository_health(r, now) for r in _scoped_repositories()]
-    return render_template("admin/repositories.html", rows=rows)
+    seen = workers()
+    waiting = sum(1 for r in rows if r["job"] is not None and r["job"].status == QUEUED)
+    return render_template("admin/repositories.html", rows=rows, worker_alive=seen.alive,
+                           no_worker=None if seen.alive else no_worker_text(seen),
+                           waiting=waiting)
 
 
 def _repository_or_404(code: str) -> Repository:
@@ -158,6 +233,9 @@ def harvest_now(code: str) -> ResponseReturnValue:
         return redirect(url_for("admin_jobs.job", job_id=job.id))
     session.commit()
     flash(_("Harvest of %(code)s queued.", code=repo.code))
+    seen = workers()
+    if not seen.alive:  # queued is not started: say who has to run it
+        flash(no_worker_text(seen), "error")
     return redirect(url_for("admin_jobs.job", job_id=job.id))
 
 
@@ -169,9 +247,12 @@ def _job_or_404(job_id: int) -> HarvestJob:
     return job
 
 
-def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any]:
-    """What the job page shows and polls: status, counts, rate."""
+def job_status(job: HarvestJob, now: dt.datetime | None = None,
+               seen: WorkerSeen | None = None) -> dict[str, Any]:
+    """What the job page shows and polls: status, counts, rate; the cause of its error; and,
+    for a queued job while no worker runs, the warning that it waits for one."""
     now = now or utcnow()
+    seen = seen or workers()
     run = job.harvest_run
     pages = added = updated = deleted = failed = 0
     errors: list[str] = []
@@ -189,6 +270,7 @@ def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any
         "repository": job.repository.code,
         "kind": job.kind,
         "status": job.status,
+        "status_label": harvest_status_label(job.status),
         "active": job.status in ACTIVE_STATUSES,
         "cancel_requested": job.cancel_requested,
         "attempts": job.attempts,
@@ -202,9 +284,12 @@ def job_status(job: HarvestJob, now: dt.datetime | None = None) -> dict[str, Any
         "started": admin_time(job.started_at),
         "finished": admin_time(job.finished_at),
         "error": job.error,
+        "cause": cause_label(job.error, job.status),
+        "worker_warning": (no_worker_text(seen) if job.status == QUEUED and not seen.alive
+                           else ""),
         "errors": errors,
         "refused_deletion": refused,
-        "log": job.log or "",
+        "log": local_log(job.log),
     }
 
 

@@ -51,6 +51,7 @@ from resolver.views.admin.common import (
     strip_controls,
     ui_lang,
 )
+from resolver.views.admin.confirm import ask, confirmed
 from resolver.web import services
 from resolver.web.services import job_queue
 
@@ -323,6 +324,20 @@ def entitlement_delete(grant_id: int) -> ResponseReturnValue:
                "start": grant.start.isoformat() if grant.start else None,
                "end": grant.end.isoformat() if grant.end else None}
     inst_id = grant.institution_id
+    if not confirmed():
+        period = " – ".join(d or "…" for d in (details["start"], details["end"]))
+        return ask(
+            title=_("Remove the entitlement of %(inst)s to %(package)s?",
+                    inst=details["institution"], package=details["package"]),
+            consequences=[
+                _("%(inst)s's users are no longer offered the full text of %(package)s "
+                  "(%(period)s) by the resolver; its other entitlements stay.",
+                  inst=details["institution"], package=details["package"], period=period),
+                _("The removal is recorded in the audit log; the entitlement can be added "
+                  "again on this page."),
+            ],
+            confirm_label=_("Remove the entitlement"),
+            cancel_url=url_for("admin_kb.entitlements", institution=details["institution"]))
     session.delete(grant)
     audit("kb.unentitle", f"entitlement:{details['institution']}/{details['package']}",
           details, institution_id=inst_id)

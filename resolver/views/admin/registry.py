@@ -35,7 +35,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from index import IndexLocked
 from resolver.accounts.auth import institution_scope, is_consortium
+from resolver.harvesting.queue import active_job
+from resolver.harvesting.removal import remove_repository_records
 from resolver.registry.models import STATUSES, Institution, PendingIpRange, Repository
 from resolver.registry.ranges import (
     CONSORTIUM_RULE,
@@ -45,7 +48,7 @@ from resolver.registry.ranges import (
     overlapping_pairs,
     special_block,
 )
-from resolver.registry.schedule import schedule_problem
+from resolver.registry.schedule import ScheduleError, parse_schedule
 from resolver.registry.toml_file import oai_url_problem
 from resolver.views.admin.auth import (
     audit,
@@ -62,7 +65,10 @@ from resolver.views.admin.common import (
     registry_doc,
     safe_next,
 )
+from resolver.views.admin.confirm import Alternative, ask, confirmed
 from resolver.web import services
+from resolver.web.labels import schedule_error_text
+from resolver.web.ordering import by_name
 
 bp = Blueprint("admin_registry", __name__, url_prefix="/admin")
 
@@ -108,9 +114,8 @@ def _pending(institution_id: int | None = None) -> list[PendingIpRange]:
 def institutions() -> ResponseReturnValue:
     user = current_user()
     assert user is not None
-    query = (select(Institution).options(selectinload(Institution.ip_ranges),
-                                         selectinload(Institution.repositories))
-             .order_by(Institution.code))
+    query = select(Institution).options(selectinload(Institution.ip_ranges),
+                                        selectinload(Institution.repositories))
     scope = institution_scope(user)
     if scope is not None:
         query = query.where(Institution.id == scope)
@@ -120,7 +125,9 @@ def institutions() -> ResponseReturnValue:
         counts = counts.where(PendingIpRange.institution_id == scope)
     pending = dict(services.session().execute(counts).all())
     return render_template("admin/institutions.html",
-                           institutions=services.session().scalars(query).all(),
+                           # in Vietnamese order of the name the table leads with
+                           institutions=by_name(services.session().scalars(query),
+                                                lambda i: i.name_vi),
                            pending=pending, pending_total=sum(pending.values()))
 
 
@@ -334,9 +341,13 @@ def _request_details(pending: PendingIpRange) -> dict[str, Any]:
             "requested_at": pending.requested_at.isoformat(timespec="seconds")}
 
 
-def _back_to(code: str) -> ResponseReturnValue:
+def _back_url(code: str) -> str:
     default = url_for("admin_registry.institution", code=code) + "#ranges"
-    return redirect(safe_next(request.form.get("next"), default))
+    return safe_next(request.form.get("next"), default)
+
+
+def _back_to(code: str) -> ResponseReturnValue:
+    return redirect(_back_url(code))
 
 
 @bp.get("/ranges/pending")
@@ -367,6 +378,18 @@ def range_reject(code: str) -> ResponseReturnValue:
     inst = _institution_or_404(code)
     pending = _pending_or_404(inst, request.form.get("cidr", ""))
     details = _request_details(pending)
+    if not confirmed():
+        return ask(
+            title=_("Reject the IP range %(cidr)s?", cidr=pending.cidr),
+            consequences=[
+                _("The request of %(name)s for %(cidr)s is deleted: the range does not "
+                  "identify %(code)s.", name=pending.requested_by, cidr=pending.cidr,
+                  code=code),
+                _("The rejection is recorded in the audit log; the institution's "
+                  "administrator can enter the range again."),
+            ],
+            confirm_label=_("Reject %(cidr)s", cidr=pending.cidr),
+            cancel_url=_back_url(code))
     services.session().delete(pending)
     audit("range.reject", f"institution:{code}", details, institution_id=inst.id)
     services.session().commit()
@@ -381,8 +404,28 @@ def range_delete(code: str) -> ResponseReturnValue:
     require_institution(inst.id)
     doc, item, before = _editable(code)
     cidr = request.form.get("cidr", "")
-    if cidr not in item.get("ip_ranges", []):
-        pending = _pending_or_404(inst, cidr)
+    in_force = cidr in item.get("ip_ranges", [])
+    pending = None if in_force else _pending_or_404(inst, cidr)
+    if not confirmed():
+        if in_force:
+            return ask(
+                title=_("Remove the IP range %(cidr)s?", cidr=cidr),
+                consequences=[
+                    _("Addresses in %(cidr)s no longer identify %(code)s, at once: people "
+                      "there no longer get its entitlements and its proxy links.",
+                      cidr=cidr, code=code),
+                    _("The removal is recorded in the audit log; adding the range back "
+                      "may need a consortium administrator's approval."),
+                ],
+                confirm_label=_("Remove %(cidr)s", cidr=cidr),
+                cancel_url=_back_url(code))
+        return ask(
+            title=_("Withdraw the request for %(cidr)s?", cidr=cidr),
+            consequences=[_("The range is no longer waiting for approval; nothing else "
+                            "changes.")],
+            confirm_label=_("Withdraw %(cidr)s", cidr=cidr),
+            cancel_url=_back_url(code))
+    if pending is not None:
         audit("ip_range.withdraw", f"institution:{code}", _request_details(pending),
               institution_id=inst.id)
         services.session().delete(pending)
@@ -402,9 +445,10 @@ def range_delete(code: str) -> ResponseReturnValue:
 def _repository_item(form: Any, code: str) -> tuple[dict[str, Any], list[str]]:
     problems = []
     schedule = form.get("schedule", "daily").strip().lower() or "daily"
-    why = schedule_problem(schedule)
-    if why:
-        problems.append(_("Schedule: %(why)s", why=why))
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as exc:
+        problems.append(_("Schedule: %(why)s", why=schedule_error_text(exc)))
     oai_url = form.get("oai_url", "").strip()
     # A repository pointing at the app itself or the internal network would let an
     # institution administrator read it through the harvest's errors: refused at entry
@@ -490,17 +534,84 @@ def repository_edit(rcode: str) -> ResponseReturnValue:
         (422 if problems else 200)
 
 
+def _ask_repository_delete(repo: Repository) -> ResponseReturnValue:
+    from resolver.views.admin.jobs import records_held
+
+    held = records_held(repo.code)
+    records = _("Its records (%(num)s) are removed from search (and from the counts on the "
+                "home page), and lienhop's OAI-PMH provider announces them as deleted to "
+                "those who harvest lienhop.", num="?" if held is None else held)
+    disable = Alternative(
+        explanation=_("To keep its records searchable instead, disable the repository: it "
+                      "is no longer harvested, and its records stay in search and in the "
+                      "OAI-PMH provider as they are."),
+        label=_("Keep the records: only stop harvesting %(code)s", code=repo.code),
+        action=url_for("admin_registry.repository_disable", rcode=repo.code))
+    return ask(
+        title=_("Remove the repository %(code)s?", code=repo.code),
+        consequences=[
+            _("%(code)s leaves the registry: it is no longer harvested, and its harvest "
+              "history and jobs are deleted.", code=repo.code),
+            records,
+            _("The removal is recorded in the audit log. Adding the repository back and "
+              "harvesting it brings its records back."),
+        ],
+        confirm_label=_("Remove %(code)s and its records", code=repo.code),
+        cancel_url=url_for("admin_registry.repository_edit", rcode=repo.code),
+        alternatives=[disable] if repo.enabled else [])
+
+
 @bp.post("/repositories/<rcode>/delete")
 @login_required
 def repository_delete(rcode: str) -> ResponseReturnValue:
     repo, doc, item = _repo_and_item(rcode)
     inst_code = repo.institution.code
+    running = active_job(services.session(), repo.id)
+    if running is not None:  # its worker would write the records back, into a gone row
+        flash(_("A harvest of %(code)s is queued or running: cancel it or let it end, then "
+                "remove the repository.", code=rcode), "error")
+        return redirect(url_for("admin_jobs.job", job_id=running.id))
+    if not confirmed():
+        return _ask_repository_delete(repo)
     before = copy.deepcopy(item)
     item["repository"] = [r for r in item.get("repository", []) if r["code"] != rcode]
     if not item["repository"]:
         del item["repository"]
-    problems = _save(doc, "repository.delete", f"repository:{rcode}", inst_code, before)
+    session = services.session()
+    problems = check_doc(session, doc)
     if problems:
         return _render_institution(_institution_or_404(inst_code), problems, "repositories")
-    flash(_("Repository %(code)s removed.", code=rcode))
+    # The records go first: if the index stays busy, nothing else has changed yet.
+    settings = current_app.config["LIENHOP"]
+    try:
+        removed = remove_repository_records(settings, services.sessions(), rcode)
+    except IndexLocked:
+        flash(_("The search index is busy (a harvest is writing to it); nothing was removed. "
+                "Try again in a minute."), "error")
+        return redirect(url_for("admin_registry.repository_edit", rcode=rcode))
+    problems = _save(doc, "repository.delete", f"repository:{rcode}", inst_code, before,
+                     {"records_removed": removed})
+    if problems:
+        return _render_institution(_institution_or_404(inst_code), problems, "repositories")
+    flash(_("Repository %(code)s removed; records removed from search: %(num)s.",
+            code=rcode, num=removed))
     return redirect(url_for("admin_registry.institution", code=inst_code) + "#repositories")
+
+
+@bp.post("/repositories/<rcode>/disable")
+@login_required
+def repository_disable(rcode: str) -> ResponseReturnValue:
+    """Stop harvesting a repository and keep its records (the way out of removing it)."""
+    repo, doc, item = _repo_and_item(rcode)
+    before = copy.deepcopy(item)
+    for entry in item.get("repository", []):
+        if entry["code"] == rcode:
+            entry["enabled"] = False
+    problems = _save(doc, "repository.update", f"repository:{rcode}", repo.institution.code,
+                     before)
+    if problems:
+        return _render_institution(_institution_or_404(repo.institution.code), problems,
+                                   "repositories")
+    flash(_("Repository %(code)s disabled: it is no longer harvested; its records stay.",
+            code=rcode))
+    return redirect(url_for("admin_registry.repository_edit", rcode=rcode))

@@ -11,9 +11,10 @@ the rows the page shows.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from resolver.kb.models import Package
 from resolver.registry.codes import CODE_RE
 from resolver.registry.models import Institution
+from resolver.usage.amounts import AmountError, example, format_amount, read_amount
 from resolver.usage.charts import bar_chart, line_chart
 from resolver.usage.costs import CostMonth, set_cost
 from resolver.usage.counter import FIRST_MONTH, CounterError, last_month, parse_counter
@@ -91,18 +93,29 @@ def kind_label(value: str | None, language: str) -> str:
     return pair[1] if language == "en" else pair[0]
 
 
+#: columns that hold a year: written as is, never grouped like a count ("2.024")
+YEAR_KEYS = frozenset({"year"})
+
+
 def display(key: str, value: Any, language: str) -> str:
-    """A table cell as text: months as YYYY-MM, kinds by name, changes as percentages."""
+    """A table cell as text in the page's language: months as YYYY-MM, years as written,
+    kinds by name, changes as percentages, counts and amounts in the language's
+    convention (grouped thousands, decimal comma in Vietnamese)."""
     if value is None:
         return "—"
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m") if value.day == 1 else value.isoformat()
+    if key in YEAR_KEYS:
+        return str(value)
     if key == "kind":
         return kind_label(value, language)
     if key == "change" and isinstance(value, Decimal):
-        return f"{value * 100:+.1f} %"
+        return str(format_decimal(value * 100, format="+#,##0.0;-#,##0.0",
+                                  locale=language)) + " %"
+    if isinstance(value, Decimal):  # costs (two decimals), costs per download (up to four)
+        return format_amount(value, language, places=4)
     if isinstance(value, int):
-        return f"{value:,}".replace(",", ".") if language == "vi" else f"{value:,}"
+        return str(format_decimal(value, locale=language))
     return str(value)
 
 
@@ -126,13 +139,14 @@ def chart_for(name: str, rows: list[Any], start: dt.date, end: dt.date, title: s
     months = months_between(start, end)
     if spec.chart == "line":
         series = cost_series(rows, months)
-        return (line_chart(months, series, title=title) if series else ""), {}, months
+        return (line_chart(months, series, title=title, lang=language) if series else ""), \
+            {}, months
     if spec.series == "" or not rows:
         return "", {}, months
     months, counts = pivot(rows, spec.series, start, end)
     if spec.series == "kind":
         counts = {kind_label(k, language): v for k, v in counts.items()}
-    return bar_chart(months, counts, title=title), counts, months
+    return bar_chart(months, counts, title=title, lang=language), counts, months
 
 
 def csv_name(name: str, start: dt.date, end: dt.date, inst: str | None) -> str:
@@ -282,6 +296,29 @@ def _costs(inst: str | None) -> list[PackageCost]:
     return list(services.session().scalars(query))
 
 
+def amount_problem(exc: AmountError) -> str:
+    """Why an amount was refused, with the rule of :mod:`resolver.usage.amounts` in the
+    page's language (its separators and an example written its way)."""
+    language = lang()
+    rule = _("Write amounts with “%(group)s” between thousands and “%(decimal)s” before at "
+             "most two decimals, e.g. %(example)s.", group=get_group_symbol(language),
+             decimal=get_decimal_symbol(language), example=example(language))
+    if exc.reason == "ambiguous":
+        why = _("The amount “%(amount)s” can be read two ways (thousands or three "
+                "decimals), so it was not saved.", amount=exc.text)
+    elif exc.reason == "decimals":
+        why = _("The amount “%(amount)s” has more than two decimals.", amount=exc.text)
+    elif exc.reason == "negative":
+        return str(_("A cost cannot be negative."))
+    elif exc.reason == "large":
+        return str(_("The amount “%(amount)s” is too large.", amount=exc.text))
+    elif exc.reason == "empty":
+        why = _("Enter the amount.")
+    else:
+        why = _("The amount “%(amount)s” is not a number.", amount=exc.text)
+    return f"{why} {rule}"
+
+
 def cost_problems(form: Any, inst: str | None, institutions: set[str]
                   ) -> tuple[dict[str, Any], list[str]]:
     """Validate the cost form; returns the values for :func:`set_cost` and problems."""
@@ -299,11 +336,9 @@ def cost_problems(form: Any, inst: str | None, institutions: set[str]
     if not 1990 <= year <= 2100:
         problems.append(_("The year must be between 1990 and 2100."))
     try:
-        amount = Decimal(form.get("amount", "").strip().replace(" ", "").replace(",", ""))
-        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
-            raise InvalidOperation
-    except InvalidOperation:
-        problems.append(_("The amount must be a positive number, such as 23400.00."))
+        amount = read_amount(form.get("amount", ""), lang())
+    except AmountError as exc:
+        problems.append(amount_problem(exc))
         amount = Decimal(0)
     currency = form.get("currency", "USD").strip().upper()
     if currency not in CURRENCIES:
@@ -332,9 +367,16 @@ def costs() -> ResponseReturnValue:
                   {**values, "amount": str(values["amount"])},
                   institution_id=_institution_id(values["institution"] or ""))
             session.commit()
-            flash(_("Cost saved."))
+            # the amount as it was read, in the page's convention: a misread shows at once
+            flash(_("Cost saved: %(amount)s %(currency)s for %(package)s in %(year)s.",
+                    amount=format_amount(values["amount"], lang()),
+                    currency=values["currency"], package=values["package"],
+                    year=str(values["year"])))
             return redirect(url_for("admin_usage.costs"))
+    language = lang()
     return render_template("admin/usage_costs.html", problems=problems, form=form,
                            costs=_costs(inst), institutions=institution_choices(inst),
-                           packages=_package_codes(), currencies=CURRENCIES, inst=inst), \
+                           packages=_package_codes(), currencies=CURRENCIES, inst=inst,
+                           money=lambda v: format_amount(v, language),
+                           amount_example=example(language)), \
         (422 if problems else 200)

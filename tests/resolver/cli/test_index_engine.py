@@ -3,6 +3,13 @@ raw archive, and ``LIENHOP_INDEX_ENGINE`` chooses the engine of a new index (iss
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import index
@@ -72,3 +79,35 @@ def test_an_unknown_engine_is_a_clear_config_error(lienhop_env, monkeypatch):  #
     monkeypatch.setenv("LIENHOP_INDEX_ENGINE", "lucene")
     with pytest.raises(ConfigError, match="INDEX_ENGINE must be whoosh or tantivy"):
         load_settings()
+
+
+def test_rebuild_reports_progress_in_lines_when_not_on_a_terminal(cli):  # type: ignore[no-untyped-def]
+    res = cli.invoke("index", "rebuild", "--engine", "tantivy")
+    assert res.exit_code == 0, res.output
+    assert re.search(r"^rebuilding: 5 / 5 records \(100 %\), [\d,]+ rec/s$", res.output, re.M)
+    assert "rebuilt " in res.output and "5 records, 0 failed" in res.output
+
+
+def test_rebuild_shows_a_progress_bar_on_a_terminal(cli):  # type: ignore[no-untyped-def]
+    """The real command, its stderr a pseudo-terminal."""
+    master, slave = pty.openpty()
+    lienhop = Path(sys.executable).with_name("lienhop")
+    proc = subprocess.Popen([str(lienhop), "index", "rebuild", "--engine", "whoosh"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the command ended and its terminal output is all read
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(master)
+    assert proc.returncode == 0, out
+    shown = terminal.decode()
+    assert re.search(r"rebuilding\s+\[#+\]\s+5/5", shown), shown
+    assert "rec/s" in shown and "rebuilding: " not in shown  # a bar, not lines
+    assert "5 records, 0 failed" in out

@@ -18,7 +18,8 @@ def test_an_instance_of_0006_upgrades_and_its_ranges_stay_in_force(db_url):
         conn.execute(IpRange.__table__.insert().values(institution_id=inst_id,
                                                        cidr="203.0.113.0/24"))
     db.upgrade(engine)
-    assert db.current_revision(engine) == db.head_revision() == "0007"
+    # at head, which is 0007 or a later migration
+    assert db.current_revision(engine) == db.head_revision() >= "0007"
     sessions = db.session_factory(engine)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(PendingIpRange)) == 0

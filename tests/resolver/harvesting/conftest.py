@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.admin import admin_app, boss  # noqa: F401 - fixtures
+from tests.support.admin import admin_app, boss, sessions  # noqa: F401 - fixtures
 
 # hue-dspace on a local OAI-PMH server and the CLI with it registered (a module may define
 # its own ``server``)

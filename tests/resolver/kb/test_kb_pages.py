@@ -118,7 +118,8 @@ def test_entitlements_with_dates_and_role_boundaries(boss, hue_admin, tvu_admin,
         grant_id = s.scalar(select(Entitlement.id).join(Entitlement.institution)
                             .where(Entitlement.start.is_not(None)).limit(1))
     assert hue_admin.post(f"/admin/kb/entitlements/{grant_id}/delete").status_code == 403
-    assert boss.post(f"/admin/kb/entitlements/{grant_id}/delete").status_code == 302
+    assert boss.post(f"/admin/kb/entitlements/{grant_id}/delete",
+                     {"confirm": "yes"}).status_code == 302
     assert len(audits(sessions, "kb.unentitle")) == 1
 
 

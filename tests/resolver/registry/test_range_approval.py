@@ -92,7 +92,7 @@ def test_approval_puts_the_range_in_force_audited(admin_app, hue_admin, boss):
 
 def test_rejection_removes_the_request_audited(admin_app, hue_admin, boss):
     hue_admin.post("/admin/institutions/hue/ranges", {"cidr": CAMPUS})
-    res = boss.post("/admin/institutions/hue/ranges/reject", {"cidr": CAMPUS})
+    res = boss.post("/admin/institutions/hue/ranges/reject", {"cidr": CAMPUS, "confirm": "yes"})
     assert res.status_code == 302
     assert res.headers["Location"].endswith("/admin/institutions/hue#ranges")
     assert waiting(admin_app) == set() and CAMPUS not in in_force(admin_app)
@@ -121,7 +121,8 @@ def test_only_a_consortium_administrator_decides(admin_app, hue_admin, boss):
 
 def test_the_institution_admin_withdraws_a_waiting_range(admin_app, hue_admin):
     hue_admin.post("/admin/institutions/hue/ranges", {"cidr": CAMPUS})
-    res = hue_admin.post("/admin/institutions/hue/ranges/delete", {"cidr": CAMPUS})
+    res = hue_admin.post("/admin/institutions/hue/ranges/delete",
+                         {"cidr": CAMPUS, "confirm": "yes"})
     assert res.status_code == 302 and waiting(admin_app) == set()
     assert [e.details["cidr"] for e in audit(admin_app, "ip_range.withdraw")] == [CAMPUS]
 

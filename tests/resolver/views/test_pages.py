@@ -113,7 +113,8 @@ def test_institution_admin_adds_and_removes_their_own_range_audited(admin_app, h
         assert s.scalar(select(IpRange).where(IpRange.cidr == "2001:db8:10::/48")) is None
         assert s.scalar(select(PendingIpRange).where(
             PendingIpRange.cidr == "2001:db8:10::/48")) is not None
-    res = hue_admin.post("/admin/institutions/hue/ranges/delete", {"cidr": "203.0.113.0/24"})
+    res = hue_admin.post("/admin/institutions/hue/ranges/delete", {"cidr": "203.0.113.0/24",
+                                                                    "confirm": "yes"})
     assert res.status_code == 302
     entries = [e for e in audit_rows(admin_app) if e.action.startswith("ip_range.")]
     assert [e.action for e in entries] == ["ip_range.add", "ip_range.delete"]
@@ -168,7 +169,8 @@ def test_repository_forms_validate_with_the_registry_rules(admin_app, hue_admin)
         repo = s.scalar(select(Repository).where(Repository.code == "hue-koha"))
         assert (repo.schedule, repo.enabled, repo.sets) == ("every 12h", False,
                                                              ["theses", "articles"])
-    assert hue_admin.post("/admin/repositories/hue-koha/delete").status_code == 302
+    assert hue_admin.post("/admin/repositories/hue-koha/delete",
+                          {"confirm": "yes"}).status_code == 302
     with admin_app.extensions["lienhop.sessions"]() as s:
         assert s.scalar(select(Repository).where(Repository.code == "hue-koha")) is None
     actions = [e.action for e in audit_rows(admin_app)]

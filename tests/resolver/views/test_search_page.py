@@ -33,7 +33,7 @@ def test_search_with_and_without_diacritics_finds_the_same_record(web):
 def test_result_count_and_query_are_shown(web):
     html = page(web, "/search?q=thu+vien+so")
     assert "Kết quả cho “thu vien so”" in html
-    assert "2 kết quả" in html
+    assert "2 tài liệu" in html
     assert 'value="thu vien so"' in html  # the query stays in the box
 
 
@@ -75,7 +75,7 @@ def test_applying_and_removing_a_facet(web):
 
 def test_two_values_of_one_facet_are_or_and_two_facets_are_and(web):
     both = page(web, "/search?institution=hue&institution=vnuhcm")
-    assert "4 kết quả" in both  # three Huế works + one VNU-HCM work
+    assert "4 tài liệu" in both  # three Huế works + one VNU-HCM work
     narrowed = page(web, "/search?institution=hue&institution=vnuhcm&type=thesis")
     assert record_links(narrowed) == [THESIS.id]
 
@@ -85,7 +85,7 @@ def test_year_facet_histogram_and_range(web):
     assert 'class="histogram"' in html and 'class="bar w100"' in html
     ranged = page(web, "/search?year=2020-2022")
     links = record_links(ranged)
-    assert "2 kết quả" in ranged  # the flood article (two copies, one work) and the survey
+    assert "2 tài liệu" in ranged  # the flood article (two copies, one work) and the survey
     assert "hue-dspace-survey" in links and {FLOOD_HUE.id, "tvu-ojs-flood"} & set(links)
     assert THESIS.id not in links  # 2023
 
@@ -122,7 +122,7 @@ def test_bad_parameters_fall_back_instead_of_failing(web):
 
 def test_a_work_held_by_two_members_is_one_result_naming_both(web):
     html = page(web, "/search?q=hoc+may+du+bao+lu")
-    assert "1 kết quả" in html
+    assert "1 tài liệu" in html
     held = html[html.index("Nơi lưu giữ"):]
     assert "Đại học Huế" in held[:600] and "Trường Đại học Trà Vinh" in held[:600]
 
