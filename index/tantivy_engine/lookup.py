@@ -55,9 +55,8 @@ def lookup(snap: Snapshot, *, doi: str | None = None, isbn: str | None = None,
         return []
     parts: list[tuple[tantivy.Occur, tantivy.Query]] = [
         (Occur.Must, words_query(snap, qlang.Words(title, field="title")))]
-    if year is not None:
-        parts.append((Occur.Must, tantivy.Query.range_query(
-            snap.schema, "year", tantivy.FieldType.Integer, year, year)))
+    if year is not None:  # one year: its term (a range would scan every record's year)
+        parts.append((Occur.Must, tantivy.Query.term_query(snap.schema, "year", int(year))))
     if issn_value is not None:
         parts.append((Occur.Must, snap.term_query("issn", issn_value)))
     if author:

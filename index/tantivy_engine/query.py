@@ -59,6 +59,8 @@ def year_query(schema: tantivy.Schema, start: int | None, end: int | None) -> ta
     lo = NO_YEAR + 1 if start is None else max(start, NO_YEAR + 1)
     if end is not None and end < lo:
         return tantivy.Query.empty_query()
+    if end == lo:  # one year: its term (a range scans every record's year)
+        return tantivy.Query.term_query(schema, "year", lo)
     return tantivy.Query.range_query(schema, "year", tantivy.FieldType.Integer, lo, end)
 
 

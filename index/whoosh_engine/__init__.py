@@ -4,9 +4,11 @@ It fills in the engine-neutral contract (``index.contract.SearchIndex``) and ans
 ``index.results`` dataclasses; nothing outside ``index`` imports these modules. By concern:
 
 * ``storage``: the index directory, its writer lock, creating it, the atomic swap of
-  generations;
-* ``snapshot`` (and ``columns``): what readers search, kept fresh per thread: posting sets
-  and columns for the engine-neutral set algebra and discovery search (index/docsets.py,
+  generations; ``files``: how a generation's files are opened and read (not
+  memory-mapped: Whoosh would copy them into memory);
+* ``snapshot`` (with ``postings`` and ``columns``): what readers search, one snapshot
+  shared by a worker's threads and kept fresh: posting bitmaps cached per segment and
+  columns for the engine-neutral set algebra and discovery search (index/docsets.py,
   index/discovery.py);
 * ``writer``: the writer session (buffering, commit; clusters by index/clustering.py);
 * ``lookup``: known-item lookup for the resolver; ``suggest``: the spelling tables of

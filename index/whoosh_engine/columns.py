@@ -7,7 +7,7 @@ of merged-away segments go when a snapshot without them is built).
 
 Whoosh decodes a new string (and a new int for a year) per document; the few distinct
 values of a facet are shared here instead, one object each (measured at 100k records:
-the facet and year columns 34 MB as read, 4 MB shared).
+the facet, subject and year columns 40 MB as read, 6 MB shared).
 """
 
 from __future__ import annotations

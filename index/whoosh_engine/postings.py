@@ -5,9 +5,8 @@ segment), so a term's postings in it are the same in every snapshot holding it, 
 thread: they are cached by (segment id, field, term) as a bitmap of the segment's own
 docnums (index/docsets.py says why bitmaps), and a snapshot lays its segments' bitmaps end
 to end (:meth:`Snapshot.term_bits` in index/whoosh_engine/snapshot.py). After a commit only
-the segments it wrote are read again. The cache is bounded by bytes, the least recently
-used out first: at 100k records a bitmap is 12.5 kB, so the budget holds thousands of
-terms.
+the segments it wrote are read again. Caches here are bounded by bytes, the least recently
+used out first (:class:`BitmapCache`): at 100k records a whole-index bitmap is 12.5 kB.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import accumulate
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -24,13 +24,43 @@ from whoosh.matching.wrappers import FilterMatcher
 from index.docsets import bitmap
 from index.whoosh_engine.whoosh_types import Reader
 
-#: Bytes of bitmaps kept for all segments together.
-BUDGET = 32 << 20
-_Key = tuple[str, str, str]  # segment id, field, term
-_CACHE: OrderedDict[_Key, int] = OrderedDict()
-_SIZES: dict[_Key, int] = {}
-_LOCK = threading.Lock()
-_used = 0
+
+class BitmapCache:
+    """Bitmaps by key, at most ``budget`` bytes of them, safe to share between threads."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._items: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()  # (bits, size)
+        self._lock = threading.Lock()
+        self._used = 0
+
+    def get(self, key: Hashable) -> int | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Hashable, bits: int) -> None:
+        size = sys.getsizeof(bits) + 200  # the int, and roughly its key and entry
+        with self._lock:
+            if key in self._items:  # another thread read it meanwhile
+                return
+            self._items[key] = (bits, size)
+            self._used += size
+            while self._used > self.budget and len(self._items) > 1:
+                _key, (_bits, old) = self._items.popitem(last=False)
+                self._used -= old
+
+    def used(self) -> int:
+        """The bytes held now."""
+        with self._lock:
+            return self._used
+
+
+#: Every segment's term bitmaps, for all the indexes a process reads.
+SEGMENTS = BitmapCache(32 << 20)
 
 
 def posting_ids(reader: Reader, fieldname: str, text: str) -> list[int]:
@@ -76,31 +106,8 @@ def term_bits(reader: Reader, fieldname: str, text: str) -> int:
     if seg is None:  # not a stored segment: nothing to key a cache entry by
         return bitmap(posting_ids(reader, fieldname, text))
     key = (seg.segment_id(), fieldname, text)
-    with _LOCK:
-        bits = _CACHE.get(key)
-        if bits is not None:
-            _CACHE.move_to_end(key)
-            return bits
-    bits = bitmap(posting_ids(reader, fieldname, text))
-    _remember(key, bits)
+    bits = SEGMENTS.get(key)
+    if bits is None:
+        bits = bitmap(posting_ids(reader, fieldname, text))
+        SEGMENTS.put(key, bits)
     return bits
-
-
-def _remember(key: _Key, bits: int) -> None:
-    global _used
-    size = sys.getsizeof(bits) + 200  # the int, and roughly its key and entry
-    with _LOCK:
-        if key in _CACHE:  # another thread read it meanwhile
-            return
-        _CACHE[key] = bits
-        _SIZES[key] = size
-        _used += size
-        while _used > BUDGET and len(_CACHE) > 1:
-            old, _bits = _CACHE.popitem(last=False)
-            _used -= _SIZES.pop(old)
-
-
-def cached_bytes() -> int:
-    """What the cache holds now, in bytes (for tests and benchmarks)."""
-    with _LOCK:
-        return _used

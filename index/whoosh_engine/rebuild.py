@@ -10,7 +10,8 @@ from typing import Any
 from index.generations import swap_generation, writer_lock
 from index.record import Record
 from index.whoosh_engine import fastwrite
-from index.whoosh_engine.storage import new_generation, open_dir
+from index.whoosh_engine.files import open_dir
+from index.whoosh_engine.storage import new_generation
 from index.whoosh_engine.writer import Writer, write_suggestion_tables
 
 #: How long a rebuild waits for the writer lock (a harvester's session may hold it).

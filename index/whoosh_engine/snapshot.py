@@ -18,13 +18,11 @@ every posting in Python.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from whoosh import index as windex
 from whoosh.searching import Searcher as WhooshSearcher
@@ -37,7 +35,7 @@ from index.generations import read_current
 from index.record import Record
 from index.whoosh_engine import postings
 from index.whoosh_engine.columns import build_columns
-from index.whoosh_engine.storage import open_dir
+from index.whoosh_engine.files import open_dir, remember_lookups
 from index.whoosh_engine.suggest import suggest as suggest_spelling
 from index.whoosh_engine.whoosh_types import Reader, Searcher, WhooshDir
 
@@ -46,24 +44,8 @@ _OPEN_RETRIES = 20
 #: with each value's bitmap (a few microseconds per value) rather than per document from
 #: the columns (index/discovery.py): measured break-even ~2,000 matches.
 _COUNT_BY_VALUE = 2000
-_LOOKUPS_KEPT = 256
-
-
-def _remember_lookups(reader: Reader) -> None:
-    """Each segment reader remembers its last :data:`_LOOKUPS_KEPT` term lookups.
-
-    Whoosh looks a term up in a segment's on-disk hash table about a dozen times in one
-    Whoosh query (whether it is there, its frequencies, its postings; measured 3,200
-    lookups per known-item lookup over 10 segments), each lookup several reads of the
-    file; the reader's own lookup method is replaced by a remembering one (an attribute
-    of this reader only, which no other code shares)."""
-    for leaf, _base in reader.leaf_readers():
-        table: Any = getattr(getattr(leaf, "_terms", None), "_tindex", None)
-        find = getattr(table, "ranges_for_key", None)
-        if find is not None:
-            def ranges(key: bytes, find: Any = find) -> tuple[tuple[int, int], ...]:
-                return tuple(find(key))
-            table.ranges_for_key = functools.lru_cache(_LOOKUPS_KEPT)(ranges)
+#: Bytes of whole-snapshot term bitmaps a snapshot keeps (~650 terms at 100k records).
+_JOINED_BUDGET = 8 << 20
 
 
 class Snapshot(SearchSnapshot):
@@ -84,6 +66,10 @@ class Snapshot(SearchSnapshot):
         self._columns: Columns | None = None
         self._live: int | None = None
         self._recent: tuple[int, list[int]] | None = None  # (how many kept, docnums)
+        # The segments' bitmaps laid end to end, for the terms asked most lately: a
+        # query's terms are mostly asked again soon (another page, another form of a
+        # title, a popular word), and joining them costs a step per segment.
+        self._terms = postings.BitmapCache(_JOINED_BUDGET)
 
     @property
     def searcher(self) -> Searcher:
@@ -92,7 +78,7 @@ class Snapshot(SearchSnapshot):
         if s is None:
             reader = windex.FileIndex._reader(self.ix.storage, self._schema, self._segments,
                                               self.generation)
-            _remember_lookups(reader)
+            remember_lookups(reader)
             s = self._local.searcher = WhooshSearcher(reader, fromindex=self.ix)
         return s
 
@@ -120,10 +106,14 @@ class Snapshot(SearchSnapshot):
         return self._live
 
     def term_bits(self, fieldname: str, text: str) -> int:
-        out = 0
-        for reader, offset in self._leaves():
-            if bits := postings.term_bits(reader, fieldname, text):
-                out |= bits << offset
+        key = (fieldname, text)
+        out = self._terms.get(key)
+        if out is None:
+            out = 0
+            for reader, offset in self._leaves():
+                if bits := postings.term_bits(reader, fieldname, text):
+                    out |= bits << offset
+            self._terms.put(key, out)
         return out
 
     def columns(self) -> Columns:

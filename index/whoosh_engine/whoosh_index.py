@@ -1,6 +1,6 @@
 """The Whoosh engine's :class:`~index.contract.SearchIndex`: one index directory, opened.
 
-Glue only: the directory (storage), each thread's snapshot (snapshot), the writer session
+Glue only: the directory (storage), the snapshot threads share (snapshot), the writer session
 (writer), discovery search (search), known-item lookup (lookup), and spelling (suggest)
 each live in their own module of this package.
 """

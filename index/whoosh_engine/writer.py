@@ -21,8 +21,8 @@ from index.generations import read_current, writer_lock
 from index.results import IndexLocked
 from index.session import SessionChanges
 from index.whoosh_engine import fastwrite
+from index.whoosh_engine.files import open_dir
 from index.whoosh_engine.schema import to_document
-from index.whoosh_engine.storage import open_dir
 from index.whoosh_engine.suggest import write_tables
 from index.whoosh_engine.whoosh_types import SegmentWriter, StoredFields, WhooshDir
 

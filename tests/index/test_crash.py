@@ -1,5 +1,6 @@
 """A writer process killed (SIGKILL) in the middle of a commit leaves the previous commit
-readable and the index writable; rebuild swaps atomically."""
+readable and the index writable — also when tantivy itself is writing its segments or
+merging them; rebuild swaps atomically."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def test_matches_on_bitmaps_are_the_set_rules(q, filters):
 
 
 @pytest.mark.parametrize("scale", [1, 40, 9000])  # scores up to a byte, two, four
-@pytest.mark.parametrize("step", [1, 97])  # many docs (a counter each), few (one by one)
+@pytest.mark.parametrize("step", [1, 97, N])  # many docs (a counter each), few, one
 def test_feature_scores_on_bitmaps_are_the_counted_scores(scale, step):
     snap = SetSnapshot()
     docs = set(sorted(snap.live())[::step])

@@ -77,6 +77,8 @@ QUERIES: list[tuple[str, dict[str, list[str]] | None, tuple[int | None, int | No
     ("nghien cuu", {"subject": ["Kinh tế"]}, (2005, 2020)),
     ("", {"access": ["open"]}, None),
     ("ben vung", {"year": ["2010-2019", "-1989"]}, None),
+    ("nong", {"year": ["2020"]}, (2012, 2012)),
+    ("thu year:2005", None, (2005, None)),
     ("zzzz", None, None),
 ]
 
@@ -279,3 +281,22 @@ def test_shortest_number_never_contradicts_the_order():
         keyed.append(((len(ts), -year, ts), shortest_key(ts, year)))
     keyed.sort()
     assert all(a[1] <= b[1] for a, b in zip(keyed, keyed[1:], strict=False))
+
+
+def test_docnums_from_the_segment_list(tmp_path):  # type: ignore[no-untyped-def]
+    """Docnums come from the segment sizes in ``meta.json`` (no listing of every document);
+    with several segments and deletions they still name each live document once."""
+    ix = open_index(tmp_path / "ix", engine="tantivy")
+    for b, n in enumerate((30, 12, 45)):  # segments of different sizes
+        with ix.writer() as w:
+            w.delete([f"s{b - 1}-11", f"s{b - 1}-0"])  # a segment's last document, its first
+            w.add(rec(f"s{b}-{i}", f"Tài liệu {b} số {i}", year=2000 + i) for i in range(n))
+    snap = ix._snapshot()
+    assert snap.searcher.num_segments > 1
+    live = snap.live()
+    assert len(live) == snap.n == 30 + 12 + 45 - 4 and max(live) < snap.size
+    ids = [snap.stored_value(d, "id") for d in sorted(live)]
+    assert len(set(ids)) == len(ids) and "s1-0" not in ids and "s2-44" in ids
+    for rid in ("s0-3", "s1-10", "s2-44"):
+        (d,) = snap.term_docs("id", rid)
+        assert snap.record(d).id == rid
