@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sickle", action="store_true", help="skip the Sickle ceiling")
     parser.add_argument("--tracemalloc", action="store_true", help="also report heap peak")
     args = parser.parse_args(argv)
+    if args.engine and not args.index:
+        parser.error("--engine needs --index")
 
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe()
@@ -239,8 +241,6 @@ def main(argv: list[str] | None = None) -> int:
         index_dir = args.index
         if index_dir == "tmp":
             index_dir = tempfile.mkdtemp(prefix="lienhop-bench-ix-")
-        if args.engine and not index_dir:
-            parser.error("--engine needs --index")
         ours = run_lienhop(url, index_dir, args.engine, args.tracemalloc, args.commit_records)
         rate = ours["records"] / ours["seconds"]
         heap = f", heap peak {ours['heap_mb']:.0f} MB" if ours["heap_mb"] is not None else ""

@@ -1,7 +1,7 @@
 """What every engine stores and indexes of a record, whatever its own document format.
 
-One home for: the stored record (compressed JSON), the NFC applied on the way in, and the
-text of each searchable group (index/features.py names the groups); the engines' schemas
+One home for: the stored record (JSON, compressed for Whoosh), the NFC applied on the way
+in, and the text of each searchable group (index/features.py names the groups); the engines' schemas
 (index/whoosh_engine/schema.py, index/tantivy_engine/schema.py) index exactly these texts
 with :func:`index.analysis.index_forms`, so both match the same records.
 
@@ -43,12 +43,21 @@ def _as_dict(record: Record) -> dict[str, object]:
     return {name: getattr(record, name) for name in _FIELDS}
 
 
+def record_json(record: Record) -> bytes:
+    """The stored record: its fields as JSON (for an engine that compresses what it stores,
+    as tantivy does, block by block)."""
+    return json.dumps(_as_dict(record), ensure_ascii=False).encode()
+
+
 def pack_record(record: Record) -> bytes:
-    return zlib.compress(json.dumps(_as_dict(record), ensure_ascii=False).encode(), 6)
+    """The stored record, compressed (for an engine that stores it as given: Whoosh)."""
+    return zlib.compress(record_json(record), 6)
 
 
 def unpack_record(blob: bytes) -> Record:
-    return Record.from_dict(json.loads(zlib.decompress(blob)))
+    """A stored record, from :func:`record_json` or :func:`pack_record` (a zlib stream
+    never begins with the "{" of a JSON object)."""
+    return Record.from_dict(json.loads(blob if blob[:1] == b"{" else zlib.decompress(blob)))
 
 
 def _join(values: list[str]) -> str:

@@ -32,7 +32,7 @@ from index.tantivy_engine.prepare import default_procs, prepared
 from index.tantivy_engine.schema import Prepared, open_dir
 from index.tantivy_engine.seen import Seen
 from index.tantivy_engine.storage import new_generation
-from index.tantivy_engine.writer import HEAP_BYTES, IndexView, write_batch
+from index.tantivy_engine.writer import HEAP_BYTES, IndexView, give_back_memory, write_batch
 
 #: How long a rebuild waits for the writer lock (a harvester's session may hold it).
 _LOCK_TIMEOUT = 3600.0
@@ -93,6 +93,7 @@ class _Build:
         searcher = self.ix.searcher()
         vocabulary.save_tables(self.gen, {f: vocabulary.vocabulary(searcher, f)
                                           for f in FIELDS})
+        give_back_memory()
 
 
 def _build(gen: Path, docs: Iterable[Prepared], *, batch: int) -> None:

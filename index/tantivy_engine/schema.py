@@ -5,7 +5,10 @@ modules ask both engines for the same (field, term) pairs. Text fields hold the 
 index/documents.py joined by spaces and split again by a whitespace tokenizer (registered
 on every open: tantivy does not persist custom tokenizers); no positions are stored,
 because phrases are answered by the bigram fields. Keyword fields (ids, facet values,
-identifiers) use tantivy's ``raw`` tokenizer: one term per value, as given.
+identifiers) use tantivy's ``raw`` tokenizer: one term per value, as given. The stored
+record (``rec``) is its JSON, which tantivy's document store compresses in blocks (smaller
+than compressing each record, and no zlib per record); generations written before hold it
+zlib-compressed, and both read (index/documents.py, ``unpack_record``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import tantivy
 from index.collation import sort_key
 from index.dedup import key_term, match_keys
 from index.docsets import NO_YEAR
-from index.documents import index_terms, pack_record, unpack_record
+from index.documents import index_terms, record_json, unpack_record
 from index.features import TEXT_GROUPS
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
@@ -125,7 +128,7 @@ def prepare(record: Record) -> Prepared:
         text.append(("handle", normalise_handle(record.handle) or record.handle))
     text += [(name, " ".join(terms)) for name, terms in index_terms(record).items()]
     year = int(record.year) if record.year is not None else NO_YEAR
-    return Prepared(record.id, keys, text, year, pack_record(record),
+    return Prepared(record.id, keys, text, year, record_json(record),
                     shortest_key(title_sort, year))
 
 
