@@ -4,9 +4,6 @@ endpoint, each its own process or thread; Chromium is Debian's (see conftest.py)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +11,10 @@ import pytest
 
 from harvesters.demo_server import OAIDevServer
 from resolver.demo import FORMATS, demo_records
-from tests.support.net import free_port, wait_for_port
+from tests.support.admin_site import PASSWORD, import_hue_repository, instance_env, serve
 
 pytestmark = pytest.mark.browser
 
-LIENHOP = str(Path(sys.executable).with_name("lienhop"))
-PASSWORD = "browser admin password"
 
 
 @pytest.fixture
@@ -29,39 +24,12 @@ def admin_site(tmp_path: Path) -> Iterator[str]:
                        deleted_record="transient").start()
     # a little slowness per page, so the browser sees the job running before it is done
     oai.inject("delay", times=3, verb="ListRecords", seconds=0.7)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
-    env.update(LIENHOP_HOME=str(tmp_path / "instance"), LIENHOP_ENV="testing",
-               LIENHOP_SECRET_KEY="browser-admin", LIENHOP_HARVEST_DELAY="0",
-               LIENHOP_HARVEST_RETRIES="1", LIENHOP_ADMIN_USER="chief",
-               LIENHOP_ADMIN_PASSWORD=PASSWORD,
-               # the test's repository is on loopback, which is refused unless allowed
-               LIENHOP_HARVEST_ALLOWED_NETWORKS="127.0.0.0/8")
-    registry = tmp_path / "registry.toml"
-    registry.write_text(f"""
-[[institution]]
-code = "hue"
-name_vi = "Đại học Huế"
-status = "member"
-
-[[institution.repository]]
-code = "hue-dspace"
-oai_url = "{oai.url}"
-schedule = "manual"
-""", encoding="utf-8")
-    subprocess.run([LIENHOP, "registry", "import", str(registry)], env=env, check=True,
-                   capture_output=True, timeout=120)
-    port = free_port()
-    web = subprocess.Popen([LIENHOP, "run", "--port", str(port), "--no-reload"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([LIENHOP, "worker", "--workers", "1"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
+        env = instance_env(tmp_path, "browser-admin", retries=1)
+        import_hue_repository(env, tmp_path, oai.url)
+        with serve(env, worker=True) as url:
+            yield url
     finally:
-        for proc in (web, worker):
-            proc.terminate()
-            proc.wait(timeout=15)
         oai.stop()
 
 

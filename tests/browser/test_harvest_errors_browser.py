@@ -4,20 +4,22 @@ line; the job page holds the whole error text."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.net import free_port, wait_for_port
+from tests.support.admin_site import (
+    LIENHOP,
+    PASSWORD,
+    import_hue_repository,
+    instance_env,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
 
-LIENHOP = str(Path(sys.executable).with_name("lienhop"))
-PASSWORD = "browser admin password"
 
 #: per button, the number of lines its label takes; the page's own and scrolled widths
 MEASURE = """() => {
@@ -34,38 +36,13 @@ MEASURE = """() => {
 @pytest.fixture
 def failed_site(tmp_path: Path) -> Iterator[str]:
     """`lienhop run` over an instance whose only repository refused the harvest."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
-    env.update(LIENHOP_HOME=str(tmp_path / "instance"), LIENHOP_ENV="testing",
-               LIENHOP_SECRET_KEY="browser-errors", LIENHOP_HARVEST_DELAY="0",
-               LIENHOP_HARVEST_RETRIES="0", LIENHOP_ADMIN_USER="chief",
-               LIENHOP_ADMIN_PASSWORD=PASSWORD,
-               LIENHOP_HARVEST_ALLOWED_NETWORKS="127.0.0.0/8")
-    registry = tmp_path / "registry.toml"
-    registry.write_text("""
-[[institution]]
-code = "hue"
-name_vi = "Đại học Huế"
-status = "member"
-
-[[institution.repository]]
-code = "hue-dspace"
-oai_url = "http://127.0.0.1:9/oai"
-schedule = "manual"
-""", encoding="utf-8")
-    subprocess.run([LIENHOP, "registry", "import", str(registry)], env=env, check=True,
-                   capture_output=True, timeout=120)
+    env = instance_env(tmp_path, "browser-errors", retries=0)
+    import_hue_repository(env, tmp_path, "http://127.0.0.1:9/oai")
     refused = subprocess.run([LIENHOP, "harvest", "hue-dspace"], env=env, capture_output=True,
                              text=True, timeout=120)
     assert refused.returncode == 1 and "Errno 111" in refused.stdout, refused.stdout
-    port = free_port()
-    web = subprocess.Popen([LIENHOP, "run", "--port", str(port), "--no-reload"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        web.terminate()
-        web.wait(timeout=15)
+    with serve(env) as url:
+        yield url
 
 
 def test_a_refused_harvest_keeps_the_table_in_the_page(browser_or_skip, failed_site):

@@ -27,7 +27,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from harvesters.demo_server import DevRecord, OAIDevServer
-from harvesters.runner import RepositoryConfig, harvest_repository
+from harvesters.runner import RepositoryConfig, RunReport, harvest_repository
 from harvesters.sinks import WriterSink
 from harvesters.state import JsonFileCheckpointStore
 from index import Record, open_index
@@ -312,12 +312,18 @@ def test_lienhop_harvests_its_own_oai_without_loss(runner, sources, tmp_path):
     try:
         state = JsonFileCheckpointStore(tmp_path / "state")
         back_dirs = {p: tmp_path / f"back-{p}" for p in ("oai_dc", "mods")}
-        for prefix, path in back_dirs.items():
+
+        def harvest_back(prefix: str, path: Path) -> RunReport:
+            """lienhop's /oai harvested (incrementally) by lienhop into ``path``."""
             ix = open_index(path)
             repo = RepositoryConfig(code=f"lienhop-{prefix}", institution="lienhop",
                                     oai_url=url, metadata_prefix=prefix)
             report = harvest_repository(repo, sink=WriterSink(ix.writer), state=state)
             ix.close()
+            return report
+
+        for prefix, path in back_dirs.items():
+            report = harvest_back(prefix, path)
             assert report.status == "ok" and report.failed == 0, report
             assert_round_trip(originals, records_of(path), prefix)
 
@@ -327,11 +333,7 @@ def test_lienhop_harvests_its_own_oai_without_loss(runner, sources, tmp_path):
         originals = records_of(settings.index_dir)
         assert len(originals) == 8
         for prefix, path in back_dirs.items():
-            ix = open_index(path)
-            repo = RepositoryConfig(code=f"lienhop-{prefix}", institution="lienhop",
-                                    oai_url=url, metadata_prefix=prefix)
-            report = harvest_repository(repo, sink=WriterSink(ix.writer), state=state)
-            ix.close()
+            report = harvest_back(prefix, path)
             assert report.status == "ok" and report.deleted == 1, report
             assert_round_trip(originals, records_of(path), prefix)
     finally:
