@@ -30,8 +30,8 @@ log = logging.getLogger("lienhop.app")
 #: public pages' catch-alls never shadow an admin URL).
 BLUEPRINTS = (
     "admin.accounts", "admin.delivery", "admin.jobs", "admin.kb", "admin.registry",
-    "admin.usage", "api", "errors", "health", "home", "meta", "oai", "record", "resolve",
-    "search",
+    "admin.usage", "admin.usage_sharing", "api", "errors", "health", "home", "meta", "oai",
+    "record", "resolve", "search",
 )
 
 

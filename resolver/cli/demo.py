@@ -46,6 +46,7 @@ def demo_load(ctx: Context, no_harvest: bool) -> None:
         ctx.settings,
         harvest_allowed_networks=(*ctx.settings.harvest_allowed_networks, DEMO_NETWORK))
     import_registry_file(ctx, REGISTRY, prune=False, dry_run=False, settings=settings)
+    _load_cost_sharing(ctx)
     if no_harvest:
         return
     codes = tuple(code for code, _ in demo_repositories())
@@ -59,6 +60,16 @@ def demo_load(ctx: Context, no_harvest: bool) -> None:
     summarise(reports)
     if any(r.status == "failed" for r in reports):
         sys.exit(1)
+
+
+def _load_cost_sharing(ctx: Context) -> None:
+    """The demo's shared subscription, its usage, sizes, costs and 2024 policy (issue #16)."""
+    from resolver import db
+    from resolver.demo.sharing import load_demo_sharing
+
+    with db.transaction(ctx.sessions()) as session:
+        package = load_demo_sharing(session)
+    click.echo(f"demo cost sharing: package {package} with its members, usage and costs")
 
 
 @demo_group.command("serve")

@@ -25,6 +25,7 @@ from resolver.kb.kbart import RejectedRow
 from resolver.kb.linktemplates import validate_template
 from resolver.kb.models import PACKAGE_KINDS, Entitlement, KbTitle, Package
 from resolver.registry.models import Institution, OpenPlatform, ResolverSettings
+from resolver.web.times import cli_time
 
 #: How many titles of each kind the import report names before summarising.
 REPORT_LINES = 20
@@ -149,7 +150,7 @@ def kb_list(ctx: Context) -> None:
         if not packages:
             click.echo("no packages yet (lienhop kb import PACKAGE FILE)")
         for pkg in packages:
-            when = pkg.imported_at.strftime("%Y-%m-%d %H:%M") if pkg.imported_at else "never"
+            when = cli_time(pkg.imported_at)  # Vietnam time, with its offset
             click.echo(f"{pkg.code:<20} {pkg.kind:<12} {counts.get(pkg.id, 0):>7} titles  "
                        f"imported {when}  {pkg.name}")
             grants = session.execute(

@@ -4,7 +4,8 @@
 institution and package; ``usage sushi-set`` stores a package's SUSHI credentials and
 ``usage sushi-fetch`` fetches with them; ``usage cost set`` records what a package costs a
 year; ``usage report NAME`` prints a report or writes it as CSV; ``usage rollup`` brings
-the monthly roll-up up to date (``--rebuild`` after loading old log rows).
+the monthly roll-up up to date (``--rebuild`` after loading old log rows). Cost sharing
+(``usage share``, ``usage rate``, ``usage size``) is in :mod:`resolver.cli.usage_share`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 from sqlalchemy import select
 
 from resolver import db
+from resolver.cli import usage_share
 from resolver.cli.context import Context, pass_ctx
 from resolver.usage import rollup
 from resolver.usage.amounts import AmountError, read_machine_amount
@@ -61,6 +63,10 @@ def _period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
 @click.group("usage")
 def usage_group() -> None:
     """Usage and cost: COUNTER reports, SUSHI, package costs, reports and CSV."""
+
+
+for _command in usage_share.COMMANDS:  # cost sharing: share, rate, size
+    usage_group.add_command(_command)
 
 
 @usage_group.command("import-counter")

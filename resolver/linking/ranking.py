@@ -2,10 +2,16 @@
 
 Order: (1) available full text in an entitled package whose coverage includes the
 citation, article-level links before title-level ones; (2) open copies, our own index
-before other open platforms; (3) the catalogue; (4) document delivery. Full-text targets
-that are not available are still listed, last, with the reason, so that users and
-librarians can see *why* ("ScienceDirect covers 1995– but your institution is not in the
-sub-consortium").
+before other open platforms; (3) a consortium member's own restricted record: its record
+page in the member repository, then (4) its DOI, the publisher's page; (5) the catalogue;
+(6) document delivery. Full-text targets that are not available are still listed, last,
+with the reason, so that users and librarians can see *why* ("ScienceDirect covers 1995–
+but your institution is not in the sub-consortium").
+
+(3) and (4) always come below every full text and open copy: they are pages about the
+article, where the file may be closed to the reader, so they are never a direct redirect
+(:func:`best_redirect`). They come above the catalogue because they name this very article,
+while the catalogue link is a search.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ __all__ = [
     "Grant",
     "Holding",
     "OpenCopy",
+    "DoiLink",
+    "RecordPage",
     "Target",
     "best_redirect",
     "is_entitled",
@@ -78,6 +86,24 @@ class OpenCopy:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordPage:
+    """The record page of a restricted article in the member repository it was harvested
+    from: ``name``/``name_en`` name the repository's institution in Vietnamese and English."""
+
+    url: str
+    name: str
+    name_en: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DoiLink:
+    """A DOI and the ``https://doi.org/`` URL built from it (the publisher's page)."""
+
+    url: str
+    doi: str
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogueLink:
     url: str
     name: str = ""
@@ -93,7 +119,7 @@ class DeliveryOption:
 class Target:
     """One line of the resolver menu."""
 
-    kind: str  # "fulltext" | "open" | "catalogue" | "delivery"
+    kind: str  # "fulltext" | "open" | "repository" | "publisher" | "catalogue" | "delivery"
     label_vi: str
     label_en: str
     package: str | None
@@ -145,6 +171,8 @@ def rank_targets(
     delivery: Iterable[DeliveryOption] = (),
     *,
     today: date,
+    record_pages: Iterable[RecordPage] = (),
+    doi_links: Iterable[DoiLink] = (),
 ) -> list[Target]:
     """Ordered targets (see module docstring). Ties keep the caller's order."""
     fulltext = [_fulltext(h, institution, today) for h in holdings]
@@ -164,6 +192,26 @@ def rank_targets(
                o.url)
         for o in opens
     ]
+    page_targets = [
+        Target("repository",
+               f"Trang biểu ghi tại kho của {p.name} (có thể hạn chế truy cập)",
+               f"Record page in the {p.name_en or p.name} repository (access may be restricted)",
+               None, True,
+               "Biểu ghi trong kho của thành viên Liên hợp; toàn văn có thể chỉ dành cho "
+               "người dùng của trường",
+               "The record in a consortium member's repository; the full text may be open "
+               "only to that institution's users",
+               p.url)
+        for p in record_pages
+    ]
+    doi_targets = [
+        Target("publisher", f"Trang của nhà xuất bản (DOI {d.doi})",
+               f"Publisher's page (DOI {d.doi})", None, True,
+               "Qua DOI; nhà xuất bản có thể yêu cầu đăng nhập hoặc trả phí",
+               "Through the DOI; the publisher may ask for a sign-in or payment",
+               d.url)
+        for d in doi_links
+    ]
     cat_targets = [
         Target("catalogue", f"Tìm trong mục lục {c.name}".strip(),
                f"Find in the {c.name} catalogue".replace("the  ", "the "), None, True,
@@ -179,7 +227,8 @@ def rank_targets(
         for d in delivery
     ]
     _ = citation  # kept in the signature: future boosts depend on genre (book vs article)
-    return available + open_targets + cat_targets + del_targets + unavailable
+    return (available + open_targets + page_targets + doi_targets + cat_targets + del_targets
+            + unavailable)
 
 
 def best_redirect(targets: Sequence[Target]) -> Target | None:

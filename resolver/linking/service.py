@@ -1,4 +1,5 @@
-"""Resolution: citation + institution -> ranked targets (full text, open, catalogue, delivery).
+"""Resolution: citation + institution -> ranked targets (full text, open, a member's record
+page and DOI, catalogue, delivery).
 
 The web layer parses the request and decides who is asking; this module reads the
 knowledge base, the registry and the index and hands everything to the pure ranking in
@@ -8,8 +9,11 @@ request, which is what keeps ``redirect=1`` and ``/go`` from being open redirect
 
 Harvested metadata is the one source no one at the consortium vouches for: a member
 repository's record may name any URL as its open copy. Such a copy is offered on the menu
-(the reader chooses it), but ``redirect=1`` follows it only to the host of the repository
-the record came from or to a host the consortium lists (:func:`may_redirect_to`).
+(the reader chooses it), but ``redirect=1`` follows it only to a host the registry records
+for the repository the record came from or to a host the consortium lists
+(:func:`may_redirect_to`). A restricted record's page in its repository is offered at all
+only on a host the registry records for that repository (the same rule, without the listed
+hosts: see :mod:`resolver.linking.member_records`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session
 from index import Record, SearchIndex
 from resolver.kb.coverage import covers_citation
 from resolver.kb.linktemplates import (
+    apply_proxy,
     build_links,
     citation_values,
     fill_template,
@@ -38,8 +42,8 @@ from resolver.kb.linktemplates import (
     url_host,
 )
 from resolver.kb.models import OPEN_ACCESS, Entitlement
-from resolver.kb.rows import fold_title
 from resolver.kb.snapshot import KbSnapshot, PackageInfo, kb_titles_mark, load_kb_snapshot
+from resolver.linking.member_records import matching_records, member_targets
 from resolver.linking.ranking import (
     CatalogueLink,
     DeliveryOption,
@@ -131,10 +135,16 @@ class Registry:
     folded_codes: dict[str, str] = field(default_factory=dict)
     #: repository code -> the host of its OAI-PMH endpoint (its own site)
     repository_hosts: dict[str, str] = field(default_factory=dict)
+    #: repository code -> the code of the institution it belongs to
+    repository_institutions: dict[str, str] = field(default_factory=dict)
+    #: institution code -> the host of its website, as the registry records it
+    website_hosts: dict[str, str] = field(default_factory=dict)
     #: hosts the consortium itself lists (its open platforms)
     listed_hosts: frozenset[str] = frozenset()
     #: (package id, institution code) -> that institution's entitlements to the package
     institution_grants: dict[tuple[int, str], list[Grant]] = field(default_factory=dict)
+    #: :meth:`hosts_of` each repository, computed once per snapshot
+    _hosts: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.ip_index and self.ranges:
@@ -145,6 +155,9 @@ class Registry:
                 for grant in grants:
                     by_institution.setdefault((package_id, grant.institution), []).append(grant)
             object.__setattr__(self, "institution_grants", by_institution)
+        if not self._hosts:
+            for repo in self.repository_hosts.keys() | self.repository_institutions.keys():
+                self._hosts[repo] = self.hosts_of(repo)
         if not self.folded_codes and self.institutions:
             object.__setattr__(self, "folded_codes",
                                {c.casefold(): c for c in self.institutions})
@@ -152,6 +165,36 @@ class Registry:
     @property
     def codes(self) -> Collection[str]:
         return self.institutions.keys()
+
+    def hosts_of(self, repository: str | None) -> frozenset[str]:
+        """The hosts the registry records for a repository: its OAI-PMH endpoint's and its
+        institution's website's (compared whole: a subdomain is another host; the website's
+        subdomains are :meth:`domains_of`)."""
+        if not repository:
+            return frozenset()
+        known = self._hosts.get(repository)
+        if known is not None:
+            return known
+        hosts = {self.repository_hosts.get(repository),
+                 self.website_hosts.get(self.repository_institutions.get(repository, ""))}
+        return frozenset(h for h in hosts if h)
+
+    def domains_of(self, repository: str | None) -> frozenset[str]:
+        """The domain a repository's institution holds, from the website the registry records
+        for it (:func:`member_domain`: ``www.tvu.edu.vn`` → ``tvu.edu.vn``): the member's own
+        journal and repository sites (``ojs.tvu.edu.vn``) are under it. Empty when the website
+        names no domain a member can hold."""
+        if not repository:
+            return frozenset()
+        host = self.website_hosts.get(self.repository_institutions.get(repository, ""))
+        domain = member_domain(host) if host else None
+        return frozenset((domain,)) if domain else frozenset()
+
+    def repository_names(self, repository: str) -> tuple[str, str] | None:
+        """The Vietnamese and English names of a repository's institution (None: the
+        registry does not know the repository)."""
+        inst = self.institutions.get(self.repository_institutions.get(repository, ""))
+        return (inst.name_vi, inst.name_en) if inst else None
 
     def grants_of(self, package_id: int, institution: str | None) -> list[Grant]:
         """``institution``'s entitlements to a package: the only ones the ranking can find
@@ -196,7 +239,8 @@ def _registry_rows(session: Session) -> tuple[Any, ...]:
         return tuple(tuple(r) for r in session.execute(stmt))
 
     return (
-        rows(select(Institution.id, Institution.code, Institution.name_vi, Institution.name_en)
+        rows(select(Institution.id, Institution.code, Institution.name_vi, Institution.name_en,
+                    Institution.website)
              .order_by(Institution.code)),
         rows(select(ResolverSettings.institution_id, ResolverSettings.proxy_prefix,
                     ResolverSettings.catalogue_template, ResolverSettings.catalogue_name,
@@ -208,7 +252,8 @@ def _registry_rows(session: Session) -> tuple[Any, ...]:
              .order_by(OpenPlatform.position, OpenPlatform.code)),
         rows(select(Entitlement.package_id, Entitlement.institution_id, Entitlement.start,
                     Entitlement.end).order_by(Entitlement.id)),
-        rows(select(Repository.code, Repository.oai_url).order_by(Repository.code)),
+        rows(select(Repository.code, Repository.oai_url, Repository.institution_id)
+             .order_by(Repository.code)),
     )
 
 
@@ -217,9 +262,12 @@ def _build_registry(rows: tuple[Any, ...], kb: KbSnapshot) -> Registry:
     settings = {r[0]: r for r in settings_rows}
     insts: dict[str, InstitutionInfo] = {}
     ids: dict[int, str] = {}
-    for iid, code, name_vi, name_en in inst_rows:
+    websites: dict[str, str] = {}
+    for iid, code, name_vi, name_en, website in inst_rows:
         s = settings.get(iid)
         ids[iid] = code
+        if host := url_host(website):
+            websites[code] = host
         insts[code] = InstitutionInfo(
             code, name_vi, name_en or name_vi,
             proxy_prefix=s[1] if s else "",
@@ -237,11 +285,13 @@ def _build_registry(rows: tuple[Any, ...], kb: KbSnapshot) -> Registry:
     for pid, iid, start, end in grant_rows:
         if iid in ids:
             grants.setdefault(pid, []).append(Grant(ids[iid], start, end))
-    repo_hosts = {code: host for code, oai_url in repo_rows if (host := url_host(oai_url))}
+    repo_hosts = {code: host for code, oai_url, _i in repo_rows if (host := url_host(oai_url))}
+    repo_insts = {code: ids[iid] for code, _u, iid in repo_rows if iid in ids}
     listed = frozenset(host for _c, _n, template in platform_rows
                        if (host := url_host(template)))
     return Registry(insts, tuple(ranges), tuple(platform_rows), grants, dict(kb.packages),
-                    kb=kb, rows=rows, repository_hosts=repo_hosts, listed_hosts=listed)
+                    kb=kb, rows=rows, repository_hosts=repo_hosts, listed_hosts=listed,
+                    repository_institutions=repo_insts, website_hosts=websites)
 
 
 def load_registry(session: Session) -> Registry:
@@ -336,6 +386,9 @@ class Resolution:
     #: the URLs a direct redirect may go to: built from the KB, or harvested copies on a
     #: host the registry vouches for; anything else is only offered (empty: never redirect)
     redirectable: frozenset[str] = frozenset()
+    #: notes for library staff beyond the OpenURL's own, (Vietnamese, English): why a
+    #: member repository's record page was not offered
+    notes: tuple[tuple[str, str], ...] = ()
 
     def redirect_target(self) -> Target | None:
         """The target ``redirect=1`` sends the user to, or None (show the menu)."""
@@ -348,14 +401,6 @@ class Resolution:
         return self.package_codes.get(target.package, target.package)
 
 
-def _handle(citation: Citation) -> str | None:
-    for other in citation.other_ids:
-        m = re.search(r"(?:hdl\.handle\.net/|info:hdl/|^hdl:)(\d[\d.]*/\S+)", other)
-        if m:
-            return m.group(1)
-    return None
-
-
 def _record_url(record: Record) -> str | None:
     for url in (*record.fulltext_links, *record.urls):
         if is_http_url(url):
@@ -363,58 +408,76 @@ def _record_url(record: Record) -> str | None:
     return None
 
 
-def may_redirect_to(url: str, *, owner_host: str | None, listed_hosts: Collection[str]) -> bool:
+#: Second-level labels under which a country's registry sells names (``edu.vn``, ``ac.uk``,
+#: ``co.jp``): ``www.edu.vn`` as a member's website must not make every university's host
+#: the member's. A short list, not the Public Suffix List (not installed): what it misses
+#: only narrows :func:`member_domain`'s answer to a host the registry recorded anyway.
+_SECOND_LEVEL = frozenset({
+    "ac", "co", "com", "edu", "gov", "gv", "go", "health", "info", "int", "mil", "name",
+    "ne", "net", "or", "org", "pro", "sch", "biz", "nic",
+})
+
+
+def member_domain(website_host: str) -> str | None:
+    """The domain a member holds, from its website's host: the host without a leading
+    ``www.``, when that is a name a member can register (two labels under a generic TLD such
+    as ``example.org``; three under a country's second level such as ``tvu.edu.vn``) — never
+    a bare suffix (``edu.vn``), an IP address or a single label."""
+    host = website_host.strip().lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return None
+    except ValueError:
+        pass
+    labels = host.split(".")
+    if len(labels) < 2 or not all(labels):
+        return None
+    if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL and len(labels) < 3:
+        return None
+    return host
+
+
+def may_redirect_to(url: str, *, owner_host: str | None = None,
+                    owner_hosts: Collection[str] = (), owner_domains: Collection[str] = (),
+                    listed_hosts: Collection[str]) -> bool:
     """Whether ``redirect=1`` may send a reader to ``url``, a copy named by harvested metadata.
 
-    Only to the host of the repository the record came from (``owner_host``) or to a host
-    the consortium lists: a record can name any URL, and a redirect the reader did not
-    choose must not take them wherever a repository's metadata says. Hosts are compared
-    whole (``repo.example.evil.example`` is not ``repo.example``) and only when the URL's
-    host is beyond doubt (see :func:`resolver.kb.linktemplates.url_host`).
+    Only to a host of the repository the record came from (``owner_host``, or any of
+    ``owner_hosts``: :meth:`Registry.hosts_of`; or a host under the domain its institution
+    holds, ``owner_domains``: :meth:`Registry.domains_of`) or to a host the consortium lists:
+    a record can name any URL, and a redirect the reader did not choose must not take them
+    wherever a repository's metadata says. Hosts are compared whole (``repo.example.evil.
+    example`` is not ``repo.example``; a host is under a domain only after a dot) and only
+    when the URL's host is beyond doubt (see :func:`resolver.kb.linktemplates.url_host`), so
+    only http(s) URLs pass.
+
+    A restricted record's page in its repository must pass this with no listed hosts: the
+    page of a record is where its own repository says, not on some other platform.
     """
     host = url_host(url)
-    return host is not None and (host == owner_host or host in listed_hosts)
+    if host is None:
+        return False
+    return (host == owner_host or host in owner_hosts or host in listed_hosts
+            or any(host == d or host.endswith("." + d) for d in owner_domains))
 
 
 def open_copies_from_index(ix: SearchIndex | None, citation: Citation) -> list[OpenCopy]:
     """Open records of our own index that are this work: same DOI/ISBN/handle, or the same
-    title (exactly, after folding) and year.
-
-    A title-only search returns namesakes; offering a namesake as "the open copy" is the
-    OA false positive users complain about most, hence the exact-title check.
-    """
-    return [copy for copy, _repository in _index_copies(ix, citation)]
+    title (exactly, after folding) and year
+    (:func:`resolver.linking.member_records.matching_records`)."""
+    return [copy for copy, _repository in _index_copies(matching_records(ix, citation))]
 
 
-def _index_copies(ix: SearchIndex | None, citation: Citation) -> list[tuple[OpenCopy, str]]:
-    """:func:`open_copies_from_index`, each copy with the code of its record's repository."""
-    if ix is None:
-        return []
-    part_title = citation.atitle or (citation.title if citation.format != "journal" else None)
-    handle = _handle(citation)
-    if not (citation.doi or citation.isbn or handle or part_title):
-        return []
-    try:
-        records = ix.lookup(doi=citation.doi, isbn=citation.isbn, handle=handle,
-                            title=part_title, year=citation.year, author=citation.aulast,
-                            limit=10)
-    except Exception:  # the index is an optional source: a broken one must not break links
-        log.exception("index lookup failed")
-        return []
-    want = fold_title(part_title) if part_title else None
+def _index_copies(records: Sequence[Record]) -> list[tuple[OpenCopy, str]]:
+    """The open copies of the matching ``records``, each with its record's repository code."""
     copies: list[tuple[OpenCopy, str]] = []
     for rec in records:
         if rec.access != "open":
             continue
-        same_id = (
-            (citation.doi and rec.doi == citation.doi)
-            or (citation.isbn and citation.isbn in rec.isbn)
-            or (handle and rec.handle == handle)
-        )
-        same_title = want and fold_title(rec.title) == want and (
-            citation.year is None or rec.year is None or rec.year == citation.year)
         url = _record_url(rec)
-        if url and (same_id or same_title) and all(c.url != url for c, _r in copies):
+        if url and all(c.url != url for c, _r in copies):
             copies.append((OpenCopy(url, rec.institution or rec.repository, source="index"),
                            rec.repository))
         if len(copies) >= MAX_INDEX_COPIES:
@@ -485,17 +548,23 @@ def resolve(
         holdings.append(Holding(display, registry.grants_of(pkg.id, code), decision,
                                 article_url=links.article, title_url=links.title))
 
+    records = matching_records(index, citation)
     # a copy in our index is named by its institution, not by a repository code
-    index_copies = [(_named(copy, registry), repo)
-                    for copy, repo in _index_copies(index, citation)]
+    index_copies = [(_named(copy, registry), repo) for copy, repo in _index_copies(records)]
     # Everything the KB built may be a direct redirect; harvested copies only on the
     # owning repository's host or a listed one.
     redirectable = {u for h in holdings for u in (h.article_url, h.title_url) if u}
     redirectable.update(o.url for o in kb_open)
     redirectable.update(
         copy.url for copy, repo in index_copies
-        if may_redirect_to(copy.url, owner_host=registry.repository_hosts.get(repo),
+        if may_redirect_to(copy.url, owner_hosts=registry.hosts_of(repo),
+                           owner_domains=registry.domains_of(repo),
                            listed_hosts=registry.listed_hosts))
+    member = member_targets(
+        records, citation_doi=citation.doi, names=registry.repository_names,
+        owns=lambda url, repo: may_redirect_to(url, owner_hosts=registry.hosts_of(repo),
+                                               owner_domains=registry.domains_of(repo),
+                                               listed_hosts=()))
     opens = [copy for copy, _repo in index_copies] + kb_open
     values = citation_values(citation)
     searches = set()
@@ -513,7 +582,15 @@ def resolve(
                 catalogue.append(CatalogueLink(url, institution.catalogue_name or code or ""))
                 break
     delivery = [DeliveryOption(delivery_url)] if delivery_url else []
-    targets = rank_targets(citation, code, holdings, opens, catalogue, delivery, today=today)
+    targets = rank_targets(citation, code, holdings, opens, catalogue, delivery, today=today,
+                           record_pages=member.pages, doi_links=member.dois)
+    # A DOI link the menu already offers (the KB's doi.org article template, behind the
+    # institution's proxy or not) is not offered twice; one the reader cannot follow there
+    # (not entitled) is offered as the publisher's page.
+    if member.dois:
+        offered = {t.url for t in targets if t.available and t.kind != "publisher"}
+        targets = [t for t in targets if t.kind != "publisher" or not (
+            t.url in offered or apply_proxy(t.url, proxy) in offered)]
     # The ranking does not know which open copies came from a KB package; the API says so.
     kb_urls = {o.url: o.name for o in kb_open}
     targets = [
@@ -522,4 +599,4 @@ def resolve(
         for t in targets
     ]
     return Resolution(citation, institution, targets, names, frozenset(searches),
-                      frozenset(redirectable))
+                      frozenset(redirectable), tuple(w.note() for w in member.withheld))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -67,6 +68,30 @@ class Institution(Base):
         except ValueError:  # observing since 29 February
             anniversary = self.since.replace(year=self.since.year + OBSERVATION_YEARS, day=28)
         return today >= anniversary
+
+
+class InstitutionSize(Base):
+    """How big an institution was in a reporting year: students and researchers (FTE).
+
+    Kept here, with the institution, because it is registry data (who the members are and
+    what they report) that several domains may read; usage's cost sharing is its first reader
+    (size tiers). A figure not reported is NULL, never 0.
+    """
+
+    __tablename__ = "institution_size"
+    __table_args__ = (UniqueConstraint("institution_id", "year", name="uq_institution_size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    students: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fte: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    institution: Mapped[Institution] = relationship()
 
 
 class IpRange(Base):

@@ -3,6 +3,13 @@
 :mod:`resolver.registry.toml_file` turns a file into validated specs without touching the
 database; this module makes the database hold them (``lienhop registry import``, the admin
 registry page) and writes the database back as TOML (``lienhop registry export``).
+
+A repository leaves the registry when the file no longer lists it (under an institution the
+file lists, or, with ``prune``, with its institution). This module only says which
+(:attr:`ImportReport.repositories_removed`): taking its records out of the index and the
+OAI feed is the job of :mod:`resolver.harvesting.removal`, a layer above, which the command
+calls first (``resolver/cli/registry.py``). With ``keep_repositories`` such a repository is
+disabled instead, as the admin page's "keep the records" does.
 """
 
 from __future__ import annotations
@@ -27,15 +34,23 @@ class ImportReport:
     removed: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # in the database, not in the file
     repositories: int = 0
+    #: repositories the file no longer lists that the import deletes (codes)
+    repositories_removed: list[str] = field(default_factory=list)
+    #: ... or, with ``keep_repositories``, keeps disabled
+    repositories_disabled: list[str] = field(default_factory=list)
 
 
 def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
-                   prune: bool = False) -> ImportReport:
+                   prune: bool = False, keep_repositories: bool = False) -> ImportReport:
     """Make the database hold ``specs``. The caller owns the transaction.
 
     Institutions absent from the file are kept and reported unless ``prune`` is set: a
     registry file that forgot an institution must not silently drop its harvest history.
+    A repository the file no longer lists is deleted (its institution's list is the file's),
+    or with ``keep_repositories`` kept under its institution, disabled; an institution that
+    keeps such a repository is kept too, even with ``prune``.
     """
+    specs = list(specs)
     report = ImportReport()
     existing = {
         inst.code: inst
@@ -46,6 +61,7 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
         )
     }
     all_repos = {r.code: r for r in session.scalars(select(Repository))}
+    listed = {rs.code for spec in specs for rs in spec.repositories}
     seen: set[str] = set()
     approved: set[tuple[str, str]] = set()
     for spec in specs:
@@ -74,6 +90,14 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
             repo.name, repo.platform = rs.name, rs.platform
             repos.append(repo)
             report.repositories += 1
+        for left in inst.repositories:
+            if left.code not in listed:
+                if keep_repositories:
+                    left.enabled = False
+                    repos.append(left)
+                    report.repositories_disabled.append(left.code)
+                else:
+                    report.repositories_removed.append(left.code)
         inst.repositories = repos
         session.flush()
         if created:
@@ -84,11 +108,17 @@ def apply_registry(session: Session, specs: Iterable[InstitutionSpec], *,
             report.unchanged.append(spec.code)
     for code, inst in existing.items():
         if code not in seen:
-            if prune:
+            leaving = [r for r in inst.repositories if r.code not in listed]
+            if prune and not (keep_repositories and leaving):
                 session.delete(inst)
                 report.removed.append(code)
+                report.repositories_removed.extend(r.code for r in leaving)
             else:
                 report.absent.append(code)
+                if prune:  # kept for the repositories whose records stay
+                    for repo in leaving:
+                        repo.enabled = False
+                    report.repositories_disabled.extend(r.code for r in leaving)
     session.flush()
     # a request the file (or a consortium administrator) granted is no longer waiting
     for pending in session.scalars(select(PendingIpRange).options(

@@ -1,7 +1,7 @@
 """Usage and cost: resolver requests, monthly roll-ups, COUNTER reports, package costs.
 
 Imported at the end of :mod:`resolver.models` so Alembic sees these tables; the schema is
-created by migration ``0004``.
+created by migration ``0004`` (exchange rates and adopted cost shares by ``0009``).
 
 Institutions and packages are referred to by *code*, as :class:`ClickLog`
 does, not by foreign key: usage history must outlive a renamed or removed package, and a
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -189,6 +190,42 @@ class PackageCost(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExchangeRate(Base):
+    """VND per USD for one calendar year, as the consortium decided to count it (who
+    recorded it and when): cost sharing converts a year's amounts with it."""
+
+    __tablename__ = "exchange_rate"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    vnd_per_usd: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class CostShare(Base):
+    """A cost-sharing policy adopted for a package and year, with what it gave.
+
+    ``allocation`` is the whole result (:meth:`resolver.usage.sharing.Allocation.to_dict`:
+    the policy, every member's figures and amount) so a statement printed later shows
+    exactly what was adopted, whatever changed in the usage data since. Adopting again adds a
+    row; the latest row is the year's policy (the audit log says who changed it).
+    ``total`` is in minor units of ``currency`` (cents; đồng).
+    """
+
+    __tablename__ = "cost_share"
+    __table_args__ = (Index("ix_cost_share_key", "package", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(BigInteger)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    allocation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    adopted_by: Mapped[str] = mapped_column(String(100), default="")
+    adopted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class SushiCredential(Base):

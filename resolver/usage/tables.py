@@ -30,6 +30,9 @@ __all__ = [
 KIND_LABELS = {
     "fulltext": ("Toàn văn (thuê bao)", "Full text (subscription)"),
     "open": ("Bản truy cập mở", "Open copy"),
+    # a member's restricted record (resolver/linking/member_records.py): not a download
+    "repository": ("Trang biểu ghi tại kho thành viên", "Record page in a member repository"),
+    "publisher": ("Trang nhà xuất bản (DOI)", "Publisher's page (DOI)"),
     "delivery": ("Cung cấp tài liệu", "Document delivery"),
     "catalogue": ("Mục lục thư viện", "Library catalogue"),
 }

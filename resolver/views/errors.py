@@ -26,6 +26,7 @@ from resolver.oai import provider
 from resolver.oai.feed import now_seconds
 from resolver.views import error_fallback
 from resolver.views.discovery import asset_url
+from resolver.web.encoding import QueryNotUTF8
 from resolver.web.i18n import COOKIE
 from resolver.web.security import MB, current_body_limit, wants_json
 
@@ -142,6 +143,25 @@ def too_large(_exc: RequestEntityTooLarge) -> Response:
     if is_oai(request.path):
         return _oai(413, f"the request is larger than this endpoint accepts ({limit} bytes)")
     return _page(413, texts)
+
+
+def _not_utf8() -> tuple[str, str]:
+    return (_("This address cannot be read"),
+            _("The address contains characters that are not valid text (UTF-8), perhaps "
+              "from a link copied out of an old system. Retype your search, or ask whoever "
+              "made the link to percent-encode it."))
+
+
+@bp.app_errorhandler(QueryNotUTF8)
+def query_not_utf8(_exc: QueryNotUTF8) -> Response:
+    # resolver/web/encoding.py: ``request.args`` reads such a query safely, so the page's
+    # own language choice (``?lang=``) cannot trip over it
+    if wants_json(request.path):
+        return _json(400, _not_utf8()[1])
+    if is_oai(request.path):
+        return _oai(400, "the query string is not UTF-8: percent-encode every byte that is "
+                         "not ASCII (RFC 3986, OAI-PMH 2.0 section 3.1.1)")
+    return _page(400, _not_utf8)
 
 
 def _unknown_host() -> tuple[str, str]:

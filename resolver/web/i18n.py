@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
     except OSError as exc:  # a read-only install: use whatever .mo files are there
         log.warning("could not compile message catalogues: %s", exc)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", times.ZONE_NAME)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     # The selector hands Flask-Babel a ready Locale: parsing "vi" again on every request
     # looked its data file up on disk each time.

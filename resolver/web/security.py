@@ -18,6 +18,8 @@ Pure helpers first (each testable alone), then :func:`init_app`, the Flask glue,
 - **Bidi controls.** Harvested text is shown without the embedding/override/isolate controls
   (U+202A–U+202E, U+2066–U+2069), so ``"\\u202egpj.exe"`` cannot pose as ``exe.jpg``.
   Only the display changes: the index and the JSON API keep the text as harvested.
+- **Query strings that are not UTF-8** are a 400 (``resolver/web/encoding.py``), and never
+  make ``request.args`` raise.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from werkzeug.routing import MapAdapter
 from werkzeug.sansio.utils import host_is_trusted
 
 from resolver.settings import ConfigError, Settings
+from resolver.web import encoding
 from resolver.web.signing import CookieSessions
 
 #: CSRF protection for every POST form; views that receive POSTs from other software
@@ -367,6 +370,8 @@ def init_app(app: Flask, settings: Settings, templates: Path) -> None:
     """Wire the defences in. Call it before other extensions register ``before_request``
     hooks: CSRFProtect reads the form, and must see an upload view's larger limit."""
     configure(app, settings)
+    # The first hook: nothing after it meets a query string it cannot decode.
+    encoding.init_app(app)
     # Signed like Flask's own sessions, the cookie serializer made once, not per request.
     app.session_interface = CookieSessions()
     hashes = inline_style_hashes(templates)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.support.long_record import LONG, LONG_DOI, LONG_WORD
-from tests.support.sample import FLOOD_HUE, THESIS
+from tests.support.sample import FLOOD_HUE, FLOOD_TVU, THESIS
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,8 @@ PAGES = [
     f"/record/{FLOOD_HUE.id}",
     "/resolve?rft.btitle=Thu+vien+so&rft.isbn=9780306406157",   # the library chooser
     RESOLVE_LONG,
+    # a member's restricted copy: the publisher's page through its DOI, a staff note
+    "/resolve?" + urlencode({"rft_id": f"info:doi/{FLOOD_TVU.doi}", "rft.atitle": FLOOD_TVU.title}),
     "/resolve?rft.atitle=Khong+co+bai+nay&rft.jtitle=Tap+chi+khong+ton+tai&rft.date=2020",
     "/resolve?foo=bar",                          # a link the resolver cannot read
     "/resolve/delivery?" + urlencode({"rft_id": f"info:doi/{LONG_DOI}",

@@ -27,7 +27,7 @@ from resolver import create_app
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "instance-05551f3"
 OLD = json.loads((FIXTURE / "old-answers.json").read_text(encoding="utf-8"))
 OLD_REVISION = "0007"  # the schema revision 05551f3 wrote
-NEW_REVISION = "0008"  # this release's head
+NEW_REVISION = "0009"  # this release's head
 
 LIBRARY = "hue-dspace-59790bb433e8"  # oai:huespace.hueuni.edu.vn:hue/101
 LIBRARY_TITLE = "Nghiên cứu xây dựng thư viện số tại Trường Đại học Khoa học, Đại học Huế"
@@ -123,16 +123,20 @@ def test_db_current_reports_head_and_upgrade_is_a_no_op(home, runner):
     before = schema_and_rows(home / "lienhop.sqlite3")
     res = runner.invoke("db", "current")
     assert res.exit_code == 0, res.output
-    # Issue #15 adds one migration (0008: the harvest_worker table, workers' heartbeats): the
-    # old database is one revision behind, and the upgrade only adds that table.
+    # Issue #15 adds one migration (0008: the harvest_worker table, workers' heartbeats) and
+    # issue #16 another (0009: cost sharing's exchange rates, institution sizes, adopted
+    # shares): the old database is two revisions behind, and the upgrade only adds tables.
     assert res.output.split() == ["current:", OLD_REVISION, "head:", NEW_REVISION], res.output
     res = runner.invoke("db", "upgrade")
     assert res.exit_code == 0, res.output
     schema, rows = schema_and_rows(home / "lienhop.sqlite3")
     added = [entry for entry in schema if entry not in before[0]]
     assert sorted(name for _kind, name, _sql in added) == [
-        "harvest_worker", "ix_harvest_worker_seen_at", "sqlite_autoindex_harvest_worker_1"]
-    assert {t: n for t, n in rows.items() if t != "harvest_worker"} == before[1]
+        "cost_share", "exchange_rate", "harvest_worker", "institution_size",
+        "ix_cost_share_key", "ix_harvest_worker_seen_at", "ix_institution_size_institution_id",
+        "sqlite_autoindex_harvest_worker_1", "sqlite_autoindex_institution_size_1"]
+    new_tables = {"harvest_worker", "cost_share", "exchange_rate", "institution_size"}
+    assert {t: n for t, n in rows.items() if t not in new_tables} == before[1]
     assert runner.invoke("db", "current").output.split()[1] == NEW_REVISION
 
 
@@ -231,8 +235,15 @@ def test_search_answers_what_the_old_release_answered(client):
 
 def test_openurl_resolution_on_the_old_knowledge_base(client):
     body = client.get(f"/resolve/api?{TVU}&inst=hue&lang=en").get_json()
-    assert [[t["kind"], t["package"], t["available"]] for t in body["targets"]] == \
-        OLD["resolve_tvu_hue"]
+    # The old answer, plus what this release offers for a member's restricted article (issue
+    # #15): its record page in TVU's journal site (ojs.tvu.edu.vn, under the domain of TVU's
+    # website), ranked after the entitled full text. Its DOI's page is that full text without
+    # Hue's proxy, so it is not offered twice.
+    expected = list(OLD["resolve_tvu_hue"])
+    expected.insert(1, ["repository", None, True])
+    assert [[t["kind"], t["package"], t["available"]] for t in body["targets"]] == expected
+    [page] = [t for t in body["targets"] if t["kind"] == "repository"]
+    assert page["label"].startswith("Record page in the")
     res = client.get(f"/resolve?{TVU}&inst=hue&redirect=1")
     assert res.status_code == 302
     assert res.headers["Location"] == HUE_PROXY + "https://doi.org/10.35382/18594816.1.40.2021.700"

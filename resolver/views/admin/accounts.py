@@ -62,6 +62,7 @@ from resolver.views.admin.auth import (
     request_ip,
 )
 from resolver.views.admin.common import init_admin_templates, safe_next
+from resolver.views.admin.confirm import ask, confirmed
 from resolver.web import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -275,6 +276,19 @@ def user_new() -> ResponseReturnValue:
         (422 if errors else 200)
 
 
+def _ask_to_deactivate(user: AdminUser) -> ResponseReturnValue:
+    return ask(
+        title=_("Deactivate the account %(name)s?", name=user.username),
+        consequences=[
+            _("%(name)s can no longer log in, and every session of the account ends now.",
+              name=user.username),
+            _("The account and its entries in the audit log stay; ticking “Active” "
+              "again on this page lets it log in again."),
+        ],
+        confirm_label=_("Deactivate the account"),
+        cancel_url=url_for("admin.user_edit", user_id=user.id))
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @consortium_required
 def user_edit(user_id: int) -> ResponseReturnValue:
@@ -295,6 +309,9 @@ def user_edit(user_id: int) -> ResponseReturnValue:
                 set_password(user, new_password)
             except ValueError:
                 errors.append(_("A password needs at least %(n)d characters.", n=10))
+        if not errors and user.active and not active and not confirmed():
+            session.rollback()
+            return _ask_to_deactivate(user)
         if not errors:
             before = {"role": user.role, "institution_id": user.institution_id,
                       "active": user.active}

@@ -26,7 +26,7 @@ from resolver.registry.sync import apply_registry, export_registry
 from resolver.registry.toml_file import InstitutionSpec, RegistryError, parse_registry
 from resolver.views.admin.auth import current_user
 from resolver.web import services
-from resolver.web.times import local_time
+from resolver.web.times import local_stamps, local_time
 
 #: Matches no institution code (codes have no spaces), for an institution administrator
 #: whose institution was removed: they see nothing rather than everything.
@@ -78,6 +78,18 @@ def file_name(file: FileStorage | None, default: str) -> str:
 def admin_time(value: dt.datetime | None) -> str:
     """A stored (naive UTC) time in the site's time zone (resolver/web/times.py)."""
     return local_time(value)
+
+
+def audit_details(value: Any) -> Any:
+    """An audit entry's details as the audit page shows them: every UTC time written in their
+    texts in Vietnam time (resolver/web/times.py); the stored details stay UTC."""
+    if isinstance(value, dict):
+        return {key: audit_details(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [audit_details(v) for v in value]
+    if isinstance(value, str):
+        return local_stamps(value)
+    return value
 
 
 def jsonable(value: Any) -> Any:
@@ -148,3 +160,4 @@ def find_item(doc: list[dict[str, Any]], code: str) -> dict[str, Any] | None:
 
 def init_admin_templates(app: App) -> None:
     app.jinja_env.filters.setdefault("admin_time", admin_time)
+    app.jinja_env.filters.setdefault("audit_details", audit_details)

@@ -52,6 +52,7 @@ from resolver.registry.models import Repository
 from resolver.registry.schedule import next_run
 from resolver.views.admin.auth import audit, current_user, login_required, require_institution
 from resolver.views.admin.common import admin_time
+from resolver.views.admin.confirm import ask, confirmed
 from resolver.web import services
 from resolver.web.labels import harvest_status_label
 from resolver.web.ordering import by_name, institution_name
@@ -319,12 +320,41 @@ def job_json(job_id: int) -> ResponseReturnValue:
     return jsonify(job_status(_job_or_404(job_id)))
 
 
+def _repo_label(job: HarvestJob) -> str:
+    """A repository as a job's confirmation names it: its code and institution's name."""
+    repo = job.repository
+    return f"{repo.code} ({institution_name(repo.institution)})"
+
+
+def _ask_to_cancel(job: HarvestJob) -> ResponseReturnValue:
+    repo = _repo_label(job)
+    if job.status == QUEUED:
+        consequences = [
+            _("Job %(id)s (harvest of %(repo)s) will not run.", id=job.id, repo=repo),
+            _("The repository is harvested again at its next scheduled time, or when someone "
+              "asks; nothing already in search changes."),
+        ]
+    else:
+        consequences = [
+            _("The harvest of %(repo)s (job %(id)s) stops after the page it is reading.",
+              id=job.id, repo=repo),
+            _("The records it has harvested so far stay in search; the repository's next "
+              "harvest picks up what this one did not reach."),
+        ]
+    consequences.append(_("The cancellation is recorded in the audit log."))
+    return ask(title=_("Stop harvest job %(id)s?", id=job.id), consequences=consequences,
+               confirm_label=_("Stop the job"),
+               cancel_url=url_for("admin_jobs.job", job_id=job.id))
+
+
 @bp.post("/jobs/<int:job_id>/cancel")
 @login_required
 def job_cancel(job_id: int) -> ResponseReturnValue:
     found = _job_or_404(job_id)
     session = services.session()
     was = found.status
+    if was in ACTIVE_STATUSES and not confirmed():
+        return _ask_to_cancel(found)
     if request_cancel(session, found):
         audit("job.cancel", f"job:{found.id}", {"repository": found.repository.code,
                                                  "status_before": was},

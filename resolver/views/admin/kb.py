@@ -2,9 +2,11 @@
 entitlements, link templates, resolver settings (proxy prefixes), open platforms, link check.
 
 Changes go through the same functions as ``lienhop kb`` (:mod:`resolver.kb.importer`), so a file or
-template refused on the command line is refused here too. Consortium administrators change
-packages, entitlements and platforms; an institution administrator sees their own
-institution's entitlements and keeps its resolver settings (proxy, catalogue).
+template refused on the command line is refused here too. An upload that would remove or
+change titles of an existing package asks first, saying what changes (``confirm.py``).
+Consortium administrators change packages, entitlements and platforms; an institution
+administrator sees their own institution's entitlements and keeps its resolver settings
+(proxy, catalogue).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -32,12 +35,13 @@ from werkzeug.datastructures import FileStorage
 
 from resolver.kb.entitlements import entitle
 from resolver.kb.errors import KbError
-from resolver.kb.importer import REPORT_SAMPLE, import_kbart
+from resolver.kb.importer import REPORT_SAMPLE, ImportReport, import_kbart
 from resolver.kb.linkcheck import DEFAULT_SAMPLE, enqueue_link_check
 from resolver.kb.linktemplates import validate_template
 from resolver.kb.models import PACKAGE_KINDS, Entitlement, KbTitle, LinkCheck, Package
 from resolver.registry.codes import CODE_RE
 from resolver.registry.models import Institution, OpenPlatform, ResolverSettings
+from resolver.views.admin import staged_uploads
 from resolver.views.admin.auth import (
     audit,
     consortium_required,
@@ -63,6 +67,10 @@ PAGE_SIZE = 100
 #: Changed/added/removed titles and rejected rows the import report names before
 #: summarising (``lienhop kb import`` lists every rejected row).
 REPORT_LINES = REPORT_SAMPLE
+#: removed titles the replacement's confirmation names
+REMOVED_SHOWN = 10
+#: the form field carrying the token of a KBART file kept aside for its confirmation
+STAGED_FIELD = "staged"
 
 
 def parse_date(value: str | None) -> tuple[dt.date | None, bool]:
@@ -195,6 +203,37 @@ def upload_size(file: FileStorage | None) -> int:
     return size
 
 
+def replaces_titles(report: ImportReport) -> bool:
+    """Whether an import takes titles away from an existing package, or changes them: what
+    the upload asks to confirm (a new package, or titles only added, destroy nothing)."""
+    return not report.created and bool(report.n_removed or report.n_changed)
+
+
+def _ask_to_replace(report: ImportReport, token: str, source: str) -> ResponseReturnValue:
+    """The confirmation of an import that replaces titles: what changes, in numbers and the
+    first titles removed."""
+    code = report.package
+    consequences = [
+        _("Package %(code)s: %(added)s titles added, %(changed)s changed and %(removed)s "
+          "removed; the resolver offers the new list at once.", code=code,
+          added=format_decimal(report.n_added), changed=format_decimal(report.n_changed),
+          removed=format_decimal(report.n_removed)),
+    ]
+    if report.removed:
+        sample = "; ".join(t.publication_title for t in report.removed[:REMOVED_SHOWN])
+        more = "…" if report.n_removed > REMOVED_SHOWN else ""
+        consequences.append(_("Titles removed: %(titles)s%(more)s", titles=sample, more=more))
+    if report.rejected:
+        consequences.append(_("%(n)s rows of the file are rejected and not imported.",
+                              n=format_decimal(len(report.rejected))))
+    consequences.append(_("The import is recorded in the audit log; uploading the previous "
+                          "file again restores the package."))
+    return ask(title=_("Replace the titles of package %(code)s?", code=code),
+               consequences=consequences, confirm_label=_("Replace the titles"),
+               cancel_url=url_for("admin_kb.upload", package=code),
+               fields={STAGED_FIELD: token, "source": source})
+
+
 @bp.route("/upload", methods=["GET", "POST"])
 @consortium_required
 def upload() -> ResponseReturnValue:
@@ -206,30 +245,49 @@ def upload() -> ResponseReturnValue:
     form: Any = request.form if request.method == "POST" else {
         "code": request.args.get("package", ""), "kind": ""}
     if request.method == "POST":
+        home = current_app.config["LIENHOP"].home
         code = request.form.get("code", "").strip().lower()
         kind = request.form.get("kind", "") or None
         dry_run = request.form.get("dry_run") == "on"
         file = request.files.get("file")
         size = upload_size(file)
+        # the file kept aside by the confirmation page, when it is what was sent
+        token = staged_uploads.valid_token(request.form.get(STAGED_FIELD))
+        kept = staged_uploads.open_kept(home, token) if not size and confirmed() else None
         limit_mb = current_app.config["LIENHOP"].max_upload_mb
-        if not size:
+        if kept is None and token and not size and confirmed():
+            problems.append(_("The file waiting for this confirmation is gone (it is kept for "
+                              "a day). Upload it again."))
+        elif not size and kept is None:
             problems.append(_("Choose a KBART file to upload."))
         elif size > limit_mb * 1024 * 1024:
             problems.append(_("The file is larger than %(size)s MB.", size=f"{limit_mb:g}"))
         if kind is not None and kind not in PACKAGE_KINDS:
             problems.append(_("Choose subscription or open."))
         session = services.session()
+        name = ""
         if not problems:
-            assert file is not None
-            name = file_name(file, "upload.tsv")
-            title = strip_controls(request.form.get("name", "")).strip()[:300]
-            try:
+            if kept is not None:
+                name = strip_controls(request.form.get("source", "")).strip()[:300] or \
+                    "upload.tsv"
+                stream = kept
+            else:
+                assert file is not None
+                name = file_name(file, "upload.tsv")
                 # Read from the uploaded stream (spooled to disk by Werkzeug): a 200 MB
                 # file is never held whole in memory.
                 stream = cast(BinaryIO, file.stream)  # werkzeug types it IO[bytes]
-                report = import_kbart(session, code, stream, kind=kind, source=name,
-                                      name=title or None,
-                                      strict=request.form.get("strict") == "on")
+            title = strip_controls(request.form.get("name", "")).strip()[:300]
+            try:
+                with stream:
+                    report = import_kbart(session, code, stream, kind=kind, source=name,
+                                          name=title or None,
+                                          strict=request.form.get("strict") == "on")
+                    if (not dry_run and not confirmed() and kept is None
+                            and replaces_titles(report)):
+                        session.rollback()  # nothing changes before the confirmation
+                        return _ask_to_replace(report, staged_uploads.keep(home, stream),
+                                               name)
             except KbError as exc:
                 session.rollback()
                 refused = exc
@@ -243,6 +301,7 @@ def upload() -> ResponseReturnValue:
                     "added": report.n_added, "changed": report.n_changed,
                     "removed": report.n_removed, "rejected": len(report.rejected)})
                 session.commit()
+                staged_uploads.discard(home, token)
     # A refused file still names its rejected rows (the first REPORT_LINES of them).
     return render_template("admin/kb_upload.html", problems=problems, report=report,
                            refused=refused, dry_run=dry_run, form=form, kinds=PACKAGE_KINDS,

@@ -152,7 +152,9 @@ def test_deactivated_account_is_logged_out_and_cannot_log_in(admin_app, boss):
     victim = AdminClient(admin_app)
     assert victim.login("tvu-admin").status_code == 302
     uid = users(admin_app)["tvu-admin"].id
-    res = boss.post(f"/admin/users/{uid}", {"role": "institution", "institution": "tvu"})
+    # "Active" unticked, confirmed (tests/resolver/views/test_confirmations.py asks first)
+    res = boss.post(f"/admin/users/{uid}", {"role": "institution", "institution": "tvu",
+                                           "confirm": "yes"})
     assert res.status_code == 302
     assert users(admin_app)["tvu-admin"].active is False
     assert victim.get("/admin/repositories").status_code == 302

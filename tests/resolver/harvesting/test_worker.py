@@ -174,7 +174,8 @@ def test_cancel_from_the_web_stops_the_worker_job(web, workers, server, tmp_path
     workers()
     job_id = harvest_now(web)
     assert server.holding.wait(30)
-    res = web.post(f"/admin/jobs/{job_id}/cancel", form_page=f"/admin/jobs/{job_id}")
+    res = web.post(f"/admin/jobs/{job_id}/cancel", {"confirm": "yes"},
+                   form_page=f"/admin/jobs/{job_id}")
     assert res.status_code == 302
     server.release()
     done = wait_for(web, job_id, {"done", "failed", "cancelled"}, tmp_path)

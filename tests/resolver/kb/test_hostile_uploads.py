@@ -69,7 +69,8 @@ def counter_state(sessions: Any) -> tuple[Any, ...]:
 
 def upload_kbart(client: Any, data: bytes, lang: str = "vi", **form: str) -> Any:
     return client.post(f"/admin/kb/upload?lang={lang}", {
-        "code": "sd", "kind": "subscription", **form,
+        # confirmed: a file that replaces titles otherwise asks first (test_confirmations.py)
+        "code": "sd", "kind": "subscription", "confirm": "yes", **form,
         "file": (io.BytesIO(data), form.pop("filename", "kbart.txt"))},
         content_type="multipart/form-data")
 

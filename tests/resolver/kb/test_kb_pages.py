@@ -20,7 +20,8 @@ KBART = TEST_FIXTURES / "kbart_web"
 
 def upload(client, name: str, code: str = "sd", **extra: str):  # type: ignore[no-untyped-def]
     return client.post("/admin/kb/upload", {
-        "code": code, "kind": "subscription", **extra,
+        # confirmed: a file that replaces titles otherwise asks first (test_confirmations.py)
+        "code": code, "kind": "subscription", "confirm": "yes", **extra,
         "file": (io.BytesIO((KBART / name).read_bytes()), name)},
         content_type="multipart/form-data")
 

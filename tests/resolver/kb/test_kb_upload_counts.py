@@ -24,7 +24,9 @@ def rows(first: int, last: int, year: str = "2001") -> str:
 
 def upload(client, text: str):  # type: ignore[no-untyped-def]
     return client.post("/admin/kb/upload?lang=en", {
-        "code": "agg", "kind": "subscription", "file": (io.BytesIO(text.encode()), "agg.tsv")},
+        # confirmed: a file that replaces titles otherwise asks first (test_confirmations.py)
+        "code": "agg", "kind": "subscription", "confirm": "yes",
+        "file": (io.BytesIO(text.encode()), "agg.tsv")},
         content_type="multipart/form-data")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolver.kb.linktemplates import url_host
-from resolver.linking.service import may_redirect_to
+from resolver.linking.service import may_redirect_to, member_domain
 
 OWN = "repository.hueuni.edu.vn"
 
@@ -37,3 +37,27 @@ def test_only_the_owners_host_or_a_listed_one_may_be_followed():
         assert not may_redirect_to(url, owner_host=OWN, listed_hosts=listed), url
     # A record whose repository the registry does not know vouches for nothing.
     assert not may_redirect_to(f"https://{OWN}/a.pdf", owner_host=None, listed_hosts=listed)
+
+
+@pytest.mark.parametrize(("website", "domain"), [
+    ("www.tvu.edu.vn", "tvu.edu.vn"), ("hueuni.edu.vn", "hueuni.edu.vn"),
+    ("WWW.Vista.Gov.VN.", "vista.gov.vn"), ("example.org", "example.org"),
+    ("www.ox.ac.uk", "ox.ac.uk"),
+    # what no member can hold: a country's second level, a TLD, an address
+    ("www.edu.vn", None), ("edu.vn", None), ("ac.uk", None), ("www.com.vn", None),
+    ("vn", None), ("www.vn", None), ("192.0.2.7", None), ("[2001:db8::1]", None),
+    ("a..vn", None),
+])
+def test_the_domain_a_member_holds(website, domain):
+    assert member_domain(website) == domain
+
+
+def test_hosts_under_the_members_domain_may_be_followed():
+    domains = frozenset({"hueuni.edu.vn"})
+    for url in ("https://hueuni.edu.vn/a.pdf", "https://tap-chi.hueuni.edu.vn/a.pdf",
+                "https://a.b.hueuni.edu.vn/a.pdf"):
+        assert may_redirect_to(url, owner_domains=domains, listed_hosts=()), url
+    for url in ("https://evilhueuni.edu.vn/a.pdf", "https://hueuni.edu.vn.evil.example/a.pdf",
+                "https://edu.vn/a.pdf", "https://hueuni.edu.vn@evil.example/a.pdf",
+                "javascript://hueuni.edu.vn/a.pdf"):
+        assert not may_redirect_to(url, owner_domains=domains, listed_hosts=()), url

@@ -1,13 +1,16 @@
 """No admin POST deletes in one click: each asks on a confirmation page (no JavaScript needed)
 that says what will happen, and only its own form, posted again, does it.
 
-The URL map is walked: an admin POST endpoint whose name or path says it deletes must have a
-case here, so a new one cannot slip in without its confirmation.
+The URL map is walked: an admin POST endpoint whose name or path says it deletes (or cancels,
+or deactivates) must have a case here, so a new one cannot slip in without its confirmation;
+so must the endpoints whose form destroys something by its fields (:data:`DESTROYS_BY_FORM`:
+deactivating an account, a KBART file replacing a package's titles).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,17 +20,25 @@ import pytest
 from sqlalchemy import func, select
 
 from resolver import db
+from resolver.accounts.models import AdminUser
+from resolver.harvesting.models import ACTIVE_STATUSES, HarvestJob
+from resolver.harvesting.queue import create_job
 from resolver.kb.entitlements import entitle
-from resolver.kb.models import Entitlement, Package
+from resolver.kb.importer import import_kbart
+from resolver.kb.models import Entitlement, KbTitle, Package
 from resolver.registry.models import IpRange, PendingIpRange, Repository
 from tests.support.accounts import add_user
 from tests.support.admin import AdminClient
+from tests.support.confirm import confirmation_form, kbart
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 #: what an endpoint that deletes is called (its name or its path)
-DELETES = re.compile(r"delete|remove|reject|withdraw|unentitle|revoke|purge|drop|erase|clear",
+DELETES = re.compile(r"delete|remove|reject|withdraw|unentitle|revoke|purge|drop|erase|clear"
+                     r"|cancel|deactivat|replace",
                      re.IGNORECASE)
+#: endpoints that destroy something through what their form says, not through their name
+DESTROYS_BY_FORM = {"admin.user_edit", "admin_kb.upload"}
 
 
 def count(sessions: Any, query: Any) -> int:
@@ -51,6 +62,30 @@ def add_entitlement(sessions: Any) -> int:
         return grant.id
 
 
+def add_job(sessions: Any) -> tuple[str, dict[str, str]]:
+    with db.transaction(sessions) as s:
+        repo = s.scalar(select(Repository).where(Repository.code == "hue-dspace"))
+        job = create_job(s, repo, "incremental", "chief")
+        job_id = job.id
+    return f"/admin/jobs/{job_id}/cancel", {}
+
+
+def add_leaving_user(sessions: Any) -> tuple[str, dict[str, str]]:
+    add_user(sessions, "leaving")
+    with sessions() as s:
+        user_id = s.scalar(select(AdminUser.id).where(AdminUser.username == "leaving"))
+    # the account form with "Active" unticked (a browser sends no field for it)
+    return f"/admin/users/{user_id}", {"role": "consortium", "password": ""}
+
+
+def add_package_to_replace(sessions: Any) -> tuple[str, dict[str, Any]]:
+    with db.transaction(sessions) as s:
+        import_kbart(s, "sd", kbart(("Hydrology Journal", "0028-0836"),
+                                    ("Tạp chí Thủy văn", "0036-8075")), kind="subscription")
+    new_file = kbart(("Hydrology Journal", "0028-0836"), ("Coastal Science", "0140-6736"))
+    return "/admin/kb/upload", {"code": "sd", "file": (io.BytesIO(new_file), "sd-2025.tsv")}
+
+
 @dataclass(frozen=True)
 class Case:
     endpoint: str
@@ -60,6 +95,8 @@ class Case:
     present: Callable[[Any], int]
     #: words the confirmation page must say (English)
     says: tuple[str, ...]
+    #: the status of the confirmed request's answer
+    done: int = 302
 
 
 CASES = [
@@ -85,24 +122,29 @@ CASES = [
          lambda s: (f"/admin/kb/entitlements/{add_entitlement(s)}/delete", {}),
          lambda s: count(s, select(Entitlement)),
          ("no longer offered the full text of sd",)),
+    Case("admin_jobs.job_cancel", add_job,
+         lambda s: count(s, select(HarvestJob).where(HarvestJob.status.in_(ACTIVE_STATUSES))),
+         ("Job 1 (harvest of hue-dspace (Đại học Huế)) will not run",
+          "nothing already in search changes")),
+    Case("admin.user_edit", add_leaving_user,
+         lambda s: count(s, select(AdminUser).where(AdminUser.username == "leaving",
+                                                   AdminUser.active.is_(True))),
+         ("leaving can no longer log in", "every session of the account ends now")),
+    Case("admin_kb.upload", add_package_to_replace,
+         lambda s: count(s, select(KbTitle).where(KbTitle.title == "Tạp chí Thủy văn")),
+         ("Package sd: 1 titles added, 0 changed and 1 removed",
+          "Titles removed: Tạp chí Thủy văn"),
+         done=200),
 ]
-
-
-def confirmation_form(page: str) -> tuple[str, dict[str, str]]:
-    """The action and hidden fields of the page's confirming form, as a browser posts it."""
-    m = re.search(r'<form method="post" action="([^"]+)" id="confirm-form">(.*?)</form>',
-                  page, re.S)
-    assert m, "no confirmation form"
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">',
-                             m.group(2)))
-    return html.unescape(m.group(1)), {k: html.unescape(v) for k, v in fields.items()}
 
 
 def test_every_admin_post_that_deletes_has_a_case(admin_app):
     deleting = {rule.endpoint for rule in admin_app.url_map.iter_rules()
                 if "POST" in (rule.methods or ()) and rule.rule.startswith("/admin")
                 and DELETES.search(f"{rule.endpoint} {rule.rule}")}
-    assert deleting == {case.endpoint for case in CASES}
+    endpoints = {rule.endpoint for rule in admin_app.url_map.iter_rules()}
+    assert endpoints >= DESTROYS_BY_FORM  # renamed? then say so here
+    assert deleting | DESTROYS_BY_FORM == {case.endpoint for case in CASES}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.endpoint)
@@ -124,12 +166,30 @@ def test_a_delete_asks_first_and_the_confirmation_page_does_it(admin_app, case):
     action, fields = confirmation_form(page)
     assert action == url and fields["confirm"] == "yes"
     for key, value in form.items():
-        assert fields[key] == value  # the same request, confirmed
+        if isinstance(value, str):
+            assert fields[key] == value  # the same request, confirmed
     done = chief.http.post(action, data=fields)
-    assert done.status_code == 302, done.get_data(as_text=True)[-2000:]
+    assert done.status_code == case.done, done.get_data(as_text=True)[-2000:]
     assert case.present(sessions) == 0
 
 
 def test_the_confirmation_page_is_in_vietnamese_too(admin_app, boss):
     page = boss.post("/admin/repositories/tvu-ojs/delete?lang=vi").get_data(as_text=True)
     assert "Xin xác nhận" in page and 'lang="vi"' in page
+
+
+def test_cancelling_a_job_and_deactivating_an_account_ask_in_vietnamese_too(admin_app, boss):
+    sessions = admin_app.extensions["lienhop.sessions"]
+    url, form = add_job(sessions)
+    page = html.unescape(boss.post(url + "?lang=vi", form).get_data(as_text=True))
+    assert "Dừng tác vụ thu thập 1?" in page and "sẽ không chạy" in page
+    url, form = add_leaving_user(sessions)
+    page = html.unescape(boss.post(url + "?lang=vi", form).get_data(as_text=True))
+    assert "Ngừng kích hoạt tài khoản leaving?" in page
+    assert "không đăng nhập được nữa" in page
+
+
+def test_an_edit_that_keeps_the_account_active_asks_nothing(admin_app, boss):
+    url, form = add_leaving_user(admin_app.extensions["lienhop.sessions"])
+    res = boss.post(url, {**form, "active": "on"})
+    assert res.status_code == 302

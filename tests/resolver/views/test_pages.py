@@ -74,7 +74,7 @@ def test_job_page_and_progress_json(admin_app, boss):
 
 def test_cancel_a_queued_job_revokes_it(admin_app, boss):
     boss.post("/admin/repositories/hue-dspace/harvest", {"kind": "incremental"})
-    res = boss.post("/admin/jobs/1/cancel", form_page="/admin/jobs/1")
+    res = boss.post("/admin/jobs/1/cancel", {"confirm": "yes"}, form_page="/admin/jobs/1")
     assert res.status_code == 302
     assert admin_app.extensions["lienhop.queue"].revoked == ["task-1"]
     with admin_app.extensions["lienhop.sessions"]() as s:
@@ -86,7 +86,7 @@ def test_cancel_a_running_job_asks_the_worker(admin_app, boss):
     boss.post("/admin/repositories/hue-dspace/harvest", {"kind": "incremental"})
     with db.transaction(admin_app.extensions["lienhop.sessions"]) as s:
         s.get(HarvestJob, 1).status = "running"
-    boss.post("/admin/jobs/1/cancel")
+    boss.post("/admin/jobs/1/cancel", {"confirm": "yes"})
     with admin_app.extensions["lienhop.sessions"]() as s:
         job = s.get(HarvestJob, 1)
         assert job.status == "running" and job.cancel_requested is True
