@@ -9,7 +9,10 @@ the known-item corpus of bench/known_items.py spread through it: ``--known-items
 each among ``--lookalikes`` look-alike records. Then, for each engine, one child process
 rebuilds an index from that file (build rate, peak RSS of the build) and a second child
 opens it read-only as a web worker would and runs the queries (RSS once warm, peak RSS,
-latencies, known-item MRR), so each engine's memory is its own.
+latencies and the search process's CPU per query, known-item MRR), so each engine's
+memory is its own. ``--keep`` keeps the indexes; ``--reuse-index`` then searches them again
+without building (to compare two checkouts of the code on one index, run each checkout's
+bench/search.py with the same ``--work``, alternately).
 
 Queries: 200 fixed by the seed (folded, accented, phrases, fielded, facet-filtered; every
 one with facet counts, 20 a page), then the known-item queries (10 written forms a target,
@@ -463,11 +466,12 @@ def child_search(name: str, work: Path) -> dict:
     for q in main[:10]:  # warm caches (columns, OS page cache), as a worker after a while
         searcher.run(q)
     warm_kb = proc_status_kb("VmRSS")
-    lat, zero = [], 0
+    lat, cpu, zero = [], [], 0
     for q in main:
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         total = searcher.run(q)
         lat.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
         zero += total == 0
     known_lat, rr = [], []
     for q in queries["known"]:
@@ -485,7 +489,8 @@ def child_search(name: str, work: Path) -> dict:
         by = lookups.setdefault(case["kind"], {"lat": [], "found": []})
         by["lat"].append(ms)
         by["found"].append(case["expect"] in found)
-    return {"open_s": open_s, "lat": lat, "kinds": [q["kind"] for q in main], "zero": zero,
+    return {"open_s": open_s, "lat": lat, "cpu": cpu, "kinds": [q["kind"] for q in main],
+            "zero": zero,
             "known_lat": known_lat, "rr": rr, "forms": [q["form"] for q in queries["known"]],
             "lookups": lookups, "warm_kb": warm_kb, "search_peak_kb": proc_status_kb("VmHWM")}
 
@@ -521,6 +526,10 @@ def print_engine(name: str, r: dict) -> None:
           f"max {max(lat):.1f} ms  mean {statistics.mean(lat):.1f} ms  "
           f"zero-hit {r['zero']}/{len(lat)}; worker RSS warm {r['warm_kb'] / 1024:.0f} MB, "
           f"peak {r['search_peak_kb'] / 1024:.0f} MB (open {r['open_s']:.2f} s)")
+    if r.get("cpu"):  # CPU of this process alone: what the load average does not blur
+        cpu = r["cpu"]
+        print(f"  queries, CPU: p50 {percentile(cpu, 50):.1f} ms  p95 {percentile(cpu, 95):.1f} ms"
+              f"  mean {statistics.mean(cpu):.1f} ms")
     by_kind: dict[str, list[float]] = {}
     for kind, ms in zip(r["kinds"], lat, strict=True):
         by_kind.setdefault(kind, []).append(ms)
@@ -541,14 +550,17 @@ def print_engine(name: str, r: dict) -> None:
 
 def print_table(rows: dict[str, dict]) -> None:
     print("\n| engine | records | build rec/s (archive / without reading) | size | p50 | p95 "
-          "| worker RSS warm / peak | build peak RSS | MRR | load before → after |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| CPU p50 / p95 | worker RSS warm / peak | build peak RSS | MRR "
+          "| load before → after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         n, lat = r["records"], r["lat"]
         mrr = f"{statistics.mean(r['rr']):.3f}" if r["rr"] else "—"
+        cpu = (f"{percentile(r['cpu'], 50):.1f} / {percentile(r['cpu'], 95):.1f} ms"
+               if r.get("cpu") else "—")
         print(f"| {name} | {n:,} | {n / r['build_s']:,.0f} / "
               f"{n / max(1e-9, r['build_s'] - r['read_s']):,.0f} | {r['size'] / 1e6:,.0f} MB | "
-              f"{percentile(lat, 50):.1f} ms | {percentile(lat, 95):.1f} ms | "
+              f"{percentile(lat, 50):.1f} ms | {percentile(lat, 95):.1f} ms | {cpu} | "
               f"{r['warm_kb'] / 1024:,.0f} / {r['search_peak_kb'] / 1024:,.0f} MB | "
               f"{r['build_peak_kb'] / 1024:,.0f} MB | {mrr} | "
               f"{r['load_before']} → {r['load_after']} |")
@@ -583,7 +595,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--work", type=Path, help="work directory (default: a new temporary one;"
                     " a corpus made there with the same options is reused)")
-    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory and the indexes built in it")
+    ap.add_argument("--reuse-index", action="store_true",
+                    help="search the indexes a run with --keep left in --work instead of "
+                    "building them again (their build figures are that run's)")
     ap.add_argument("--child", choices=["build", "search"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     names = [ALIASES.get(e, e) for e in args.engines.split(",") if e]
@@ -615,9 +631,14 @@ def main() -> None:
                 print(f"{name}: skipped — {why}", flush=True)
                 continue
             before = loadavg()
-            built = run_child("build", name, work)
+            kept = work / f"{name}.build.json"
+            if args.reuse_index and (work / name).is_dir() and kept.exists():
+                built = json.loads(kept.read_text())
+            else:
+                built = run_child("build", name, work)
             searched = run_child("search", name, work) if built else None
-            shutil.rmtree(work / name, ignore_errors=True)
+            if not args.keep:
+                shutil.rmtree(work / name, ignore_errors=True)
             if built and searched:
                 rows[name] = built | searched | {"load_before": before,
                                                  "load_after": loadavg()}

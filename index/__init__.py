@@ -15,6 +15,7 @@ here names an engine's classes.
 
 from index.api import index_engine, open_index, rebuild
 from index.contract import IndexWriter, SearchIndex
+from index.facets import same_facet_value
 from index.record import Record
 from index.results import SORTS, FacetValue, Hit, IndexLocked, SearchResult
 
@@ -30,4 +31,5 @@ __all__ = [
     "index_engine",
     "open_index",
     "rebuild",
+    "same_facet_value",
 ]

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from index import querylang as qlang
 from index.docsets import NO_YEAR, Columns, DocSet, DocSets
-from index.facets import FACET_FIELDS, filter_years, top_values, year_buckets
+from index.facets import FACET_FIELDS, facet_key, filter_years, grouped, top_values, year_buckets
 from index.features import ranking_features
 from index.highlight import highlight, snippet
 from index.record import Record
@@ -93,6 +93,9 @@ class Works:
     #: record standing for each of the first works, best first
     ranked: list[tuple[int, float, str, bool]]
     facets: dict[str, list[FacetValue]] | None = None
+    #: the stored record of a docnum of ``ranked`` when the engine read it already
+    #: (else None: :meth:`SearchSnapshot.record` reads it)
+    read: Callable[[int], Record | None] = lambda _docnum: None
 
 
 def search(snap: SearchSnapshot, q: str, *,
@@ -111,7 +114,7 @@ def search(snap: SearchSnapshot, q: str, *,
     terms = qlang.query_terms(ast)
     answered = snap.works(ast, filters, year_range, features, sort, want, facets)
     if answered is not None:
-        hits = [_make_hit(snap, d, score, cluster, multi, terms)
+        hits = [_make_hit(snap, d, score, cluster, multi, terms, answered.read(d))
                 for d, score, cluster, multi in answered.ranked[(page - 1) * size: want]]
         result = SearchResult(query=q, total=answered.total, page=page, size=size,
                               hits=hits, sort=sort)
@@ -213,12 +216,17 @@ def work_facets(whole: dict[str, Counter[Any]], extra: dict[str, Counter[Any]]
     """Facet counts of works from the records of the matches holding each value
     (``whole``: the single-valued facets, ``subject`` and ``year``) less the records that
     repeat a work already counted for that value (``extra``: for each work, one fewer
-    than its matching records holding the value)."""
+    than its matching records holding the value). Subjects come as indexed and are counted
+    per :func:`~index.facets.facet_key` (``extra`` too), shown by their most common spelling
+    (index/facets.py, ``grouped``)."""
     out: dict[str, list[FacetValue]] = {}
-    for name in (*_COLUMN_FACETS, "subject"):
+    for name in _COLUMN_FACETS:
         counts = _less(whole.get(name, Counter()), extra.get(name))
         counts.pop("", None)
         out[name] = top_values(counts)
+    keyed, labels = grouped(whole.get("subject", Counter()))
+    counts = _less(keyed, extra.get("subject"))
+    out["subject"] = top_values(Counter({labels[k]: n for k, n in counts.items()}))
     years = _less(whole.get("year", Counter()), extra.get("year"))
     years.pop(NO_YEAR, None)
     out["year"] = year_buckets(years)
@@ -300,7 +308,7 @@ def _facet_counts(cols: Columns, docs: set[int], multi_docs: list[int],
     subj = cols.subject
     if "subject" not in counted:
         counted["subject"] = Counter(v for d in docs for v in subj[d])
-    extra["subject"] = _repeats([(cl[d], v) for d in multi_docs for v in subj[d]])
+    extra["subject"] = _repeats([(cl[d], facet_key(v)) for d in multi_docs for v in subj[d]])
     yr = cols.year
     if "year" not in counted:
         counted["year"] = Counter(map(yr.__getitem__, docs))
@@ -316,8 +324,8 @@ def _repeats(pairs: list[tuple[str, _T]]) -> Counter[_T]:
 
 
 def _make_hit(s: SearchSnapshot, docnum: int, score: float, cluster: str, multi: bool,
-              terms: set[str]) -> Hit:
-    rec = s.record(docnum)
+              terms: set[str], rec: Record | None = None) -> Hit:
+    rec = s.record(docnum) if rec is None else rec
     institutions = [rec.institution] if rec.institution else []
     member_ids = [rec.id]
     if multi:

@@ -28,7 +28,7 @@ from operator import and_, itemgetter
 from typing import Any, TypeVar
 
 from index import querylang as qlang
-from index.facets import FACET_FIELDS, filter_years
+from index.facets import FACET_FIELDS, facet_key, filter_years
 from index.features import required_terms
 
 #: The year column's value for a record without a year (sorts after every real year).
@@ -156,6 +156,7 @@ class DocSets:
         self.lock = threading.Lock()
         self._values: dict[str, dict[str, int]] = {}
         self._years: dict[int, int] | None = None
+        self._spellings: dict[str, list[str]] | None = None
 
     def term_bits(self, fieldname: str, text: str) -> int:
         """The docnums holding one term, deleted ones possibly among them (callers keep
@@ -189,10 +190,32 @@ class DocSets:
             self._years = group_bits(self.columns().year, self.live_bits())
         return self._years
 
+    def subject_terms(self) -> Iterable[str]:
+        """Every subject value indexed (as a term), deleted records' possibly among them."""
+        return {v for values in self.columns().subject for v in values}
+
+    def subject_spellings(self, value: str) -> list[str]:
+        """The subject terms of this snapshot written like ``value`` (the same
+        :func:`~index.facets.facet_key`): what a subject filter matches. The table of every
+        term by key is made on first use, once per snapshot."""
+        table = self._spellings
+        if table is None:  # two threads may both build it: the same table either way
+            table = {}
+            for term in self.subject_terms():
+                table.setdefault(facet_key(term), []).append(term)
+            for terms in table.values():
+                terms.sort()
+            self._spellings = table
+        return table.get(facet_key(value), [])
+
     def value_bits(self, name: str, value: str) -> int:
-        """Docs whose facet ``name`` equals ``value``."""
+        """Docs whose facet ``name`` equals ``value`` (a subject: is written like it,
+        index/facets.py)."""
         if name == "subject":
-            return self.term_bits("subject", value)
+            out = 0
+            for term in self.subject_spellings(value):
+                out |= self.term_bits("subject", term)
+            return out
         return self._value_table(name).get(value, 0)
 
     def value_docs(self, name: str, value: str) -> frozenset[int]:

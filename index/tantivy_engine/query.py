@@ -14,7 +14,7 @@ same assertions on this path and on Whoosh's.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import tantivy
@@ -49,8 +49,10 @@ def _any_of(queries: Sequence[tantivy.Query]) -> tantivy.Query:
 
 
 def count(searcher: tantivy.Searcher, q: tantivy.Query) -> int:
-    """How many live documents match ``q``."""
-    n: int = searcher.search(q, limit=1, count=True).count  # type: ignore[attr-defined]
+    """How many live documents match ``q`` (at a constant score: scoring the terms for the
+    one hit the search must return doubled the cost, measured at 1M records)."""
+    res = searcher.search(tantivy.Query.const_score_query(q, 0.0), limit=1, count=True)
+    n: int = res.count  # type: ignore[attr-defined]
     return n
 
 
@@ -89,14 +91,20 @@ def node_query(schema: tantivy.Schema, node: qlang.Node) -> tantivy.Query:
 
 
 def filter_query(schema: tantivy.Schema, filters: dict[str, list[str]] | None,
-                 year_range: tuple[int | None, int | None] | None) -> list[tantivy.Query]:
-    """The facet filters and year range as required clauses (none: no restriction)."""
+                 year_range: tuple[int | None, int | None] | None,
+                 spellings: Callable[[str], list[str]] | None = None) -> list[tantivy.Query]:
+    """The facet filters and year range as required clauses (none: no restriction).
+    ``spellings``: the subject terms a subject filter value stands for (``DocSets.
+    subject_spellings``, index/docsets.py); without it, the value as given."""
     out: list[tantivy.Query] = []
     for name, values in (filters or {}).items():
         if not values:
             continue
         if name == "year":
             out.append(_any_of([year_query(schema, *filter_years(v)) for v in values]))
+        elif name == "subject" and spellings is not None:
+            out.append(_any_of([_term(schema, name, t) for v in values
+                                for t in dict.fromkeys(spellings(v))]))
         elif name in FACET_FIELDS:
             # Keyword fields hold each value as one term (index/tantivy_engine/schema.py).
             out.append(_any_of([_term(schema, name, v) for v in values]))
@@ -109,9 +117,11 @@ def filter_query(schema: tantivy.Schema, filters: dict[str, list[str]] | None,
 
 def match_query(schema: tantivy.Schema, ast: qlang.Node,
                 filters: dict[str, list[str]] | None,
-                year_range: tuple[int | None, int | None] | None) -> tantivy.Query:
+                year_range: tuple[int | None, int | None] | None,
+                spellings: Callable[[str], list[str]] | None = None) -> tantivy.Query:
     """Matches of ``ast`` within the facet filters and the year range."""
-    return _all_of([node_query(schema, ast)] + filter_query(schema, filters, year_range))
+    return _all_of([node_query(schema, ast)]
+                   + filter_query(schema, filters, year_range, spellings))
 
 
 #: Beyond this many minimal sets of features, "score at least s" is one clause counting
@@ -159,6 +169,13 @@ def at_least(schema: tantivy.Schema, features: Sequence[tuple[str, str, int]], s
         clauses: _Clauses = [(Occur.Should, _term(schema, f, t))
                              for (f, t), w in weight.items() for _ in range(w)]
         return tantivy.Query.boolean_query(clauses, minimum_number_should_match=score)
+    return any_cover(schema, items, found)
+
+
+def any_cover(schema: tantivy.Schema, items: Sequence[tuple[str, str]],
+              found: Sequence[Sequence[int]]) -> tantivy.Query:
+    """The documents holding every term of any of the sets ``found`` (of :func:`covers`,
+    indexes into ``items``)."""
     return _any_of([_all_of([_term(schema, *items[i]) for i in cover]) for cover in found])
 
 
@@ -203,11 +220,15 @@ def _counted(res: dict[str, Any]) -> dict[str, Counter[Any]] | None:
 
 
 def value_counts(searcher: tantivy.Searcher, match: tantivy.Query,
-                 matching: int | None = None) -> dict[str, Counter[Any]] | None:
+                 matching: int | None = None,
+                 everything: Callable[[], dict[str, Any]] | None = None
+                 ) -> dict[str, Counter[Any]] | None:
     """Records of ``match`` holding each value of the facets and ``year``, by facet (every
     record has a year: ``NO_YEAR`` when it has none, so they add up to the matches); None
     when a single-valued facet has more values than an aggregation returns. ``matching``:
-    how many records match, when known (few matches are counted in one aggregation)."""
+    how many records match, when known (few matches are counted in one aggregation; most
+    of the index, as the whole index's counts — ``everything``, the aggregation of
+    :func:`column_counts` over every record — less those of the records not matching)."""
     walk = _SUBJECT_WALK_SHARE * searcher.num_docs
     res = None
     if matching is not None and matching <= walk:
@@ -215,10 +236,18 @@ def value_counts(searcher: tantivy.Searcher, match: tantivy.Query,
             res = searcher.aggregate(match, _FACET_AGG)
         except ValueError:  # ``subject`` is not a fast field in this generation
             res = None
-    if res is None:
-        res = searcher.aggregate(match, _COLUMN_AGG)
-    by_agg = res.pop("subject", None)
-    out = _counted(res)
+    out: dict[str, Counter[Any]] | None
+    by_agg = None
+    if res is not None:
+        by_agg = res.pop("subject", None)
+        out = _counted(res)
+    elif everything is not None and matching is not None \
+            and matching > _OUTSIDE_SHARE * searcher.num_docs:
+        out = _less(_counted(everything()), _counted(searcher.aggregate(
+            tantivy.Query.boolean_query([(Occur.Must, tantivy.Query.all_query()),
+                                         (Occur.MustNot, match)]), _COLUMN_AGG)))
+    else:
+        out = _counted(searcher.aggregate(match, _COLUMN_AGG))
     if out is None:
         return None
     subject = _counted({"subject": by_agg}) if by_agg is not None else None
@@ -236,3 +265,23 @@ def value_counts(searcher: tantivy.Searcher, match: tantivy.Query,
     else:
         out["subject"] = Counter()
     return out
+
+
+#: Above this share of the index matching, the facets are counted over the records that do
+#: not match: tantivy intersects dense posting lists slowly and excludes them fast
+#: (measured at 100k records, a query matching 90 %: 2.6 ms counted over its matches,
+#: 0.9 ms over the rest; at 55 % the rest costs more).
+_OUTSIDE_SHARE = 2 / 3
+
+
+def column_counts(searcher: tantivy.Searcher) -> dict[str, Any]:
+    """The single-valued facets and ``year`` counted over every record (per snapshot)."""
+    res: dict[str, Any] = searcher.aggregate(tantivy.Query.all_query(), _COLUMN_AGG)
+    return res
+
+
+def _less(whole: dict[str, Counter[Any]] | None, part: dict[str, Counter[Any]] | None
+          ) -> dict[str, Counter[Any]] | None:
+    if whole is None or part is None:
+        return None
+    return {name: counts - part.get(name, Counter()) for name, counts in whole.items()}

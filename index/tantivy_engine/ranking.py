@@ -225,7 +225,8 @@ class Ranking:
             return
         n = query.count(self.searcher, group)
         if n:
-            hits = self.searcher.search(group, limit=n, count=False).hits
+            hits = self.searcher.search(tantivy.Query.const_score_query(group, 0.0), limit=n,
+                                        count=False).hits
             yield from self._ties([a for _s, a in hits], lead)
 
     def _group(self, q: Callable[[], tantivy.Query], i: int, key: Any, addrs: list[Addr],
@@ -317,3 +318,43 @@ class Ordered:
         yield from self.ranking.ordered(self._parts[0], first=self._first)
         if len(self._parts) > 1:
             yield from self._late.ordered(self._parts[1])
+
+    def by_score(self, budget: int) -> Iterator[tuple[Addr, Any]]:
+        """Relevance order (``features`` given) read one score at a time from the top,
+        without scoring every match: for each score ``s`` the ranking features can add up
+        to, highest first, the matches scoring at least ``s`` in the next levels' order
+        (those scoring more come again: their works were given already, and the caller
+        skips them, as :meth:`Ranking.ordered` does within a level). Scores are read while
+        the records their features can reach (an estimate from document frequencies, added
+        up over the scores read) stay within ``budget``; then the whole order is read from
+        the top (the works given already come again, and are skipped).
+
+        Measured at 100k records: a word matching most of the index has its first works
+        among a few hundred records of the top score or two (0.1–0.9 ms), where scoring
+        every match costs 2–5 ms; one search over all the matches scoring at least the
+        lowest such score, in score order, cost more than the searches score by score."""
+        score_level = self.ranking.levels[0]
+        assert isinstance(score_level, ScoreLevel)
+        searcher, schema = score_level.searcher, score_level.schema
+        weight: dict[tuple[str, str], int] = {}
+        for f, t, w in score_level.features:
+            if w > 0 and searcher.doc_freq(f, t) > 0:  # a term nobody holds adds nothing
+                weight[(f, t)] = weight.get((f, t), 0) + w
+        items, weights = list(weight), list(weight.values())
+        freq = [searcher.doc_freq(f, t) for f, t in weight]
+        sums = {0}
+        for w in weights:
+            sums |= {x + w for x in sums}
+        spent = 0
+        for score in sorted(sums - {0}, reverse=True):
+            found = query.covers(weights, score)
+            if found is None:
+                break
+            spent += sum(min(freq[i] for i in cover) for cover in found)
+            if spent > budget:
+                break
+            group = tantivy.Query.boolean_query([
+                (Occur.Must, self._parts[0]),
+                (Occur.Must, query.any_cover(schema, items, found))])
+            yield from self.ranking.ordered(group, 1, score)
+        yield from iter(self)

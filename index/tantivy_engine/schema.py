@@ -22,6 +22,7 @@ from index.collation import sort_key
 from index.dedup import key_term, match_keys
 from index.docsets import NO_YEAR
 from index.documents import index_terms, record_json, unpack_record
+from index.facets import subject_values
 from index.features import TEXT_GROUPS
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
@@ -116,8 +117,7 @@ def prepare(record: Record) -> Prepared:
     text += [("institution", record.institution or ""), ("type", record.type or "other"),
              ("language", record.language or ""), ("access", record.access or ""),
              ("title_sort", title_sort)]
-    text += [("subject", s)
-             for s in dict.fromkeys(s.replace(",", " ").strip() for s in record.subjects if s)]
+    text += [("subject", s) for s in subject_values(record.subjects)]
     # Identifiers are normalised again here: a crosswalk slip must not hide a record from
     # the resolver (the same rule as the Whoosh schema).
     if record.doi:

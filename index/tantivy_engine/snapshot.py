@@ -30,14 +30,23 @@ import tantivy
 from index import querylang as qlang
 from index.discovery import Matches, SearchSnapshot, Works, first_per_cluster, work_facets
 from index.docsets import COLUMN_FIELDS, Columns, multi_flags
+from index.features import required_terms
 from index.generations import read_current
 from index.record import Record
 from index.suggestion import suggest as suggest_with
 from index.tantivy_engine import query, ranking, vocabulary
-from index.tantivy_engine.copies import Copies, surplus
+from index.tantivy_engine.copies import Copies
 from index.tantivy_engine.schema import COPIES, INDEXED, SHORTEST, open_dir, stored_record
 
 _OPEN_RETRIES = 20
+#: Relevance searches read score by score (``ranking.Ordered.by_score``) when their words
+#: may match more than this many records, for pages up to this many works, reading the
+#: top scores while their features reach at most the larger of this many records and
+#: this share of the index.
+_BY_SCORE_MATCHES = 2048
+_BY_SCORE_WANT = 200
+_BY_SCORE_BUDGET = 4096
+_BY_SCORE_SHARE = 0.1
 _TERM_CACHE = 4096
 _Stamp = tuple[int, int, int]
 
@@ -87,6 +96,7 @@ class Snapshot(SearchSnapshot):
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
         self._terms_lock = threading.Lock()
         self._copies: Copies | None = None
+        self._column_counts: dict[str, Any] | None = None
 
     def _enumerate(self) -> dict[int, int]:
         """Every live document's address (one search over the whole index), and the
@@ -130,7 +140,8 @@ class Snapshot(SearchSnapshot):
         """The docnums matching a tantivy query, ascending."""
         if not self.n:
             return []
-        hits = self.searcher.search(query, limit=self.n, count=False).hits
+        hits = self.searcher.search(tantivy.Query.const_score_query(query, 0.0), limit=self.n,
+                                    count=False).hits
         return sorted(self.docnum(a) for _s, a in hits)
 
     def term_query(self, fieldname: str, text: str) -> tantivy.Query:
@@ -151,6 +162,11 @@ class Snapshot(SearchSnapshot):
                     self._terms.pop(next(iter(self._terms)))  # oldest first
                 self._terms[key] = hit
         return hit
+
+    def subject_terms(self) -> list[str]:
+        """Every subject term, from the term dictionary (not the columns)."""
+        return [t for t, _n in self.searcher.terms_with_prefix("subject", "")] \
+            if self.n else []
 
     def columns(self) -> Columns:
         live = self.live()
@@ -229,7 +245,8 @@ class Snapshot(SearchSnapshot):
         addresses and scores leave the engine, not every term's postings."""
         if not self.n:
             return Matches(set(), Counter())
-        match = query.match_query(self.schema, ast, filters, year_range)
+        match = query.match_query(self.schema, ast, filters, year_range,
+                                  self.subject_spellings)
         hits = self.searcher.search(query.scored_query(self.schema, match, features),
                                     limit=self.n, count=False).hits
         base = self._base
@@ -251,41 +268,99 @@ class Snapshot(SearchSnapshot):
         made before the fields this needs (searched by set algebra)."""
         if not self.native:
             return None
-        match = query.match_query(self.schema, ast, filters, year_range)
+        match = query.match_query(self.schema, ast, filters, year_range,
+                                  self.subject_spellings)
         order = ranking.Ordered(self.searcher, self.schema, match, sort, features,
                                 self.docnum, want)
-        page, matching = order.first()
+        # Many matches ranked by relevance, counted with the facets: read score by score
+        # (ranking.Ordered.by_score), not all scored for a first page that also counts them
+        # (without facets, counting them apart costs that much again).
+        estimate = self._estimate(ast) \
+            if facets and features is not None and want <= _BY_SCORE_WANT else None
+        by_score = estimate is not None and estimate > _BY_SCORE_MATCHES
+        page: list[tantivy.DocAddress] = []
+        matching: int | None = None
         whole: dict[str, Counter[Any]] | None = None
-        if facets:
-            whole = query.value_counts(self.searcher, match, matching)
+        if by_score:
+            whole = query.value_counts(self.searcher, match, estimate, self.column_counts)
+            if whole is None:  # more values than an aggregation returns
+                return None
+            matching = sum(whole["year"].values())
+            by_score = matching > _BY_SCORE_MATCHES
+        if not by_score:
+            page, first_count = order.first()
+            matching = first_count if matching is None else matching
+        if facets and whole is None:
+            whole = query.value_counts(self.searcher, match, matching, self.column_counts)
             if whole is None:  # more values than an aggregation returns
                 return None
             matching = sum(whole["year"].values())
         elif matching is None:
             matching = query.count(self.searcher, match)
         copies = self.copies()
+        # Most of the index matching: the marked records NOT matching are fewer to list.
+        outside = len(page) < matching and 2 * matching > self.n and copies.marked > 0
         if len(page) == matching:  # every match is on the first page
             marks = self.searcher.fast_field_values(COPIES, page) if page else []
             addrs = [a for a, m in zip(page, marks, strict=True) if m is not None]
             nums = [int(m) for m in marks if m is not None]
         else:
-            addrs, nums = copies.matching(match)
-        total = matching - surplus(nums)
+            addrs, nums = copies.matching(match, outside)
+        per_cluster = Counter(nums)
+        total = matching - (copies.surplus_outside(per_cluster) if outside
+                            else len(nums) - len(per_cluster))
         ranked: list[tuple[int, float, str, bool]] = []
         if total and want > 0:
             scored = features is not None  # sort orders score every work 0
+            budget = max(_BY_SCORE_BUDGET, int(self.n * _BY_SCORE_SHARE))
+            source = order.by_score(budget) if by_score else iter(order)
             ranked = first_per_cluster(
                 ((self.docnum(a), float(lead) if scored else 0.0, order.cluster(a), False)
-                 for a, lead in order), want)
+                 for a, lead in source), want)
             marked = self.searcher.fast_field_values(
                 COPIES, [self.address(d) for d, *_ in ranked]) if ranked else []
             ranked = [(d, score, cluster, m is not None)
                       for (d, score, cluster, _), m in zip(ranked, marked, strict=True)]
-        result = Works(total, ranked)
+        # The documents the ranking read for their clusters hold the records shown.
+        docs = order.ranking.docs
+
+        def read(docnum: int) -> Record | None:
+            a = self.address(docnum)
+            doc = docs.get((a.segment_ord, a.doc))
+            return stored_record(doc) if doc is not None else None
+
+        result = Works(total, ranked, read=read)
         if whole is not None:
-            extra = copies.table().repeated(addrs, nums) if nums else {}
+            if outside:
+                extra = copies.table().repeated_except(addrs, nums, per_cluster)
+            else:
+                extra = copies.table().repeated(addrs, nums, per_cluster) if nums else {}
             result.facets = work_facets(whole, extra)
         return result
+
+    def _estimate(self, node: qlang.Node) -> int | None:
+        """At most how many records a query matches, from document frequencies (None:
+        not known without searching)."""
+        if isinstance(node, qlang.Words):
+            return min((self.doc_frequency(f, t) for f, t in required_terms(node)),
+                       default=None)
+        if isinstance(node, qlang.Ident):
+            return self.doc_frequency(node.kind, node.value)
+        if isinstance(node, qlang.And):
+            known = [e for c in node.children if not isinstance(c, qlang.Not)
+                     if (e := self._estimate(c)) is not None]
+            return min(known, default=None)
+        if isinstance(node, qlang.Or):
+            parts = [self._estimate(c) for c in node.children]
+            return None if None in parts else sum(p for p in parts if p is not None)
+        return None
+
+    def column_counts(self) -> dict[str, Any]:
+        """The facet aggregation over every record (index/tantivy_engine/query.py)."""
+        with self.lock:
+            if self._column_counts is None:
+                self._column_counts = query.column_counts(self.searcher)
+            return self._column_counts
 
     def copies(self) -> Copies:
         with self.lock:

@@ -17,6 +17,7 @@ from index import analysis
 from index.collation import sort_key
 from index.dedup import key_term, match_keys
 from index.documents import index_terms, pack_record
+from index.facets import subject_values
 from index.features import TEXT_GROUPS
 from index.identifiers import normalise_doi, normalise_handle, normalise_isbn, normalise_issn
 from index.record import Record
@@ -78,8 +79,8 @@ def to_document(record: Record, cluster: str, keys: list[str] | None = None,
     }
     if indexed_at is not None:
         doc["indexed"] = indexed_at
-    if record.subjects:
-        doc["subject"] = ",".join(s.replace(",", " ") for s in record.subjects if s)
+    if subjects := subject_values(record.subjects):  # no commas left in a value
+        doc["subject"] = ",".join(subjects)
     if record.year is not None:
         doc["year"] = int(record.year)
         doc["has_year"] = "y"

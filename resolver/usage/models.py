@@ -35,8 +35,10 @@ from resolver.db.base import Base, utcnow
 FULLTEXT = "fulltext"  # the institution is entitled to full text
 OPEN_ONLY = "open"  # no entitled full text, but an open copy
 TURNAWAY = "turnaway"  # a subscription package holds it, the institution is not entitled
+# held by a member repository but restricted: only its record page or the DOI's page
+RESTRICTED = "restricted"
 NO_MATCH = "nomatch"  # nothing in the knowledge base or the index
-OUTCOMES = (FULLTEXT, OPEN_ONLY, TURNAWAY, NO_MATCH)
+OUTCOMES = (FULLTEXT, OPEN_ONLY, TURNAWAY, RESTRICTED, NO_MATCH)
 
 # Sources of the monthly roll-up.
 SOURCE_CLICK = "click"

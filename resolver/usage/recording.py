@@ -25,12 +25,17 @@ from resolver.usage.models import (
     FULLTEXT,
     NO_MATCH,
     OPEN_ONLY,
+    RESTRICTED,
     TURNAWAY,
     ClickLog,
     ResolveLog,
 )
 
 log = logging.getLogger("lienhop.usage")
+
+#: target kinds that lead to a member repository's restricted record: its record page and the
+#: publisher's page through the DOI (resolver.linking.ranking's RecordPage and DoiLink)
+MEMBER_KINDS = frozenset({"repository", "publisher"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ def classify(res: Resolved[_Line]) -> Outcome:
       open platform's *search* link does not count: it may find nothing);
     * ``turnaway``: neither, and a subscription package holds the citation for a period
       that covers it, but the institution is not entitled (or could not be identified);
+    * ``restricted``: none of those, but a member repository holds the work, restricted: its
+      record page or the publisher's page through the DOI is offered (demand the consortium
+      holds, not "no match");
     * ``nomatch``: nothing at all.
 
     ``package`` is also set for ``open`` outcomes when a subscription package turned the
@@ -90,7 +98,7 @@ def classify(res: Resolved[_Line]) -> Outcome:
     """
     packages: list[str] = []
     denied: str | None = None
-    has_fulltext = has_open = False
+    has_fulltext = has_open = has_member = False
     for t in res.targets:
         code = res.package_code(t)
         if code and code not in packages:
@@ -102,12 +110,16 @@ def classify(res: Resolved[_Line]) -> Outcome:
                 denied = code
         elif t.kind == "open" and t.available and t.url and t.url not in res.search_urls:
             has_open = True
+        elif t.kind in MEMBER_KINDS and t.available and t.url:
+            has_member = True
     if has_fulltext:
         return Outcome(FULLTEXT, None, tuple(packages))
     if has_open:
         return Outcome(OPEN_ONLY, denied, tuple(packages))
     if denied:
         return Outcome(TURNAWAY, denied, tuple(packages))
+    if has_member:
+        return Outcome(RESTRICTED, None, tuple(packages))
     return Outcome(NO_MATCH, None, tuple(packages))
 
 

@@ -40,6 +40,8 @@ OUTCOME_LABELS = {
     "fulltext": ("Có toàn văn", "Full text available"),
     "open": ("Chỉ có bản mở", "Open copy only"),
     "turnaway": ("Bị từ chối (chưa mua)", "Turnaway (not subscribed)"),
+    "restricted": ("Chỉ có biểu ghi hạn chế ở kho thành viên",
+                   "Restricted in a member repository"),
     "nomatch": ("Không tìm thấy", "No match"),
 }
 

@@ -85,14 +85,13 @@ class SearchParams:
         p = SearchParams(self.q, 1, self.size, self.sort,
                          {k: list(v) for k, v in self.filters.items()})
         values = p.filters.setdefault(name, [])
-        if value in values:
-            values.remove(value)
-        else:
-            values.append(value)
+        kept = [v for v in values if not index.same_facet_value(name, v, value)]
+        p.filters[name] = kept if len(kept) < len(values) else [*values, value]
         return p.url()
 
     def is_active(self, name: str, value: str) -> bool:
-        return value in self.filters.get(name, [])
+        # A subject filter written another way ("thư viện" for "Thư viện") is this value.
+        return any(index.same_facet_value(name, v, value) for v in self.filters.get(name, []))
 
     def without_filters_url(self) -> str:
         return SearchParams(self.q, 1, self.size, self.sort).url()

@@ -24,7 +24,9 @@ from tests.support.catalogue import rec
 INSTITUTIONS = ["Đại học Huế", "Đại học Vinh", "Đại học Cần Thơ", "Trường Đại học Y"]
 WORDS = ["nông", "nghiệp", "thư", "viện", "phát", "triển", "bền", "vững", "đồng", "bằng",
          "kinh", "tế", "xã", "hội", "nghiên", "cứu"]
-SUBJECTS = ["Nông nghiệp", "Thư viện học", "Kinh tế", "Xã hội", "Môi trường"]
+SUBJECTS = ["Nông nghiệp", "Thư viện học", "Kinh tế", "Xã hội", "Môi trường",
+            # spellings of the values above: one facet value each (index/facets.py)
+            "nông nghiệp", "Kinh tế.", "KINH TẾ", "Môi  trường "]
 
 
 def _corpus(seed: int = 14) -> list[list[Record]]:
@@ -53,6 +55,8 @@ def _corpus(seed: int = 14) -> list[list[Record]]:
                             institution=rng.choice(INSTITUTIONS))
                 if rng.random() < 0.3:
                     copy["access"] = "open"  # copies need not agree on every value
+                if rng.random() < 0.3:  # nor on how a subject is written
+                    copy["subjects"] = [s.lower() for s in copy["subjects"]]
                 sessions[rng.randrange(3)].append(Record.from_dict(copy))
     # Titles too long for the ``shortest`` number, and years out of its range.
     sessions[0] += [rec(f"long{i}", "Nông nghiệp " + "rất dài " * 900, year=2000 + i)
@@ -75,6 +79,7 @@ QUERIES: list[tuple[str, dict[str, list[str]] | None, tuple[int | None, int | No
     ("", None, None),
     ("nong", {"institution": ["Đại học Vinh", "Đại học Huế"]}, None),
     ("nghien cuu", {"subject": ["Kinh tế"]}, (2005, 2020)),
+    ("", {"subject": ["nông nghiệp.", "MÔI TRƯỜNG"]}, None),
     ("", {"access": ["open"]}, None),
     ("ben vung", {"year": ["2010-2019", "-1989"]}, None),
     ("nong", {"year": ["2020"]}, (2012, 2012)),
@@ -300,3 +305,95 @@ def test_docnums_from_the_segment_list(tmp_path):  # type: ignore[no-untyped-def
     for rid in ("s0-3", "s1-10", "s2-44"):
         (d,) = snap.term_docs("id", rid)
         assert snap.record(d).id == rid
+
+
+@pytest.fixture(scope="module")
+def dense(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """900 records, most holding "gạo" and "lúa", in works of one to four copies whose copies
+    differ in text (some lack the common words), institution, access and the spelling of
+    their subjects: searches matching most of the index, counted from the records that do
+    not match (index/tantivy_engine/copies.py, query.py), in two sessions."""
+    rng = random.Random(21)
+    records: list[Record] = []
+    for w in range(420):
+        n = rng.choice([1, 1, 2, 2, 3, 4])
+        year = rng.choice([None, 1999, 2012, 2020])
+        subjects = rng.sample(SUBJECTS, rng.randint(0, 2))
+        for c in range(n):
+            words = "lúa gạo" if rng.random() < 0.85 else "ngô khoai"
+            records.append(rec(
+                f"d{w}-{c}", f"Trồng {words} vùng {rng.choice(WORDS)}", year=year,
+                doi=f"10.7777/d{w}" if n > 1 else None,
+                abstract=rng.choice(["", "Gạo ngon", "Hiếm gặp"]),
+                institution=rng.choice(INSTITUTIONS), access=rng.choice(["open", "restricted"]),
+                type=rng.choice(["article", "thesis"]),
+                subjects=[s.lower() if rng.random() < 0.3 else s for s in subjects]))
+    rng.shuffle(records)
+    path = tmp_path_factory.mktemp("dense") / "index"
+    ix = open_index(path, engine="tantivy")
+    with ix.writer() as w:
+        w.add(records[:500])
+    with ix.writer() as w:
+        w.add(records[500:])
+    return open_index(path, readonly=True)
+
+
+@pytest.mark.parametrize(("q", "filters"), [
+    ("gao", None), ("lua gao", None), ("", None), ("-hiem", None), ("trong", None),
+    ("gao", {"access": ["open"]}), ("trong", {"subject": ["kinh tế"]}),
+    ("-ngo", {"type": ["article", "thesis"]}), ("ngo khoai", None)])
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_most_of_the_index_matching_as_the_set_algebra_does(dense, monkeypatch, q, filters, sort
+                                                            ):  # type: ignore[no-untyped-def]
+    snap = dense._snapshot()
+    outside: list[bool] = []
+    copies = snap.copies()
+    listed = copies.matching
+
+    def spy(match, out=False):  # type: ignore[no-untyped-def]
+        outside.append(out)
+        return listed(match, out)
+
+    monkeypatch.setattr(copies, "matching", spy)
+    pages = [(1, 10), (2, 10), (1, 150)]
+    ours = [_answer(snap, q, filters, None, sort, page, size) for page, size in pages]
+    if filters is None and q in ("gao", "", "-hiem", "trong"):
+        assert outside and all(outside)  # the records not matching were listed
+    if q == "ngo khoai":
+        assert not any(outside)
+    monkeypatch.setattr(snap, "works", functools.partial(SearchSnapshot.works, snap))
+    assert ours == [_answer(snap, q, filters, None, sort, page, size) for page, size in pages]
+
+
+@pytest.mark.parametrize("budget", [0, 60, 10**9])
+def test_relevance_read_score_by_score_as_the_set_algebra_does(ix, dense, monkeypatch, budget
+                                                               ):  # type: ignore[no-untyped-def]
+    """Relevance read one score at a time from the top (``Ordered.by_score``, used when many
+    records match), then, past its budget, the whole order from the top: the same works,
+    scores and facets as the set algebra, whatever the budget."""
+    from index.tantivy_engine import ranking
+    from index.tantivy_engine import snapshot as tantivy_snapshot
+
+    monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_MATCHES", 0)
+    monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_BUDGET", budget)
+    monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_SHARE", 0)
+    rounds: list[int] = []
+    by_score = ranking.Ordered.by_score
+
+    def spy(self, budget):  # type: ignore[no-untyped-def]
+        rounds.append(budget)
+        return by_score(self, budget)
+
+    monkeypatch.setattr(ranking.Ordered, "by_score", spy)
+    cases = [(ix, q, filters, years) for q, filters, years in QUERIES if q] + \
+        [(dense, q, None, None) for q in ("gao", "lua gao", "trong vung", "-hiem gao")] + \
+        [(dense, "gao", {"subject": ["kinh tế"]}, (2000, 2020))]
+    for index, q, filters, years in cases:
+        snap = index._snapshot()
+        pages = [(1, 7), (2, 7), (1, 60)]
+        ours = [_answer(snap, q, filters, years, "relevance", p, n) for p, n in pages]
+        with monkeypatch.context() as m:
+            m.setattr(snap, "works", functools.partial(SearchSnapshot.works, snap))
+            theirs = [_answer(snap, q, filters, years, "relevance", p, n) for p, n in pages]
+        assert ours == theirs, (q, filters, years)
+    assert rounds and set(rounds) == {budget}

@@ -23,7 +23,8 @@ from resolver.registry.models import Institution, Repository, ResolverSettings
 from resolver.settings import load_settings
 from resolver.usage.costs import cost_per_download_yearly, set_cost
 from resolver.usage.counts import clicks
-from resolver.usage.models import ClickLog
+from resolver.usage.models import ClickLog, ResolveLog
+from resolver.usage.tables import OUTCOME_LABELS
 from tests.support.kb_site import HYDROLOGY, seed
 
 CTU_HOST = "sj.ctu.edu.vn"
@@ -305,3 +306,19 @@ def test_clicks_on_them_are_not_subscription_downloads(member_app, client):
             s, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31), by=("kind",))}
     assert (row.package, row.downloads) == ("sd", 1)
     assert by_kind == {"fulltext": 1, "repository": 1, "publisher": 1}
+
+
+def _outcomes(app) -> list[str]:  # type: ignore[no-untyped-def]
+    with db.transaction(app.extensions["lienhop.sessions"]) as s:
+        return list(s.scalars(select(ResolveLog.outcome).order_by(ResolveLog.id)))
+
+
+def test_a_restricted_member_article_is_its_own_outcome_in_the_request_log(member_app, client):
+    """Not "no match": the consortium holds the work, restricted in a member's repository
+    (the usage reports count that demand apart, as document-delivery evidence)."""
+    _api(client, _by_doi(SHRIMP_DOI))
+    _api(client, _by_doi("10.9999/nothing-anywhere"))
+    assert _outcomes(member_app) == ["restricted", "nomatch"]
+    # the reports name it in both languages
+    vi, en = OUTCOME_LABELS["restricted"]
+    assert "kho" in vi and "repository" in en

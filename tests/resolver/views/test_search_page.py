@@ -187,3 +187,15 @@ def test_advanced_form_is_labelled(web):
         assert f'<label for="{field}">' in html and f'id="{field}"' in html
     assert "Đại học Huế" in html and "Luận văn" in html
 
+
+
+def test_a_subject_filter_written_another_way_is_the_facet_value(web):
+    """Subjects differing only in case or a trailing full stop are one value (issue #15):
+    a link that wrote it in lower case still filters, and the facet shows it applied."""
+    html = page(web, "/search?subject=th%C6%B0+vi%E1%BB%87n+s%E1%BB%91.")
+    assert THESIS.id in record_links(html)
+    applied = re.search(r'<a href="([^"]*)" aria-current="true" class="active">'
+                        r'<span class="label"><span aria-hidden="true">✓ </span>Thư viện số<',
+                        html)
+    assert applied, "the subject facet does not show the filter applied"
+    assert parse_qs(urlsplit(unescape(applied.group(1))).query) == {}  # removes it
