@@ -37,7 +37,8 @@ add /tmp/lienhop-previous HEAD~1``) through gunicorn, so a change is measured ag
 before it in the same run (the checkout must know this tree's database schema: a checkout
 from before a new migration cannot open the instance). Every figure is printed with the load
 average, and the in-process figures with the CPU time per request, which other work on the
-machine disturbs less. ``--rounds N`` (N > 1) starts every gunicorn at once and measures them
+machine disturbs less; so are the gunicorns' (workers and master: user + system CPU per
+request served). ``--rounds N`` (N > 1) starts every gunicorn at once and measures them
 in turn, N short bursts each, so that load from elsewhere falls on all of them alike.
 """
 
@@ -282,6 +283,20 @@ def _load() -> str:
         return "?"
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a gunicorn has used so far: its workers and itself (Linux
+    /proc; 0 where unavailable). Per request, the figure other work on the machine disturbs
+    least, beside requests/s."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -455,7 +470,12 @@ def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tm
             proc, port, log = _serve(target, run_env, tree, args, tmp)
             try:
                 _warm(name, port, log, load, paths, args, tmp)
+                before = _cpu_seconds(proc.pid)
                 rates[name] = load(port, paths, args.duration, args.connections, tmp)
+                spent = _cpu_seconds(proc.pid) - before
+                if rates[name]:
+                    print(f"    {name}: server CPU "
+                          f"{1000 * spent / (rates[name] * args.duration):.3f} ms/request")
                 rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
                 print(f"    {name}: worker RSS after the run: {rss or '?'} MB")
             finally:
@@ -473,14 +493,19 @@ def http_bench(env: dict[str, str], work: list[tuple[str, str | None]], args, tm
             for name, _proc, port, log in servers:
                 _warm(name, port, log, load, paths, args, tmp)
             done = dict.fromkeys((s[0] for s in servers), 0.0)
+            cpu = dict.fromkeys(done, 0.0)
             for r in range(args.rounds):
-                for name, _proc, port, _log in servers if r % 2 == 0 else servers[::-1]:
+                for name, proc, port, _log in servers if r % 2 == 0 else servers[::-1]:
+                    before = _cpu_seconds(proc.pid)
                     done[name] += load(port, paths, burst, args.connections, tmp) * burst
+                    cpu[name] += _cpu_seconds(proc.pid) - before
             for name, proc, _port, _log in servers:
                 rates[name] = done[name] / (burst * args.rounds)
                 rss = ", ".join(f"{rss_mb(c):.0f}" for c in _children(proc.pid))
+                per = 1000 * cpu[name] / done[name] if done[name] else 0.0
                 print(f"{setting}, {args.rounds} rounds of {burst} s: {name:<12} "
-                      f"{rates[name]:8.0f} req/s  (worker RSS {rss or '?'} MB)")
+                      f"{rates[name]:8.0f} req/s, server CPU {per:.3f} ms/request  "
+                      f"(worker RSS {rss or '?'} MB)")
             print(f"    load average at the end: {_load()}")
         finally:
             for _name, proc, _port, _log in servers:
