@@ -1,14 +1,17 @@
-"""The home page: one search box, the consortium's members with their holdings, new records."""
+"""The home page: one search box, the consortium's members with their holdings, the records
+added last (by harvest time: the index's ``recent``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from index import Record
 from resolver.registry.models import Institution
 from resolver.web import services
 from resolver.web.ordering import institutions_by_name
@@ -17,6 +20,13 @@ from resolver.web.services import get_index
 bp = Blueprint("home", __name__)
 
 RECENT = 6
+
+
+class Card(NamedTuple):
+    """A record on the home page, shaped like a search hit for the card template."""
+
+    record: Record
+    institutions: list[str]
 
 
 @bp.get("/")
@@ -30,10 +40,13 @@ def index() -> ResponseReturnValue:
     recent = []
     total = 0
     if ix is not None:
-        # One browse query gives the newest works and the per-institution counts at once.
-        browse = ix.search("", sort="newest", size=RECENT)
+        # The per-institution counts of works come from one browse query; what was added
+        # last is by harvest time, whatever the year of publication (a 1975 report harvested
+        # today is news to the reader).
+        browse = ix.search("", size=1)
         counts = {f.value: f.count for f in browse.facets.get("institution", [])}
-        recent = browse.hits
+        recent = [Card(r, [r.institution] if r.institution else [])
+                  for r in ix.recent(RECENT)]
         total = ix.count()
     return render_template("home.html", institutions=institutions, today=dt.date.today(),
                            counts=counts, recent=recent, total=total)
