@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -23,6 +22,7 @@ from resolver import create_app
 from resolver.settings import load_settings
 from tests.support.accounts import PASSWORD, add_user
 from tests.support.admin import load_registry
+from tests.support.net import serving
 from tests.support.pages import csrf_token
 from tests.support.sample import build_index
 
@@ -164,14 +164,8 @@ class _Quiet(WSGIRequestHandler):
 
 @pytest.fixture
 def served(site) -> Iterator[int]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, site, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_server("127.0.0.1", 0, site, handler_class=_Quiet)) as port:
+        yield port
 
 
 def _raw_get(port: int, target: bytes) -> tuple[int, str, bytes]:

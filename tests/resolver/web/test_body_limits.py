@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from resolver import db
 from resolver.accounts.auth import create_user
+from tests.support.net import serving
 
 MB = 1024 * 1024
 PASSWORD = "a long enough test password"
@@ -176,14 +177,8 @@ def test_upload_views_have_their_own_limit(lienhop_env, monkeypatch):
 
 @pytest.fixture
 def served(app) -> Iterator[int]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as port:
+        yield port
 
 
 def _read_response(sock: socket.socket) -> bytes:
