@@ -1,11 +1,15 @@
 """``lienhop usage share|rate|size``: cost sharing from the command line (issue #16).
 
 ``usage share PACKAGE YEAR --policy equal|use|size|hybrid`` prints who pays how much of the
-package's cost for the year (``--format table|csv|json``, ``--lang vi|en``) and, with
+package's cost for the year (``--format table|csv|json``, ``--lang vi|en``; the use of a
+member entitled part of the use period is annualised unless ``--no-annualise``) and, with
 ``--adopt``, adopts it (audited as "(command line)"); ``usage rate YEAR RATE`` records the
 year's VND per USD; ``usage size INSTITUTION YEAR --students N --fte N`` an institution's size.
 Amounts on the command line are in the machine form (:mod:`resolver.usage.amounts`);
-fractions are written ``35%`` or ``0.35``.
+fractions are written ``35%`` or ``0.35``. The table shows amounts and costs per download with
+the decimals the pages show them with (:mod:`resolver.usage.sharing.money` decides how many,
+per currency; :mod:`resolver.usage.sharing_tables` writes them), the CSV with the same
+decimals in the machine form.
 """
 
 from __future__ import annotations
@@ -20,18 +24,17 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import click
-from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from resolver import db
 from resolver.cli.context import Context, pass_ctx
-from resolver.usage.amounts import AmountError, format_amount, read_machine_amount
+from resolver.usage.amounts import AmountError, read_machine_amount
 from resolver.usage.models import CURRENCIES
 from resolver.usage.sharing import (
     MEASURE_CLICKS,
     MEASURE_TOTAL,
     MEASURE_UNIQUE,
-    MINOR_DIGITS,
+    MIN_ANNUALISE_MONTHS,
     MISSING_RULES,
     PERIOD_PREVIOUS_YEAR,
     PERIOD_ROLLING_12,
@@ -45,12 +48,14 @@ from resolver.usage.sharing import (
     describe,
     from_minor,
     gather,
+    per_download,
     percent,
     preset,
     set_rate,
     set_size,
     to_minor,
 )
+from resolver.usage.sharing_tables import money, money_value, per_download_text
 from resolver.web.i18n import TRANSLATIONS, compile_catalogues
 
 #: who the audit log names for what the command line adopts (as ``lienhop admin`` does)
@@ -144,6 +149,10 @@ def _tiers(value: str | None) -> tuple[SizeTier, ...] | None:
 @click.option("--missing", type=click.Choice(MISSING_RULES), default="median",
               show_default=True, help="For a member without use or size data.")
 @click.option("--no-pro-rata", is_flag=True, help="Whole-year amounts whatever the months.")
+@click.option("--annualise/--no-annualise", default=True, show_default=True,
+              help="Scale the use of a member entitled part of the use period to twelve "
+                   f"months (from {MIN_ANNUALISE_MONTHS} months; fewer: its use counts as "
+                   "missing).")
 @click.option("--currency", type=click.Choice(CURRENCIES, case_sensitive=False),
               help="Allocate in this currency (default: the cost's).")
 @click.option("--total", help="Share this amount instead of the recorded cost.")
@@ -157,13 +166,15 @@ def share_cmd(ctx: Context, package: str, year: int, kind: str, w_equal: str | N
               w_use: str | None, w_size: str | None, measure: str, period: str,
               period_end: str | None, size_measure: str, tiers: str | None,
               sponsor: str | None, floor: str | None, cap: str | None,
-              smoothing: str | None, missing: str, no_pro_rata: bool, currency: str | None,
+              smoothing: str | None, missing: str, no_pro_rata: bool, annualise: bool,
+              currency: str | None,
               total: str | None, fmt: str, lang: str, do_adopt: bool) -> None:
     """Who pays how much of PACKAGE's cost in YEAR, e.g. ``usage share sd 2025 --policy
     hybrid --sponsor 50%``."""
     changes: dict[str, object] = {
         "measure": _MEASURES[measure], "period": _PERIODS[period], "period_end": period_end,
         "size_measure": size_measure, "missing": missing, "pro_rata": not no_pro_rata,
+        "annualise": annualise,
         "floor": _amount(floor, "--floor"), "cap": _fraction(cap, "--cap"),
         "smoothing": _fraction(smoothing, "--smoothing")}
     weights = {k: _fraction(v, f"--{k}") for k, v in
@@ -202,19 +213,13 @@ def share_cmd(ctx: Context, package: str, year: int, kind: str, w_equal: str | N
         click.echo(f"adopted for {package} {year}", err=fmt != "table")
 
 
-def _money(minor: int, currency: str, lang: str) -> str:
-    """Minor units as ``lang`` writes them: VND without decimals, USD with two."""
-    pattern = "#,##0" + ("." + "0" * MINOR_DIGITS[currency] if MINOR_DIGITS[currency] else "")
-    return str(format_decimal(from_minor(minor, currency), format=pattern, locale=lang))
-
-
 def _rows(allocation: Allocation, lang: str, *, machine: bool) -> list[list[str]]:
     cur = allocation.currency
 
-    def money(minor: int | None) -> str:
+    def amount(minor: int | None) -> str:
         if minor is None:
             return ""
-        return str(from_minor(minor, cur)) if machine else _money(minor, cur, lang)
+        return str(from_minor(minor, cur)) if machine else money(minor, cur, lang)
 
     rows = []
     for s in allocation.shares:
@@ -225,11 +230,11 @@ def _rows(allocation: Allocation, lang: str, *, machine: bool) -> list[list[str]
         pct = "" if s.change_pct is None else (
             str(s.change_pct) if machine else percent(s.change_pct, lang))
         cpd = "" if s.cost_per_download is None else (
-            str(s.cost_per_download) if machine else format_amount(s.cost_per_download, lang,
-                                                                     places=4))
+            str(per_download(s.cost_per_download, cur)) if machine
+            else per_download_text(s.cost_per_download, cur, lang))
         rows.append([s.code, s.name, str(s.months), use, size,
-                     str(s.raw) if machine else format_amount(s.raw, lang),
-                     money(s.amount), money(s.last_amount), money(s.change), pct, cpd]
+                     str(s.raw) if machine else money_value(s.raw, cur, lang),
+                     amount(s.amount), amount(s.last_amount), amount(s.change), pct, cpd]
                     + ([s.use_imputed or ""] if machine else []))
     return rows
 
@@ -258,7 +263,7 @@ def _print_table(inputs: Inputs, allocation: Allocation, translate: Callable[[st
               "en": ("Total", "Sponsor", "Members")}[lang]
     for label, minor in zip(labels, (allocation.total, allocation.sponsor,
                                      allocation.members_total), strict=True):
-        click.echo(f"{label}: {_money(minor, cur, lang)} {cur}")
+        click.echo(f"{label}: {money(minor, cur, lang)} {cur}")
     for note in allocation.notes:
         click.echo(f"* {note.text(translate, lang)}")
     if any(s.use_imputed for s in allocation.shares):

@@ -20,10 +20,13 @@ from babel.numbers import format_decimal
 from resolver.usage.exports import FRACTION, INTEGER, TEXT, USD, VND, Sheet
 from resolver.usage.sharing import (
     MINOR_DIGITS,
+    PER_DOWNLOAD_DIGITS,
     Allocation,
     convert,
     from_minor,
     largest_remainder,
+    per_download,
+    rounded,
 )
 
 __all__ = [
@@ -32,7 +35,9 @@ __all__ = [
     "both_currencies",
     "export_sheet",
     "money",
+    "money_value",
     "other_currency",
+    "per_download_text",
 ]
 
 #: (key, kind) of each column of the accounts' export, in order; the view gives the headers
@@ -48,15 +53,35 @@ def other_currency(currency: str) -> str:
     return "USD" if currency.upper() == "VND" else "VND"
 
 
+def _figure(value: Decimal, digits: int, lang: str) -> str:
+    """``value`` with exactly ``digits`` decimals, grouped, in ``lang``'s convention."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=pattern,
+                              locale=lang if lang in ("vi", "en") else "vi"))
+
+
 def money(minor: int | None, currency: str, lang: str) -> str:
     """Minor units as the page's language writes them: VND without decimals ("12.000.000"),
     USD with two ("1.234,50" in Vietnamese, "1,234.50" in English); "—" for none."""
     if minor is None:
         return "—"
-    digits = MINOR_DIGITS[currency.upper()]
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_decimal(from_minor(minor, currency), format=pattern,
-                              locale=lang if lang in ("vi", "en") else "vi"))
+    return _figure(from_minor(minor, currency), MINOR_DIGITS[currency.upper()], lang)
+
+
+def money_value(value: Decimal | None, currency: str, lang: str) -> str:
+    """An amount in major units (an exact share) shown like :func:`money`: rounded to the
+    currency's minor unit (:func:`~resolver.usage.sharing.money.rounded`); "—" for none."""
+    if value is None:
+        return "—"
+    return _figure(rounded(value, currency), MINOR_DIGITS[currency.upper()], lang)
+
+
+def per_download_text(value: Decimal | None, currency: str, lang: str) -> str:
+    """A cost per download with the currency's :data:`PER_DOWNLOAD_DIGITS` decimals, always
+    ("0,2500" and "0,1487" USD in Vietnamese, never "0,25" beside "0,1487"); "—" for none."""
+    if value is None:
+        return "—"
+    return _figure(per_download(value, currency), PER_DOWNLOAD_DIGITS[currency.upper()], lang)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ Pure core (no I/O; mypy strict):
 
 * :class:`Policy` (``policy.py``): the rule — component weights ``equal``/``use``/``size``
   (Decimal, sum 1), use ``measure`` and ``period``, size ``tiers``, ``sponsor_amount`` or
-  ``sponsor_fraction``, ``floor``, ``cap``, ``smoothing``, ``missing``, ``pro_rata``;
+  ``sponsor_fraction``, ``floor``, ``cap``, ``smoothing``, ``missing``, ``pro_rata``,
+  ``annualise`` (use of a member entitled part of the use period scaled to twelve months,
+  from :data:`MIN_ANNUALISE_MONTHS`; stored policies without it read as False);
   ``to_dict``/``from_dict`` (JSON), ``with_(...)`` (a changed copy); :func:`preset` for
   ``equal``/``use``/``size``/``hybrid`` (40 % equal + 60 % use). Invalid rules raise
   :class:`PolicyError`, whose ``message(translate)`` is the reason in the reader's language.
@@ -18,14 +20,17 @@ Pure core (no I/O; mypy strict):
   size figures and whether imputed, ``raw`` / ``bounded`` / ``smoothed`` exact shares in
   major units, ``amount`` (minor) and ``value`` (major) paid, ``change``/``change_pct`` from
   last year, ``cost_per_download``), and ``notes`` (:class:`Note`, ``text(translate, lang)``).
-  Order of operations in ``allocate.py``'s docstring.
+  Order of operations in ``allocate.py``'s docstring; :func:`use_figure` is a member's use
+  as a policy counts it (annualised or not).
 * Money (``money.py``): :func:`to_minor`, :func:`from_minor`, :func:`convert` (VND per USD),
-  :func:`largest_remainder`; :data:`MINOR_DIGITS`.
+  :func:`largest_remainder`; :data:`MINOR_DIGITS`; the decimals figures are shown with,
+  per currency: :func:`rounded` (an amount), :func:`per_download` and
+  :data:`PER_DOWNLOAD_DIGITS` (a cost per download).
 * :func:`describe` (``describe.py``): ``describe(policy, translate, lang, currency=, year=)``
   -> the rule as sentences (pass Flask-Babel's ``gettext`` on a page);
   :func:`measure_label`, :func:`percent`.
-* :func:`months_entitled` (``months.py``): months of a year entitlements cover (the
-  pro-rata rule).
+* :func:`months_entitled` / :func:`months_entitled_between` (``months.py``): months of a
+  year (or of a use period) entitlements cover (the pro-rata rule).
 
 Database (I/O; the caller commits):
 
@@ -41,16 +46,19 @@ Database (I/O; the caller commits):
   :func:`set_size` / :func:`sizes` (students, FTE per institution and reporting year).
 """
 
-from resolver.usage.sharing.allocate import Allocation, Member, Share, allocate
+from resolver.usage.sharing.allocate import Allocation, Member, Share, allocate, use_figure
 from resolver.usage.sharing.describe import describe, measure_label, percent
 from resolver.usage.sharing.money import (
     MINOR_DIGITS,
+    PER_DOWNLOAD_DIGITS,
     convert,
     from_minor,
     largest_remainder,
+    per_download,
+    rounded,
     to_minor,
 )
-from resolver.usage.sharing.months import months_entitled
+from resolver.usage.sharing.months import months_entitled, months_entitled_between
 from resolver.usage.sharing.notes import Note, Translate
 from resolver.usage.sharing.policy import (
     DEFAULT_TIERS,
@@ -58,6 +66,7 @@ from resolver.usage.sharing.policy import (
     MEASURE_TOTAL,
     MEASURE_UNIQUE,
     MEASURES,
+    MIN_ANNUALISE_MONTHS,
     MISSING_EQUAL,
     MISSING_MEAN,
     MISSING_MEDIAN,
@@ -104,6 +113,7 @@ __all__ = [
     "MEASURE_TOTAL",
     "MEASURE_UNIQUE",
     "MINOR_DIGITS",
+    "MIN_ANNUALISE_MONTHS",
     "MISSING_EQUAL",
     "MISSING_MEAN",
     "MISSING_MEDIAN",
@@ -111,6 +121,7 @@ __all__ = [
     "PERIODS",
     "PERIOD_PREVIOUS_YEAR",
     "PERIOD_ROLLING_12",
+    "PER_DOWNLOAD_DIGITS",
     "SIZE_FTE",
     "SIZE_MEASURES",
     "SIZE_STUDENTS",
@@ -140,14 +151,18 @@ __all__ = [
     "measure_label",
     "member_scope",
     "months_entitled",
+    "months_entitled_between",
+    "per_download",
     "percent",
     "preset",
     "rate",
+    "rounded",
     "set_rate",
     "set_size",
     "share",
     "shared_packages",
     "sizes",
     "to_minor",
+    "use_figure",
 ]
 # INTERFACE READY

@@ -15,7 +15,11 @@ is exact (fractions) until the last step. **Order of operations**, and why:
    what it costs). A member without use (or size) data gets the figure the policy's missing
    rule gives (median or mean of the others', or its equal share), never zero, and a note. A
    component no member has any basis for (nobody used the package) is shared equally, with a
-   note. The raw share is the components' weighted sum.
+   note. The raw share is the components' weighted sum. Before all this, when the policy
+   annualises, the use of a member entitled only part of the use period is scaled to twelve
+   months (:func:`use_figure`: use × 12 / months; under
+   :data:`~resolver.usage.sharing.policy.MIN_ANNUALISE_MONTHS` months it is missing, with a
+   note), so it is compared with the others' on the same footing.
 3. **Floor and cap.** Each member pays at least the floor (pro rata by months, like
    everything else) and at most the cap (a fraction of the members' total). The amounts are
    ``clamp(t × raw, floor, cap)`` for the one scale ``t`` that makes them sum to the members'
@@ -58,6 +62,7 @@ from typing import Any
 from resolver.usage.sharing.money import from_minor, largest_remainder, to_minor
 from resolver.usage.sharing.notes import Note
 from resolver.usage.sharing.policy import (
+    MIN_ANNUALISE_MONTHS,
     MISSING_EQUAL,
     MISSING_MEAN,
     N_,
@@ -65,7 +70,7 @@ from resolver.usage.sharing.policy import (
     PolicyError,
 )
 
-__all__ = ["Allocation", "Member", "Share", "allocate"]
+__all__ = ["Allocation", "Member", "Share", "allocate", "use_figure"]
 
 _Q = Decimal("0.0001")
 
@@ -82,7 +87,9 @@ class Member:
       reported; ``size_year`` — the year that figure was reported for;
     * ``last_amount`` — what it paid last year, integer minor units **in the allocation's
       currency** (the service converts), or None (new member, or no adopted policy);
-      ``last_months`` — its months of entitlement last year (None: 12).
+      ``last_months`` — its months of entitlement last year (None: 12);
+    * ``use_months`` — months of the policy's *use period* it was entitled (0..12), for
+      annualising its use; None: not known, the use is taken as it is.
     """
 
     code: str
@@ -93,6 +100,7 @@ class Member:
     size_year: int | None = None
     last_amount: int | None = None
     last_months: int | None = None
+    use_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,17 +109,22 @@ class Share:
     exact shares (Decimal, **major** units, 4 decimals) at each step of the module docstring;
     ``amount`` is what it pays, **integer minor units** (``value`` in major units).
 
-    * ``use`` — the use figure used (Decimal; imputed ones may have decimals); when the
-      policy gives use no weight, the member's own figure or None (nothing is imputed);
-      ``use_actual`` — its own figure (None: no data); ``use_imputed`` — the missing rule
-      applied (``median``, ``mean``, ``equal``) or None;
+    * ``use`` — the use figure used (Decimal; imputed and annualised ones may have
+      decimals); when the policy gives use no weight, the member's own figure (annualised
+      if the policy annualises) or None (nothing is imputed); ``use_actual`` — its own
+      figure as counted over the period (None: no data); ``use_imputed`` — the missing rule
+      applied (``median``, ``mean``, ``equal``) or None (also set when its own figure covers
+      too few months to annualise); ``use_months`` — months of the use period it was
+      entitled (None: not known, or an allocation stored before annualising existed);
+      ``use_annualised`` — its figure was scaled to twelve months;
     * ``size``, ``size_year``, ``points``, ``size_imputed`` — likewise for size (``points``
       are the tier points used, imputed or not);
     * ``change`` (minor units) and ``change_pct`` (fraction, ``Decimal("0.125")`` = +12.5 %)
       from ``last_amount``; None without last year's amount (``change_pct`` also when it
       was 0);
-    * ``cost_per_download`` — ``value`` / the member's own use figure (major units per
-      download, 4 decimals), None without a positive figure of its own.
+    * ``cost_per_download`` — ``value`` / the member's own use figure (annualised when the
+      policy annualises it; major units per download, 4 decimals), None without a positive
+      figure of its own.
     """
 
     code: str
@@ -134,6 +147,9 @@ class Share:
     change: int | None
     change_pct: Decimal | None
     cost_per_download: Decimal | None
+    # after the fields every stored allocation has: older ones read back without them
+    use_months: int | None = None
+    use_annualised: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in self.__dict__.items()}
@@ -188,6 +204,38 @@ class Allocation:
 
 
 # --- step 2: raw shares ------------------------------------------------------------------------
+
+def use_figure(policy: Policy, member: Member) -> tuple[Fraction | None, bool]:
+    """The member's own use figure as ``policy`` counts it, and whether it was annualised.
+
+    Without annualising, or with its months of the use period unknown (None), none (0: no
+    entitlement recorded there, so nothing says how long it had access) or all 12, its
+    figure as it is; entitled 1 to 11 months, use × 12 / months — or None (no data: the
+    missing rule applies) under :data:`MIN_ANNUALISE_MONTHS` months."""
+    if member.use is None:
+        return None, False
+    months = member.use_months
+    if not policy.annualise or months is None or not 0 < months < 12:
+        return Fraction(member.use), False
+    if months < MIN_ANNUALISE_MONTHS:
+        return None, False
+    return Fraction(member.use * 12, months), True
+
+
+def _annualise_note(member: Member, figure: Fraction | None) -> Note:
+    assert member.use_months is not None
+    if figure is None:
+        return Note("use_too_few_months", N_(
+            "%(member)s was entitled only %(months)s months of the use period (fewer than "
+            "%(least)s): its use (%(use)s) counts as missing."),
+            {"member": member.code, "months": member.use_months,
+             "least": MIN_ANNUALISE_MONTHS, "use": member.use}, member.code)
+    return Note("use_annualised", N_(
+        "%(member)s was entitled %(months)s months of the use period: its use (%(use)s) is "
+        "counted as %(value)s for twelve months."),
+        {"member": member.code, "months": member.use_months, "use": member.use,
+         "value": _dec(figure, Decimal("0.01"))}, member.code)
+
 
 def _impute(values: dict[str, Fraction | None], rule: str) -> Fraction | None:
     known = [v for v in values.values() if v is not None]
@@ -369,11 +417,12 @@ def allocate(policy: Policy, members: Sequence[Member], total: int,
 
     factor = {m.code: Fraction(m.months, 12) if policy.pro_rata else Fraction(1)
               for m in members}
-    uses: dict[str, Fraction | None] = {
-        m.code: None if m.use is None else Fraction(m.use) for m in members}
+    own_use = {m.code: use_figure(policy, m) for m in members}
+    uses: dict[str, Fraction | None] = {code: got[0] for code, got in own_use.items()}
     points: dict[str, Fraction | None] = {
         m.code: None if m.size is None else Fraction(policy.points(m.size)) for m in members}
-    use_notes: list[Note] = []
+    use_notes = [_annualise_note(m, own_use[m.code][0]) for m in members
+                 if m.use is not None and (own_use[m.code][1] or own_use[m.code][0] is None)]
     size_notes: list[Note] = []
     use_basis, use_used, use_imputed = _component(members, uses, factor, policy.missing,
                                                   "use", use_notes)
@@ -441,7 +490,8 @@ def allocate(policy: Policy, members: Sequence[Member], total: int,
         change = None if m.last_amount is None else amount - m.last_amount
         pct = (_dec(Fraction(change, m.last_amount)) if change is not None and m.last_amount
                else None)
-        cpd = _dec(Fraction(value) / m.use) if m.use else None
+        own = uses[m.code]
+        cpd = _dec(Fraction(value) / own) if own else None
         shares.append(Share(
             code=m.code, name=m.name, months=m.months,
             use=_dec(use_used[m.code], Decimal("0.01")) if m.code in use_used else None,
@@ -454,7 +504,8 @@ def allocate(policy: Policy, members: Sequence[Member], total: int,
             raw=_money(raw[m.code], currency), bounded=_money(bounded[i], currency),
             smoothed=_money(smoothed[i], currency), amount=amount, value=value,
             last_amount=m.last_amount, change=change, change_pct=pct,
-            cost_per_download=cpd))
+            cost_per_download=cpd, use_months=m.use_months,
+            use_annualised=own_use[m.code][1]))
     return Allocation(policy, currency, total, sponsor, shared, tuple(shares), tuple(notes))
 
 

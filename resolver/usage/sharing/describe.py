@@ -18,6 +18,7 @@ from resolver.usage.sharing.notes import Translate, identity
 from resolver.usage.sharing.policy import (
     MEASURE_CLICKS,
     MEASURE_UNIQUE,
+    MIN_ANNUALISE_MONTHS,
     MISSING_EQUAL,
     MISSING_MEAN,
     N_,
@@ -98,6 +99,17 @@ def describe(policy: Policy, translate: Translate = identity, lang: str = "en", 
     else:
         out.append(translate(N_("Every member pays for the whole year, whatever its months "
                                 "of entitlement.")))
+    if policy.use:
+        if policy.annualise:
+            out.append(translate(N_("The use of a member entitled for only part of the use "
+                                    "period is scaled to twelve months (use × 12 ÷ months "
+                                    "entitled); with fewer than %(least)s months, its use "
+                                    "counts as missing. A member with no entitlement "
+                                    "recorded in the period is counted on its use as it "
+                                    "is.")) % {"least": MIN_ANNUALISE_MONTHS})
+        else:
+            out.append(translate(N_("Every member is counted on its use over the period as "
+                                    "it is, whatever its months of entitlement in it.")))
     if policy.use or policy.size:
         out.append(translate({
             MISSING_MEAN: N_("A member without data is counted with the mean of the "

@@ -6,6 +6,12 @@ rounded by the **largest-remainder** method, so they sum *exactly* to the amount
 member first gets the whole units of its exact share, then the units left over go one each to
 the largest fractional parts; equal parts go to the larger raw share, then by member code
 (alphabetical), so the same inputs always give the same amounts.
+
+How many decimals a figure has is decided here too, per currency, and nowhere else: an
+amount has the currency's minor digits (:data:`MINOR_DIGITS`: USD 2, VND 0), a cost per
+download :data:`PER_DOWNLOAD_DIGITS` (USD 4: a download costs a fraction of a cent; VND 0: a
+fraction of a đồng says nothing). Pages, statements and the command line format figures with
+these (:mod:`resolver.usage.sharing_tables`), so one figure reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ from fractions import Fraction
 
 __all__ = [
     "MINOR_DIGITS",
+    "PER_DOWNLOAD_DIGITS",
     "convert",
     "from_minor",
     "largest_remainder",
+    "per_download",
+    "rounded",
     "to_minor",
 ]
 
 #: decimals of each currency lienhop keeps (resolver.usage.models.CURRENCIES)
 MINOR_DIGITS = {"USD": 2, "VND": 0}
+#: decimals a cost per download is shown with, per currency (module docstring)
+PER_DOWNLOAD_DIGITS = {"USD": 4, "VND": 0}
 
 
 def _digits(currency: str) -> int:
@@ -43,6 +54,21 @@ def from_minor(minor: int, currency: str) -> Decimal:
     """1234 (USD) -> ``Decimal("12.34")``; VND -> whole đồng."""
     digits = _digits(currency)
     return Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def rounded(value: Decimal, currency: str) -> Decimal:
+    """A major-unit ``value`` to the currency's minor unit, always with its digits
+    (``Decimal("12.5")`` USD -> ``12.50``); half a unit rounds up."""
+    return value.quantize(Decimal(1).scaleb(-_digits(currency)), ROUND_HALF_UP)
+
+
+def per_download(value: Decimal, currency: str) -> Decimal:
+    """A cost per download with :data:`PER_DOWNLOAD_DIGITS` decimals, always
+    (``Decimal("0.25")`` USD -> ``0.2500``); half a unit rounds up."""
+    digits = PER_DOWNLOAD_DIGITS.get(currency.upper())
+    if digits is None:
+        raise ValueError(f"unknown currency {currency!r}")
+    return value.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
 
 
 def convert(minor: int, source: str, target: str, vnd_per_usd: Decimal | None) -> int:

@@ -17,9 +17,18 @@ year's amount, as a fraction of it) and the rule for a member **without use (or 
 the median of the others' figures (default), their mean, or "equal" (that member's use share
 is its equal share). A member is never silently given zero.
 
+With ``annualise`` (the default for new policies), the use of a member entitled for only part
+of the use period is scaled to twelve months — use × 12 / months entitled in the period — so a
+member that joined in July is not charged for half a year's use next year; with fewer than
+:data:`MIN_ANNUALISE_MONTHS` months its use counts as missing (the missing rule applies), since
+a month or two says little about a year. A member with use but no entitlement recorded in the
+period is counted on its use as it is: the records do not say how long it had access.
+
 Policies are stored as JSON (:meth:`Policy.to_dict` / :meth:`Policy.from_dict`, a lossless
 round trip: every number is a decimal string) in the adopted-policy table, so a statement
-printed years later shows the rule as it was adopted.
+printed years later shows the rule as it was adopted. A stored policy without ``annualise``
+was adopted before the option existed, when use was never annualised: it reads back as
+``annualise=False``, so its statement is reproduced as it was.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ __all__ = [
     "MISSING_MEAN",
     "MISSING_MEDIAN",
     "MISSING_RULES",
+    "MIN_ANNUALISE_MONTHS",
     "PERIODS",
     "PERIOD_PREVIOUS_YEAR",
     "PERIOD_ROLLING_12",
@@ -74,6 +84,9 @@ MISSING_MEDIAN = "median"
 MISSING_MEAN = "mean"
 MISSING_EQUAL = "equal"
 MISSING_RULES = (MISSING_MEDIAN, MISSING_MEAN, MISSING_EQUAL)
+
+#: fewest months of entitlement in the use period from which use is annualised (below: missing)
+MIN_ANNUALISE_MONTHS = 3
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
 _ONE = Decimal(1)
@@ -160,6 +173,9 @@ class Policy:
     * ``missing`` — for a member without use (or size) data: :data:`MISSING_MEDIAN`,
       :data:`MISSING_MEAN` or :data:`MISSING_EQUAL`;
     * ``pro_rata`` — members entitled part of the year pay by months (default True);
+    * ``annualise`` — the use of a member entitled part of the *use period* is scaled to
+      twelve months (default True; stored policies without it read as False, see the module
+      docstring);
     * ``name`` — a label people gave it ("hybrid 40/60"); not part of the rule.
     """
 
@@ -178,6 +194,7 @@ class Policy:
     smoothing: Decimal | None = None
     missing: str = MISSING_MEDIAN
     pro_rata: bool = True
+    annualise: bool = True
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -223,6 +240,8 @@ class Policy:
                                  "at most 1"))
         if self.missing not in MISSING_RULES:
             raise PolicyError(N_("unknown rule for missing data: %(value)s"), value=self.missing)
+        if not isinstance(self.pro_rata, bool) or not isinstance(self.annualise, bool):
+            raise PolicyError(N_("pro_rata and annualise are true or false"))
 
     # --- storage ---------------------------------------------------------------------------
 
@@ -241,12 +260,13 @@ class Policy:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy:
-        """The policy :meth:`to_dict` wrote (unknown keys are refused, missing ones default)."""
+        """The policy :meth:`to_dict` wrote (unknown keys are refused, missing ones default;
+        a missing ``annualise`` is False: the policy was stored before the option existed)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise PolicyError(N_("unknown policy fields: %(fields)s"), fields=", ".join(unknown))
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"annualise": False}
         for key, value in data.items():
             if key == "tiers":
                 kwargs[key] = tuple(SizeTier(int(lo), _dec(pts, "points")) for lo, pts in value)

@@ -8,7 +8,10 @@ Inputs of a package and year (:func:`gather`):
   :mod:`resolver.usage.costs`), converted to the allocation's currency with the year's rate
   when they differ; or a ``total`` the caller gives (the what-if page's "what if it cost…");
 * **the members** — institutions entitled to the package on the first day of at least one
-  month of the year, with those months (:mod:`resolver.usage.sharing.months`);
+  month of the year, with those months (:mod:`resolver.usage.sharing.months`), and the
+  months of the policy's use period they were entitled, by the same rule from the same
+  entitlements (start and end dates are kept, so a past period's months are known): a policy
+  that annualises scales the use of a member entitled only part of that period;
 * **use** — the policy's measure over the policy's period: COUNTER figures from the journal
   and book views (``TR_J1`` + ``TR_B1``; a member that sent only ``TR``, or only ``DR``, is
   counted from that), or the resolver's subscription full-text clicks. A member with no
@@ -38,7 +41,7 @@ from resolver.usage.counts import DOWNLOAD_REPORTS, clicks, counter_downloads
 from resolver.usage.models import CURRENCIES, PackageCost
 from resolver.usage.sharing.allocate import Allocation, Member, Share, allocate
 from resolver.usage.sharing.money import convert, to_minor
-from resolver.usage.sharing.months import months_entitled
+from resolver.usage.sharing.months import months_entitled, months_entitled_between
 from resolver.usage.sharing.policy import MEASURE_CLICKS, N_, Policy, PolicyError
 from resolver.usage.sharing.records import Adopted, adopted, rate, sizes, store
 
@@ -89,15 +92,20 @@ def _package(session: Session, package: str) -> Package:
     return pkg
 
 
-def _members(session: Session, pkg: Package, year: int) -> dict[str, tuple[str, int]]:
-    """code -> (Vietnamese name, months entitled in ``year``), months >= 1 only."""
-    spans: dict[str, list[tuple[dt.date | None, dt.date | None]]] = defaultdict(list)
+Spans = dict[str, list[tuple[dt.date | None, dt.date | None]]]
+
+
+def _members(session: Session, pkg: Package, year: int,
+             spans: Spans | None = None) -> dict[str, tuple[str, int]]:
+    """code -> (Vietnamese name, months entitled in ``year``), months >= 1 only; ``spans``,
+    when given, receives every institution's entitlement spans of the package."""
+    spans = {} if spans is None else spans
     names: dict[str, str] = {}
     for code, name, start, end in session.execute(
             select(Institution.code, Institution.name_vi, Entitlement.start, Entitlement.end)
             .join(Institution, Institution.id == Entitlement.institution_id)
             .where(Entitlement.package_id == pkg.id)):
-        spans[code].append((start, end))
+        spans.setdefault(code, []).append((start, end))
         names[code] = name
     out = {}
     for code, s in spans.items():
@@ -177,9 +185,11 @@ def gather(session: Session, package: str, year: int, policy: Policy, *,
         total, cur, cost, cost_currency = _total(session, package, year, currency, year_rate)
     else:
         cur = (currency or "USD").upper()
-    entitled = _members(session, pkg, year)
+    spans: Spans = {}
+    entitled = _members(session, pkg, year, spans)
     codes = sorted(entitled)
     use, start, end = _use(session, package, policy, year, codes)
+    use_months = {c: months_entitled_between(start, end, spans[c]) for c in codes}
     size = sizes(session, year, policy.size_measure, codes)
     last = adopted(session, package, year - 1)
     last_amounts: dict[str, tuple[int, int]] = {}
@@ -193,7 +203,8 @@ def gather(session: Session, package: str, year: int, policy: Policy, *,
                size=size[c].value if c in size else None,
                size_year=size[c].year if c in size else None,
                last_amount=last_amounts[c][0] if c in last_amounts else None,
-               last_months=last_amounts[c][1] if c in last_amounts else None)
+               last_months=last_amounts[c][1] if c in last_amounts else None,
+               use_months=use_months[c])
         for c in codes)
     return Inputs(package, pkg.name, year, cur, total, cost, cost_currency, year_rate, start,
                   end, members, last)

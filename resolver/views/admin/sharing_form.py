@@ -9,8 +9,10 @@ a number from 0 to 100 written the page language's way (``12,5`` on a Vietnamese
 Each of the three columns (``p1``…``p3``) is a kind of policy — equal, by use, by size, or
 hybrid (its weights ``pN_equal``/``pN_use``/``pN_size`` in %, summing to 100) — or empty;
 what applies to all of them (the sponsor's share or amount, the floor, cap and smoothing, the
-use measure and period, the size measure, the rule for missing data) is set once, so moving
-the sponsor's share moves every column.
+use measure and period, whether use is annualised, the size measure, the rule for missing
+data) is set once, so moving the sponsor's share moves every column. ``annualise`` is ``yes``
+(the default, also when absent: a comparison made before the option existed then annualises,
+as every new one does) or ``no``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ DEFAULT_WEIGHTS = {"equal": "40", "use": "60", "size": "0"}
 MAX_PARAM = 40
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+#: the ``annualise`` parameter's values: the policy's ``annualise`` field
+ANNUALISE = {"yes": True, "no": False}
 
 
 @dataclass
@@ -138,6 +142,9 @@ def _common(args: Mapping[str, str], lang: str, problems: list[str]) -> dict[str
                                 _("Size measure"), problems),
         "missing": _choice(args, "missing", MISSING_RULES, MISSING_MEDIAN,
                            _("Members without data"), problems),
+        "annualise": ANNUALISE[_choice(args, "annualise", tuple(ANNUALISE), "yes",
+                                       _("Members entitled part of the use period"),
+                                       problems)],
     }
     period_end = _text(args, "period_end")
     if period_end:

@@ -36,6 +36,7 @@ from resolver.usage.exports import csv_export, xlsx_export
 from resolver.usage.models import PackageCost
 from resolver.usage.share_chart import member_bars
 from resolver.usage.sharing import (
+    MIN_ANNUALISE_MONTHS,
     SIZE_FTE,
     Adopted,
     Comparison,
@@ -54,7 +55,13 @@ from resolver.usage.sharing import (
     shared_packages,
     sizes,
 )
-from resolver.usage.sharing_tables import both_currencies, export_sheet, money, other_currency
+from resolver.usage.sharing_tables import (
+    both_currencies,
+    export_sheet,
+    money,
+    other_currency,
+    per_download_text,
+)
 from resolver.views.admin.auth import audit as audit_here
 from resolver.views.admin.auth import consortium_required, current_user, login_required, request_ip
 from resolver.views.admin.common import institution_choices, safe_next, scope_code
@@ -166,7 +173,7 @@ def _columns(comparison: Comparison, slots: list[tuple[int, str, Policy]],
                     "change_pct": None if share.change_pct is None else
                     ("+" if share.change_pct > 0 else "") + percent(share.change_pct, language),
                     "per_download": None if share.cost_per_download is None else
-                    format_amount(share.cost_per_download, language, places=4),
+                    per_download_text(share.cost_per_download, cur, language),
                 }
             col["total"] = {c: money(amounts.total[c], c, language) for c in (cur, other)}
             col["sponsor"] = {c: money(amounts.sponsor[c], c, language) for c in (cur, other)}
@@ -199,6 +206,7 @@ def what_if() -> ResponseReturnValue:
         "comparison": None, "columns": [], "rows": [], "missing": [], "chart": "",
         "adopted": None, "blocking": None, "consortium": scope is None,
         "format_amount": lambda v: format_amount(v, language),
+        "least_months": MIN_ANNUALISE_MONTHS,
     }
     status = 400 if form.problems else 200
     if form.package and not form.problems:
@@ -369,6 +377,8 @@ def statement(package: str, year: int, institution: str) -> ResponseReturnValue:
         size_word=size_word,
         number=lambda v: "—" if v is None else str(format_decimal(v, format="#,##0.##",
                                                                   locale=language)),
+        per_download=None if share.cost_per_download is None else
+        per_download_text(share.cost_per_download, cur, language),
         change_pct=None if share.change_pct is None else percent(share.change_pct, language),
         notes=[n.text(_, language) for n in found.allocation.notes
                if n.member in (None, institution)],

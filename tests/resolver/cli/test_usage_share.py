@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -123,3 +124,66 @@ def test_rate_and_size(demo):
         assert rate(s, 2026) == 25900.5
         assert sizes(s, 2025, "students")["hue"].value == 46000
         assert sizes(s, 2025, "fte")["vnuhcm"].year == 2024  # the demo's 2024 figure
+
+
+
+def table(output: str) -> dict[str, dict[str, str]]:
+    """The table ``usage share`` prints (English headers): member code -> header -> cell."""
+    lines = output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Code  "))
+    names = re.split(r"\s{2,}", lines[at].strip())
+    starts = [lines[at].index(n) for n in names]
+    rows = {}
+    for line in lines[at + 1:]:
+        if line.startswith("Total:"):
+            break
+        values = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        rows[values[0]] = dict(zip(names, values, strict=True))
+    return rows
+
+
+@pytest.mark.parametrize(("args", "money", "per_download"), [
+    # USD: amounts with cents, a cost per download with four decimals, always ("0.0090",
+    # never "0.009" beside "0.0162"); by use every member's is 135.39 / 15,120 and the like
+    (("--total", "1,100.00"), r"-?\d{1,3}(,\d{3})*\.\d{2}", r"0\.\d{4}"),
+    # VND: no decimals at all, the raw share and the cost per download included
+    (("--currency", "VND", "--total", "27,940,000"), r"-?\d{1,3}(,\d{3})*", r"\d{3}"),
+])
+@pytest.mark.parametrize("policy", ["use", "equal"])
+def test_money_and_cost_per_download_have_the_currencys_decimals(demo, policy, args, money,
+                                                                 per_download):
+    res = demo.invoke("usage", "share", "sd", "2025", "--policy", policy, *args)
+    assert res.exit_code == 0, res.output
+    rows = table(res.output)
+    assert sorted(rows) == ["binhdinh", "hue", "nasati", "tvu", "vnuhcm"]
+    for code, cells in rows.items():
+        for column in ("Raw share", "Amount", "Last year", "Change"):
+            if code != "binhdinh" or column in ("Raw share", "Amount"):
+                assert re.fullmatch(money, cells[column]), (code, column, cells[column])
+        if code != "binhdinh":  # no use of its own: no cost per download
+            assert re.fullmatch(per_download, cells["Cost/download"]), (code, cells)
+    if policy == "use" and "VND" not in args:
+        assert {rows[c]["Cost/download"] for c in rows if c != "binhdinh"} == {"0.0090"}
+
+
+def test_the_csv_writes_costs_per_download_with_the_currencys_decimals(demo):
+    res = demo.invoke("usage", "share", "sd", "2025", "--policy", "equal", "--currency", "VND",
+                      "--total", "27,940,000", "--format", "csv")
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(res.output))}
+    # hue: 27,940,000 / 4.5 member-years = 6,208,888.9 -> 6,208,889 đồng / 15,120 = 410.64
+    assert rows["hue"]["amount"] == "6208889" and rows["hue"]["cpd"] == "411"
+
+
+def test_annualising_is_on_by_default_and_can_be_turned_off(demo):
+    on = demo.invoke("usage", "share", "sd", "2025", "--policy", "use", "--total", "1000",
+                     "--format", "json")
+    off = demo.invoke("usage", "share", "sd", "2025", "--policy", "use", "--total", "1000",
+                      "--no-annualise", "--format", "json")
+    assert json.loads(on.output)["policy"]["annualise"] is True
+    assert json.loads(off.output)["policy"]["annualise"] is False
+    words = demo.invoke("usage", "share", "sd", "2025", "--policy", "use", "--total", "1000",
+                        "--lang", "vi")
+    assert "được quy ra mười hai tháng" in words.output
+    words = demo.invoke("usage", "share", "sd", "2025", "--policy", "use", "--total", "1000",
+                        "--no-annualise")
+    assert "counted on its use over the period as it is" in words.output

@@ -5,6 +5,7 @@ a 500), the inputs a policy lacks, and adopting a policy (asks first, audited)."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html import unescape
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from resolver import db
 from resolver.accounts.models import AuditEntry
+from resolver.kb.entitlements import entitle
 from resolver.usage.sharing import adopted
 from tests.support import admin
 from tests.support.cost_sharing import share_sd
@@ -248,3 +251,73 @@ def test_adopting_again_says_what_it_replaces(boss, shared, sessions):
     with sessions() as s:
         found = adopted(s, "sd", 2025)
         assert found is not None and found.policy.kind == "hybrid"
+
+
+# --- annualising the use of a member entitled part of the use period ----------------------------
+
+@pytest.fixture
+def joined_2024(shared):  # type: ignore[no-untyped-def]
+    """Trà Vinh was also entitled July–December 2024, the use period of 2025: its 100
+    downloads are six months' use, 200 a year."""
+    with db.transaction(shared) as s:
+        entitle(s, "sd", "tvu", dt.date(2024, 7, 1), dt.date(2024, 12, 31))
+    return shared
+
+
+@pytest.mark.parametrize(("lang", "on", "off", "choice", "rule_on", "rule_off", "note"), [
+    ("en", ("3,750.00", "1,250.00"), ("4,285.71", "714.29"),
+     "their use scaled to twelve months",
+     "is scaled to twelve months (use × 12 ÷ months entitled)",
+     "Every member is counted on its use over the period as it is",
+     "tvu was entitled 6 months of the use period: its use (100) is counted as 200 for "
+     "twelve months."),
+    ("vi", ("3.750,00", "1.250,00"), ("4.285,71", "714,29"),
+     "quy mức sử dụng ra mười hai tháng",
+     "được quy ra mười hai tháng (mức sử dụng × 12 ÷ số tháng được quyền truy cập)",
+     "Mọi thành viên được tính theo đúng mức sử dụng trong kỳ",
+     "tvu được quyền truy cập 6 tháng trong kỳ tính mức sử dụng: mức sử dụng (100) được quy "
+     "ra 200 cho mười hai tháng."),
+])
+def test_annualising_is_a_choice_on_by_default(boss, joined_2024, lang, on, off, choice,
+                                               rule_on, rule_off, note):
+    # by use, sponsor 50 % (USD 5,000 shared): annualised, Huế 300 : Trà Vinh 200 × 6/12
+    # (its months in 2025) = 3 : 1 -> 3,750.00 and 1,250.00; on raw use 300 : 50 -> 6/7, 1/7
+    query = f"{SD_2025}&p1=use&p2=&p3=&sponsor=50&lang={lang}"
+    html = text(boss.get(query))
+    assert 'id="annualise"' in html and choice in html
+    assert [cells(row(html, c))[2] for c in ("hue", "tvu")] == list(on)
+    rule = html.split('id="rule-1"')[1].split("</div>")[0]
+    assert rule_on in rule and note in rule
+    assert cells(row(html, "tvu"))[6] == ("6.2500" if lang == "en" else "6,2500")  # 1,250 / 200
+    html = text(boss.get(f"{query}&annualise=no"))
+    assert [cells(row(html, c))[2] for c in ("hue", "tvu")] == list(off)
+    rule = html.split('id="rule-1"')[1].split("</div>")[0]
+    assert rule_off in rule and "200" not in rule
+    assert '<option value="no" selected>' in html  # the form shows what was asked
+
+
+def test_a_garbage_annualise_gets_a_message(boss, shared):
+    res = boss.get(f"{SD_2025}&annualise=perhaps&lang=en")
+    assert res.status_code == 400
+    assert "not one of the choices" in text(res).split('id="problems"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(("query", "annualise", "tvu"), [("", True, 125_000),
+                                                         ("&annualise=no", False, 71_429)])
+def test_the_adopted_policy_keeps_the_choice(boss, joined_2024, sessions, query, annualise,
+                                             tvu):
+    fields = adopt_form(boss, f"p1=use&p2=&p3=&sponsor=50{query}")
+    assert boss.post(f"{PAGE}/adopt", {**fields, "confirm": "yes"}).status_code == 302
+    with sessions() as s:
+        found = adopted(s, "sd", 2025)
+    assert found is not None and found.policy.annualise is annualise
+    assert found.allocation.for_member("tvu").amount == tvu
+
+
+def test_costs_per_download_in_vnd_have_no_decimals(boss, shared):
+    # equal shares of 250,000,000 đồng: Huế 166,666,667 / 300 downloads = 555,555.56,
+    # Trà Vinh 83,333,333 / 100 = 833,333.33: shown in whole đồng, like the amounts
+    html = text(boss.get(f"{SD_2025}&p1=equal&p2=&p3=&currency=VND&lang=en"))
+    assert cells(row(html, "hue"))[2] == "166,666,667"
+    assert cells(row(html, "hue"))[6] == "555,556"
+    assert cells(row(html, "tvu"))[6] == "833,333"

@@ -4,6 +4,7 @@ page (exchange rates, sizes), in both languages on SQLite and PostgreSQL; who ma
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from resolver import db
 from resolver.accounts.models import AuditEntry
+from resolver.kb.entitlements import entitle
 from resolver.usage.sharing import adopt, preset, rate, sizes
 from tests.support import admin
 from tests.support.cost_sharing import HOSTILE_NAME, share_sd
@@ -86,6 +88,37 @@ def test_the_statements_add_up_to_the_members_total(boss, adopted_sd):
         for cur in total:
             total[cur] += Decimal(found[cur])
     assert total == {"USD": Decimal("5000.00"), "VND": Decimal("125000000")}
+
+
+@pytest.mark.parametrize(("lang", "hue", "tvu"), [("en", "14.2857 USD", "7.1429 USD"),
+                                                  ("vi", "14,2857 USD", "7,1429 USD")])
+def test_the_cost_per_download_has_the_pages_decimals(boss, adopted_sd, lang, hue, tvu):
+    # USD 4,285.71 / 300 downloads and 714.29 / 100: four decimals, as on the what-if page
+    # and the command line (a statement showed "14.29")
+    for code, expected in (("hue", hue), ("tvu", tvu)):
+        html = text(boss.get(f"{BASE}/sd/2025/statement/{code}?lang={lang}"))
+        cell = html.split('id="per-download"')[1].split("</td>")[0]
+        assert cell.strip(">").strip() == expected
+
+
+@pytest.mark.parametrize(("lang", "says"), [
+    ("en", "100; 6 months of entitlement in the period: counted as 200 for twelve months"),
+    ("vi", "100; 6 tháng được quyền truy cập trong kỳ: quy ra 200 cho mười hai tháng"),
+])
+def test_a_statement_shows_the_use_it_annualised(boss, sessions, lang, says):
+    # Trà Vinh was entitled July–December 2024 too: six months of the use period
+    share_sd(sessions)
+    with db.transaction(sessions) as s:
+        entitle(s, "sd", "tvu", dt.date(2024, 7, 1), dt.date(2024, 12, 31))
+    adopt_by_use(sessions)
+    html = text(boss.get(f"{BASE}/sd/2025/statement/tvu?lang={lang}"))
+    use = html.split('id="use"')[1].split("</td>")[0]
+    assert says in use
+    rule = html.split('id="rule"')[1].split("</ul>")[0]
+    assert ("scaled to twelve months" if lang == "en" else "quy ra mười hai tháng") in rule
+    assert amounts(html)["USD"] == "1250.00"  # a quarter of USD 5,000 (3 : 1 with Huế)
+    cell = html.split('id="per-download"')[1].split("</td>")[0]
+    assert cell.strip(">").strip() == ("6.2500 USD" if lang == "en" else "6,2500 USD")
 
 
 def test_an_institution_administrator_prints_only_their_own(hue_admin, adopted_sd):

@@ -13,6 +13,8 @@ from resolver.usage.sharing import (
     from_minor,
     largest_remainder,
     months_entitled,
+    per_download,
+    rounded,
     to_minor,
 )
 
@@ -64,3 +66,13 @@ def test_largest_remainder():
 ])
 def test_months_entitled(spans, months):
     assert months_entitled(2025, spans) == months
+
+
+def test_the_decimals_of_an_amount_and_of_a_cost_per_download():
+    assert str(rounded(Decimal("12.5"), "USD")) == "12.50"
+    assert str(rounded(Decimal("12.5"), "VND")) == "13"
+    assert str(per_download(Decimal("0.25"), "USD")) == "0.2500"  # never "0.25" beside
+    assert str(per_download(Decimal("0.1487"), "USD")) == "0.1487"  # "0.1487"
+    assert str(per_download(Decimal("410.6402"), "VND")) == "411"
+    with pytest.raises(ValueError):
+        per_download(Decimal(1), "EUR")
