@@ -22,8 +22,9 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import tantivy
 
@@ -33,6 +34,7 @@ from index.docsets import COLUMN_FIELDS, Columns, multi_flags
 from index.features import required_terms
 from index.generations import read_current
 from index.record import Record
+from index.results import FacetValue
 from index.suggestion import suggest as suggest_with
 from index.tantivy_engine import query, ranking, vocabulary
 from index.tantivy_engine.copies import Copies
@@ -48,6 +50,9 @@ _BY_SCORE_WANT = 200
 _BY_SCORE_BUDGET = 4096
 _BY_SCORE_SHARE = 0.1
 _TERM_CACHE = 4096
+#: Searches whose counts (matches, works, facets) a snapshot keeps: the next page, another
+#: order or the same query again skip counting (at 1M records most of a common word's cost).
+_COUNTED = 256
 _Stamp = tuple[int, int, int]
 
 
@@ -69,6 +74,14 @@ def _segment_bases(meta: dict[str, Any], searcher: tantivy.Searcher) -> dict[int
         total += int(seg["max_doc"])
         live += int(seg["max_doc"]) - int((seg.get("deletes") or {}).get("num_deleted_docs", 0))
     return bases if live == searcher.num_docs else None
+
+
+class _Counted(NamedTuple):
+    """What a search counted: its matching records, its works and (when asked) facets."""
+
+    matching: int
+    total: int
+    facets: dict[str, list[FacetValue]] | None
 
 
 class Snapshot(SearchSnapshot):
@@ -97,6 +110,7 @@ class Snapshot(SearchSnapshot):
         self._terms_lock = threading.Lock()
         self._copies: Copies | None = None
         self._column_counts: dict[str, Any] | None = None
+        self._counted: dict[tuple[Any, ...], _Counted] = {}
 
     def _enumerate(self) -> dict[int, int]:
         """Every live document's address (one search over the whole index), and the
@@ -272,6 +286,17 @@ class Snapshot(SearchSnapshot):
                                   self.subject_spellings)
         order = ranking.Ordered(self.searcher, self.schema, match, sort, features,
                                 self.docnum, want)
+        key = (ast, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())),
+               None if year_range is None else tuple(year_range))
+        known = self._counted.get(key)
+        if known is not None and (known.facets is not None or not facets):
+            by_score = features is not None and want <= _BY_SCORE_WANT \
+                and known.matching > _BY_SCORE_MATCHES
+            result = Works(known.total, self._ranked(order, features, want, known.total,
+                                                     by_score), read=self._reader(order))
+            if facets and known.facets is not None:
+                result.facets = {name: list(values) for name, values in known.facets.items()}
+            return result
         # Many matches ranked by relevance, counted with the facets: read score by score
         # (ranking.Ordered.by_score), not all scored for a first page that also counts them
         # (without facets, counting them apart costs that much again).
@@ -306,9 +331,25 @@ class Snapshot(SearchSnapshot):
             nums = [int(m) for m in marks if m is not None]
         else:
             addrs, nums = copies.matching(match, outside)
-        per_cluster = Counter(nums)
-        total = matching - (copies.surplus_outside(per_cluster) if outside
-                            else len(nums) - len(per_cluster))
+        clusters = copies.clusters()
+        per_cluster = clusters.matching(nums, outside)
+        total = matching - clusters.surplus(per_cluster)
+        result = Works(total, self._ranked(order, features, want, total, by_score),
+                       read=self._reader(order))
+        if whole is not None:
+            extra = copies.table().repeated(per_cluster, addrs, nums, outside) \
+                if nums or outside else {}
+            result.facets = work_facets(whole, extra)
+        with self._terms_lock:
+            while self._counted and len(self._counted) >= _COUNTED:
+                self._counted.pop(next(iter(self._counted)))  # oldest first
+            if _COUNTED > 0:
+                self._counted[key] = _Counted(matching, total, result.facets)
+        return result
+
+    def _ranked(self, order: ranking.Ordered, features: list[tuple[str, str, int]] | None,
+                want: int, total: int, by_score: bool) -> list[tuple[int, float, str, bool]]:
+        """The first ``want`` works of ``order``: docnum, score, cluster, marked."""
         ranked: list[tuple[int, float, str, bool]] = []
         if total and want > 0:
             scored = features is not None  # sort orders score every work 0
@@ -321,7 +362,10 @@ class Snapshot(SearchSnapshot):
                 COPIES, [self.address(d) for d, *_ in ranked]) if ranked else []
             ranked = [(d, score, cluster, m is not None)
                       for (d, score, cluster, _), m in zip(ranked, marked, strict=True)]
-        # The documents the ranking read for their clusters hold the records shown.
+        return ranked
+
+    def _reader(self, order: ranking.Ordered) -> Callable[[int], Record | None]:
+        """The stored record of a docnum when the ranking read its document already."""
         docs = order.ranking.docs
 
         def read(docnum: int) -> Record | None:
@@ -329,14 +373,7 @@ class Snapshot(SearchSnapshot):
             doc = docs.get((a.segment_ord, a.doc))
             return stored_record(doc) if doc is not None else None
 
-        result = Works(total, ranked, read=read)
-        if whole is not None:
-            if outside:
-                extra = copies.table().repeated_except(addrs, nums, per_cluster)
-            else:
-                extra = copies.table().repeated(addrs, nums, per_cluster) if nums else {}
-            result.facets = work_facets(whole, extra)
-        return result
+        return read
 
     def _estimate(self, node: qlang.Node) -> int | None:
         """At most how many records a query matches, from document frequencies (None:

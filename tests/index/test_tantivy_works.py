@@ -18,6 +18,7 @@ from index import Record, discovery, open_index
 from index.discovery import SearchSnapshot
 from index.docsets import NO_YEAR
 from index.tantivy_engine import schema as tantivy_schema
+from index.tantivy_engine import snapshot as tantivy_snapshot
 from index.tantivy_engine.order import shortest_key
 from tests.support.catalogue import rec
 
@@ -346,6 +347,7 @@ def dense(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_most_of_the_index_matching_as_the_set_algebra_does(dense, monkeypatch, q, filters, sort
                                                             ):  # type: ignore[no-untyped-def]
     snap = dense._snapshot()
+    monkeypatch.setattr(tantivy_snapshot, "_COUNTED", 0)  # count each search afresh
     outside: list[bool] = []
     copies = snap.copies()
     listed = copies.matching
@@ -372,7 +374,6 @@ def test_relevance_read_score_by_score_as_the_set_algebra_does(ix, dense, monkey
     records match), then, past its budget, the whole order from the top: the same works,
     scores and facets as the set algebra, whatever the budget."""
     from index.tantivy_engine import ranking
-    from index.tantivy_engine import snapshot as tantivy_snapshot
 
     monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_MATCHES", 0)
     monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_BUDGET", budget)
