@@ -21,7 +21,15 @@ from typing import Any, TypeVar
 
 from index import querylang as qlang
 from index.docsets import NO_YEAR, Columns, DocSet, DocSets
-from index.facets import FACET_FIELDS, facet_key, filter_years, grouped, top_values, year_buckets
+from index.facets import (
+    FACET_FIELDS,
+    facet_key,
+    filter_years,
+    grouped,
+    top_values,
+    year_buckets,
+    year_period,
+)
 from index.features import ranking_features
 from index.highlight import highlight, snippet
 from index.record import Record
@@ -227,9 +235,11 @@ def work_facets(whole: dict[str, Counter[Any]], extra: dict[str, Counter[Any]]
     keyed, labels = grouped(whole.get("subject", Counter()))
     counts = _less(keyed, extra.get("subject"))
     out["subject"] = top_values(Counter({labels[k]: n for k, n in counts.items()}))
-    years = _less(whole.get("year", Counter()), extra.get("year"))
-    years.pop(NO_YEAR, None)
-    out["year"] = year_buckets(years)
+    periods: Counter[str] = Counter()
+    for year, n in whole.get("year", Counter()).items():
+        if year != NO_YEAR:
+            periods[year_period(year)] += n
+    out["year"] = year_buckets(_less(periods, extra.get("year")))
     return out
 
 
@@ -312,7 +322,8 @@ def _facet_counts(cols: Columns, docs: set[int], multi_docs: list[int],
     yr = cols.year
     if "year" not in counted:
         counted["year"] = Counter(map(yr.__getitem__, docs))
-    extra["year"] = _repeats([(cl[d], yr[d]) for d in multi_docs])
+    extra["year"] = _repeats([(cl[d], year_period(yr[d])) for d in multi_docs
+                              if yr[d] != NO_YEAR])
     return work_facets(counted, extra)
 
 

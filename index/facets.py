@@ -137,13 +137,18 @@ def _contenders(counts: Counter[str]) -> list[tuple[str, int]]:
 _sort_key = lru_cache(maxsize=1 << 14)(sort_key)
 
 
-def year_buckets(year_counts: Counter[int]) -> list[FacetValue]:
-    """The year facet from counts per year (records without a year left out): the
-    non-empty buckets of :data:`YEAR_BUCKETS`, in that order."""
-    out = []
+def year_period(year: int) -> str:
+    """The label of the :data:`YEAR_BUCKETS` period holding ``year`` (the periods cover
+    every year; a record without a year is left out by the caller)."""
     for label, lo, hi in YEAR_BUCKETS:
-        n = sum(c for y, c in year_counts.items()
-                if (lo is None or y >= lo) and (hi is None or y <= hi))
-        if n:
-            out.append(FacetValue(label, n))
-    return out
+        if (lo is None or year >= lo) and (hi is None or year <= hi):
+            return label
+    raise AssertionError("YEAR_BUCKETS covers every year")  # pragma: no cover
+
+
+def year_buckets(period_counts: Counter[str]) -> list[FacetValue]:
+    """The year facet from counts per period (:func:`year_period`; works are counted per
+    period, so a work whose copies carry two years of one period counts once there): the
+    non-empty periods, in the order of :data:`YEAR_BUCKETS`."""
+    return [FacetValue(label, period_counts[label]) for label, _lo, _hi in YEAR_BUCKETS
+            if period_counts.get(label, 0) > 0]

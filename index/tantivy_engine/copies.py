@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import tantivy
 
-from index.facets import facet_key
+from index.docsets import NO_YEAR
+from index.facets import facet_key, year_period
 from index.tantivy_engine import query
 from index.tantivy_engine.schema import COPIES
 
@@ -189,6 +190,9 @@ def _repeats(rows: Sequence[_Row]) -> list[_Repeat]:
     for i, name in enumerate(_FACETS):
         if name == "subject":  # counted by key, as discovery counts them (index/facets.py)
             counts = Counter(facet_key(v) for row in rows for v in row[i])
+        elif name == "year":  # counted by period, as discovery counts them
+            counts = Counter(year_period(row[i]) for row in rows
+                             if row[i] is not None and row[i] != NO_YEAR)
         else:
             counts = Counter(row[i] for row in rows)
         out += [(name, v, c - 1) for v, c in counts.items() if c > 1 and v is not None]

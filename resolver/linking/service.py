@@ -145,6 +145,8 @@ class Registry:
     institution_grants: dict[tuple[int, str], list[Grant]] = field(default_factory=dict)
     #: :meth:`hosts_of` each repository, computed once per snapshot
     _hosts: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    #: :meth:`domains_of` each repository, computed once per snapshot
+    _domains: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.ip_index and self.ranges:
@@ -158,6 +160,7 @@ class Registry:
         if not self._hosts:
             for repo in self.repository_hosts.keys() | self.repository_institutions.keys():
                 self._hosts[repo] = self.hosts_of(repo)
+                self._domains[repo] = self.domains_of(repo)
         if not self.folded_codes and self.institutions:
             object.__setattr__(self, "folded_codes",
                                {c.casefold(): c for c in self.institutions})
@@ -186,6 +189,9 @@ class Registry:
         names no domain a member can hold."""
         if not repository:
             return frozenset()
+        known = self._domains.get(repository)
+        if known is not None:
+            return known
         host = self.website_hosts.get(self.repository_institutions.get(repository, ""))
         domain = member_domain(host) if host else None
         return frozenset((domain,)) if domain else frozenset()
