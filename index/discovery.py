@@ -104,6 +104,10 @@ class Works:
     #: the stored record of a docnum of ``ranked`` when the engine read it already
     #: (else None: :meth:`SearchSnapshot.record` reads it)
     read: Callable[[int], Record | None] = lambda _docnum: None
+    #: when the engine is still counting (beside the page: index/tantivy_engine/beside.py),
+    #: what completes ``total`` and ``facets``, called once the page's hits are made; False:
+    #: it could not, and the set algebra answers instead
+    finish: Callable[[], bool] | None = None
 
 
 def search(snap: SearchSnapshot, q: str, *,
@@ -121,9 +125,13 @@ def search(snap: SearchSnapshot, q: str, *,
     want = page * size
     terms = qlang.query_terms(ast)
     answered = snap.works(ast, filters, year_range, features, sort, want, facets)
+    hits: list[Hit] = []
     if answered is not None:
         hits = [_make_hit(snap, d, score, cluster, multi, terms, answered.read(d))
                 for d, score, cluster, multi in answered.ranked[(page - 1) * size: want]]
+        if answered.finish is not None and not answered.finish():
+            answered = None
+    if answered is not None:
         result = SearchResult(query=q, total=answered.total, page=page, size=size,
                               hits=hits, sort=sort)
         if facets and answered.facets is not None:

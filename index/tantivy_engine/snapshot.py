@@ -17,6 +17,7 @@ the set algebra's columns and list of every live document are made on first use.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -37,6 +38,7 @@ from index.record import Record
 from index.results import FacetValue
 from index.suggestion import suggest as suggest_with
 from index.tantivy_engine import query, ranking, vocabulary
+from index.tantivy_engine.beside import beside
 from index.tantivy_engine.copies import Copies
 from index.tantivy_engine.schema import COPIES, INDEXED, SHORTEST, open_dir, stored_record
 
@@ -303,26 +305,20 @@ class Snapshot(SearchSnapshot):
         estimate = self._estimate(ast) \
             if facets and features is not None and want <= _BY_SCORE_WANT else None
         by_score = estimate is not None and estimate > _BY_SCORE_MATCHES
-        page: list[tantivy.DocAddress] = []
-        matching: int | None = None
-        whole: dict[str, Counter[Any]] | None = None
-        if by_score:
-            whole = query.value_counts(self.searcher, match, estimate, self.column_counts)
-            if whole is None:  # more values than an aggregation returns
-                return None
-            matching = sum(whole["year"].values())
-            by_score = matching > _BY_SCORE_MATCHES
-        if not by_score:
-            page, first_count = order.first()
-            matching = first_count if matching is None else matching
-        if facets and whole is None:
-            whole = query.value_counts(self.searcher, match, matching, self.column_counts)
-            if whole is None:  # more values than an aggregation returns
-                return None
-            matching = sum(whole["year"].values())
-        elif matching is None:
-            matching = query.count(self.searcher, match)
         copies = self.copies()
+        if by_score:
+            assert estimate is not None
+            return self._counted_beside(key, match, order, features, want, estimate, copies)
+        page, first_count = order.first()
+        whole: dict[str, Counter[Any]] | None = None
+        if facets:
+            whole = query.value_counts(self.searcher, match, first_count, self.column_counts)
+            if whole is None:  # more values than an aggregation returns
+                return None
+            matching = sum(whole["year"].values())
+        else:
+            matching = first_count if first_count is not None \
+                else query.count(self.searcher, match)
         # Most of the index matching: the marked records NOT matching are fewer to list.
         outside = len(page) < matching and 2 * matching > self.n and copies.marked > 0
         if len(page) == matching:  # every match is on the first page
@@ -334,18 +330,56 @@ class Snapshot(SearchSnapshot):
         clusters = copies.clusters()
         per_cluster = clusters.matching(nums, outside)
         total = matching - clusters.surplus(per_cluster)
-        result = Works(total, self._ranked(order, features, want, total, by_score),
+        result = Works(total, self._ranked(order, features, want, total, False),
                        read=self._reader(order))
         if whole is not None:
             extra = copies.table().repeated(per_cluster, addrs, nums, outside) \
                 if nums or outside else {}
             result.facets = work_facets(whole, extra)
+        self._keep(key, _Counted(matching, total, result.facets))
+        return result
+
+    def _counted_beside(self, key: tuple[Any, ...], match: tantivy.Query,
+                        order: ranking.Ordered, features: list[tuple[str, str, int]] | None,
+                        want: int, estimate: int, copies: Copies) -> Works:
+        """Many matches ranked by relevance, with facets: the facets counted beside
+        (index/tantivy_engine/beside.py) while this thread lists the copies among the
+        matches (the marked records outside them when the words' frequencies say most of
+        the index matches; either way gives the same counts) and reads the first works
+        score by score, which need no counts; the caller makes the page's hits before
+        :attr:`Works.finish` waits for the counts."""
+        counted = beside(functools.partial(query.value_counts, self.searcher, match,
+                                           estimate, self.column_counts))
+        outside = 2 * estimate > self.n and copies.marked > 0
+        addrs, nums = copies.matching(match, outside)
+        clusters = copies.clusters()
+        per_cluster = clusters.matching(nums, outside)
+        result = Works(0, self._ranked(order, features, want, 1, True),
+                       read=self._reader(order))
+
+        def finish() -> bool:
+            whole = counted()
+            if whole is None:  # more values than an aggregation returns
+                return False
+            matching = sum(whole["year"].values())
+            result.total = matching - clusters.surplus(per_cluster)
+            if not result.total:
+                result.ranked = []
+            extra = copies.table().repeated(per_cluster, addrs, nums, outside) \
+                if nums or outside else {}
+            result.facets = work_facets(whole, extra)
+            self._keep(key, _Counted(matching, result.total, result.facets))
+            return True
+
+        result.finish = finish
+        return result
+
+    def _keep(self, key: tuple[Any, ...], counted: _Counted) -> None:
         with self._terms_lock:
             while self._counted and len(self._counted) >= _COUNTED:
                 self._counted.pop(next(iter(self._counted)))  # oldest first
             if _COUNTED > 0:
-                self._counted[key] = _Counted(matching, total, result.facets)
-        return result
+                self._counted[key] = counted
 
     def _ranked(self, order: ranking.Ordered, features: list[tuple[str, str, int]] | None,
                 want: int, total: int, by_score: bool) -> list[tuple[int, float, str, bool]]:
