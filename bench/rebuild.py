@@ -24,6 +24,13 @@ Issue #14's target: a full rebuild of 1M records from the raw archive in at most
 Then the rebuilt index is opened with ``index.open_index`` and counted and searched.  The load
 average is printed before and after: compare figures only within one run.  Without ``--keep``
 the instance is a temporary directory removed at the end.
+
+To compare two versions of the code on one archive, alternated in one session (the machine's
+load changes from minute to minute), keep an instance once and rebuild it again with each
+checkout (``git worktree add /tmp/old HEAD``), each rebuild run by that checkout's code::
+
+    .venv/bin/python bench/rebuild.py --records 100000 --keep /tmp/rb
+    .venv/bin/python bench/rebuild.py --reuse /tmp/rb --code /tmp/old --code . --rounds 2
 """
 
 from __future__ import annotations
@@ -161,10 +168,11 @@ def registry_toml(repos: list[tuple[int, str, str]]) -> str:
     return "\n".join(parts)
 
 
-def lienhop_env(home: Path) -> dict[str, str]:
+def lienhop_env(home: Path, code: Path = ROOT) -> dict[str, str]:
+    """The environment of a ``lienhop`` command on ``home`` running the checkout ``code``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENHOP_")}
     env.update(LIENHOP_HOME=str(home), LIENHOP_ENV="development",
-               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+               PYTHONPATH=str(code) + os.pathsep + env.get("PYTHONPATH", ""))
     return env
 
 
@@ -232,6 +240,17 @@ def _tree(root: int) -> list[int]:
     return out
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process so far; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_kb(pid: int) -> tuple[int, int]:
     """(VmRSS, RssAnon) of one process in kB; zeros if it is gone."""
     found = {"VmRSS": 0, "RssAnon": 0}
@@ -247,13 +266,24 @@ def _rss_kb(pid: int) -> tuple[int, int]:
 
 
 class TreeSampler(threading.Thread):
-    """The peak RSS (and anonymous RSS) of a process tree, sampled every ``interval`` s."""
+    """The peak RSS (and anonymous RSS) of a process tree, sampled every ``interval`` s, and
+    the CPU time of each of its processes (as last seen: a worker's last half second may be
+    missed)."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_rss = self.peak_anon = self.peak_procs = 0
+        self.cpu: dict[int, float] = {}
         self.stopped = threading.Event()
+
+    def cpu_line(self) -> str:
+        """CPU seconds of the rebuilding process and of the others (its workers)."""
+        main = self.cpu.get(self.pid, 0.0)
+        others = sorted((s for p, s in self.cpu.items() if p != self.pid), reverse=True)
+        return (f"CPU {main:.1f} s in the rebuilding process, "
+                f"{sum(others):.1f} s in {len(others)} others "
+                f"({', '.join(f'{s:.1f}' for s in others[:4])})")
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -262,6 +292,7 @@ class TreeSampler(threading.Thread):
             for pid in pids:
                 r, a = _rss_kb(pid)
                 rss, anon = rss + r, anon + a
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu_s(pid))
             self.peak_rss, self.peak_anon = max(self.peak_rss, rss), max(self.peak_anon, anon)
             self.peak_procs = max(self.peak_procs, len(pids))
             self.stopped.wait(self.interval)
@@ -275,11 +306,11 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_rebuild(home: Path, engine: str) -> tuple[float, TreeSampler, int]:
-    env = lienhop_env(home)
+def run_rebuild(home: Path, engine: str, code: Path = ROOT) -> tuple[float, TreeSampler, int]:
+    env = lienhop_env(home, code)
     t0 = time.perf_counter()
     proc = subprocess.Popen(lienhop("index", "rebuild", "--engine", engine), env=env,
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     sampler = TreeSampler(proc.pid)
     sampler.start()
@@ -307,6 +338,30 @@ def check_index(index_dir: Path) -> None:
     print(f"check: DOI lookup of record 0 → {[r.id for r in hits]}")
 
 
+def archived(archive_dir: Path) -> int:
+    """The live records of an instance's archive."""
+    total = 0
+    for path in sorted(archive_dir.glob("*.sqlite3")):
+        with RawArchive(archive_dir).open(path.stem) as a:
+            total += a.count()
+    return total
+
+
+def rebuild_and_report(home: Path, engine: str, written: int, code: Path) -> int:
+    load_before = load()
+    print(f"rebuild ({code}): load before {load_before}", flush=True)
+    elapsed, sampler, exit_code = run_rebuild(home, engine, code)
+    index_dir = home / "index"
+    print(f"rebuild ({code}): exit {exit_code}, {elapsed:.1f} s wall = "
+          f"{written / elapsed:,.0f} rec/s; peak RSS of the process tree "
+          f"{sampler.peak_rss / 1024:,.0f} MB (anon {sampler.peak_anon / 1024:,.0f} MB, up to "
+          f"{sampler.peak_procs} processes); index {du_mb(index_dir):,.0f} MB; "
+          f"load {load_before} → {load()}; {sampler.cpu_line()}", flush=True)
+    if exit_code == 0:
+        check_index(index_dir)
+    return exit_code
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--records", type=int, default=10_000)
@@ -317,7 +372,25 @@ def main() -> int:
                     help="processes writing the archive")
     ap.add_argument("--keep", type=Path, default=None,
                     help="build the instance in this (new) directory and keep it")
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="rebuild the instance kept in this directory (no new archive)")
+    ap.add_argument("--code", type=Path, action="append", default=None,
+                    help="the checkout whose code runs the rebuild (default this one); "
+                         "given several times, each rebuilds in turn")
+    ap.add_argument("--rounds", type=int, default=1, help="rebuilds per checkout, alternated")
     args = ap.parse_args()
+    codes = [c.resolve() for c in args.code or [ROOT]]
+
+    if args.reuse:
+        home = args.reuse.resolve()
+        written = archived(home / "archive")
+        print(f"instance {home} (kept); {written:,} archived records; engine {args.engine}; "
+              f"{os.cpu_count()} CPUs; load {load()}", flush=True)
+        failed = 0
+        for _ in range(args.rounds):
+            for code in codes:
+                failed += rebuild_and_report(home, args.engine, written, code) != 0
+        return 1 if failed else 0
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=False)
@@ -343,17 +416,11 @@ def main() -> int:
         print(f"archive: {written:,} records in {took:.1f} s = {written / took:,.0f} rec/s, "
               f"{du_mb(archive_dir):,.0f} MB; load {load_before} → {load()}", flush=True)
 
-        load_before = load()
-        print(f"rebuild: load before {load_before}", flush=True)
-        elapsed, sampler, code = run_rebuild(home, args.engine)
-        index_dir = home / "index"
-        print(f"rebuild: exit {code}, {elapsed:.1f} s wall = {written / elapsed:,.0f} rec/s; "
-              f"peak RSS of the process tree {sampler.peak_rss / 1024:,.0f} MB "
-              f"(anon {sampler.peak_anon / 1024:,.0f} MB, up to {sampler.peak_procs} processes); "
-              f"index {du_mb(index_dir):,.0f} MB; load {load_before} → {load()}", flush=True)
-        if code == 0:
-            check_index(index_dir)
-        return code
+        exit_code = 0
+        for _ in range(args.rounds):
+            for code in codes:
+                exit_code = max(exit_code, rebuild_and_report(home, args.engine, written, code))
+        return exit_code
     finally:
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from index.contract import SearchIndex
+from index.convert import converted, load
 from index.generations import ENGINES, check_engine, current_engine
 from index.record import Record
 
@@ -43,9 +45,10 @@ def open_index(path: str | Path, *, readonly: bool = False,
     return WhooshIndex(path, readonly=readonly)
 
 
-def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
+def rebuild(path: str | Path, records: Iterable[Record] | Iterable[Any], *, batch: int = 10000,
             procs: int | None = None, engine: str | None = None,
-            progress: Callable[[int], None] | None = None) -> None:
+            progress: Callable[[int], None] | None = None, convert: str | None = None,
+            failed: Callable[[str], None] | None = None) -> None:
     """Build a complete index from ``records`` beside ``path`` and swap it in atomically.
 
     ``engine``: the new generation's engine (default: the current index's, else Whoosh).
@@ -53,27 +56,42 @@ def rebuild(path: str | Path, records: Iterable[Record], *, batch: int = 10000,
     (default 1), tantivy's worker processes preparing records (default: one per core
     beyond the first). ``progress``, when given, is called now and then with the number
     of records done so far, and once at the end.
+
+    ``convert``: ``records`` are raw items, and this names (``"module:function"``) the
+    top-level function that turns one into a Record, or into a str saying why it cannot
+    be indexed; each such str goes to ``failed`` in this process, in input order, and the
+    rebuild goes on (index/convert.py). The tantivy engine runs that function in its
+    worker processes; ``progress`` then counts the Records made.
     """
     path = Path(path)
     chosen = check_engine(engine or current_engine(path) or ENGINES[0])
     done = 0
 
-    def counted() -> Iterator[Record]:
+    def tick() -> None:
         nonlocal done
-        for rec in records:
+        done += 1
+        if done % PROGRESS_EVERY == 0 and progress is not None:
+            progress(done)
+
+    def counted(recs: Iterable[Record]) -> Iterator[Record]:
+        for rec in recs:
             yield rec
-            done += 1
-            if done % PROGRESS_EVERY == 0 and progress is not None:
-                progress(done)
+            tick()
 
     if chosen == "tantivy":
         from index.tantivy_engine.rebuild import rebuild as rebuild_tantivy
 
-        rebuild_tantivy(path, counted(), batch=batch, procs=procs)
+        if convert is None:
+            rebuild_tantivy(path, counted(records), batch=batch, procs=procs)
+        else:  # the Records are made in the workers: counted as they come back
+            rebuild_tantivy(path, records, batch=batch, procs=procs, convert=convert,
+                            failed=failed, done=tick)
     else:
         from index.whoosh_engine.rebuild import rebuild as rebuild_whoosh
 
-        rebuild_whoosh(path, counted(), batch=batch, procs=procs)
+        if convert is not None:
+            records = converted(records, load(convert), failed)
+        rebuild_whoosh(path, counted(records), batch=batch, procs=procs)
     if progress is not None:
         progress(done)
 

@@ -5,7 +5,8 @@ clusters resolved batch by batch against what the rebuild has committed so far
 (index/clustering.py), but built for a whole archive:
 
 * the records are prepared in worker processes (index/tantivy_engine/prepare.py) while
-  this process feeds tantivy and commits;
+  this process feeds tantivy and commits; a rebuild from raw items (index/convert.py) has
+  the workers make the Records too;
 * one tantivy writer for the whole run, so tantivy merges its segments in the background
   while the next batches are indexed, instead of each commit waiting for its merges;
 * the lookups of cluster resolution go to tantivy only for ids and match keys the rebuild
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import tantivy
 
 from index.clustering import resolve_keys
+from index.convert import Failed
 from index.dedup import key_term
 from index.generations import swap_generation, writer_lock
 from index.record import Record
@@ -40,28 +43,37 @@ _LOCK_TIMEOUT = 3600.0
 THREADS = 1
 
 
-def rebuild(path: Path, records: Iterable[Record], *, batch: int = 10000,
-            procs: int | None = None) -> None:
+def rebuild(path: Path, records: Iterable[Record] | Iterable[Any], *, batch: int = 10000,
+            procs: int | None = None, convert: str | None = None, failed: Failed | None = None,
+            done: Callable[[], None] | None = None) -> None:
     """Build a new generation from ``records`` (``batch`` a commit) and switch CURRENT to
     it. Holds the writer lock for the whole run; readers keep answering from the old
     generation until the swap and follow CURRENT on their next request.
 
     ``procs``: worker processes preparing records (default: one per core beyond the
-    first; 0: none), started once the records fill a batch."""
+    first; 0: none), started once the records fill a batch. ``convert``/``failed``: raw
+    items and the function making Records of them (index/convert.py), run by the
+    workers. ``done`` is called for each record prepared, in order."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     with writer_lock(path, _LOCK_TIMEOUT):
         gen = new_generation(path)
         docs = prepared(records, procs=default_procs() if procs is None else procs,
-                        start_after=batch)
+                        start_after=batch, convert=convert, failed=failed)
         try:
-            _build(gen, docs, batch=batch)
+            _build(gen, docs if done is None else _ticked(docs, done), batch=batch)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
         finally:
             docs.close()  # ends the worker processes now, also when the build failed
         swap_generation(path, gen)
+
+
+def _ticked(docs: Iterable[Prepared], done: Callable[[], None]) -> Iterator[Prepared]:
+    for p in docs:
+        yield p
+        done()
 
 
 class _Build:

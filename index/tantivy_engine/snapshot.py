@@ -31,7 +31,8 @@ import tantivy
 
 from index import querylang as qlang
 from index.discovery import Matches, SearchSnapshot, Works, first_per_cluster, work_facets
-from index.docsets import COLUMN_FIELDS, Columns, multi_flags
+from index.docsets import COLUMN_FIELDS, NO_YEAR, Columns, multi_flags
+from index.facets import filter_years
 from index.features import required_terms
 from index.generations import read_current
 from index.record import Record
@@ -112,6 +113,7 @@ class Snapshot(SearchSnapshot):
         self._terms_lock = threading.Lock()
         self._copies: Copies | None = None
         self._column_counts: dict[str, Any] | None = None
+        self._whole: dict[str, Counter[Any]] | None = None
         self._counted: dict[tuple[Any, ...], _Counted] = {}
 
     def _enumerate(self) -> dict[int, int]:
@@ -302,7 +304,7 @@ class Snapshot(SearchSnapshot):
         # Many matches ranked by relevance, counted with the facets: read score by score
         # (ranking.Ordered.by_score), not all scored for a first page that also counts them
         # (without facets, counting them apart costs that much again).
-        estimate = self._estimate(ast) \
+        estimate = self._estimate(ast, filters, year_range) \
             if facets and features is not None and want <= _BY_SCORE_WANT else None
         by_score = estimate is not None and estimate > _BY_SCORE_MATCHES
         copies = self.copies()
@@ -409,22 +411,73 @@ class Snapshot(SearchSnapshot):
 
         return read
 
-    def _estimate(self, node: qlang.Node) -> int | None:
-        """At most how many records a query matches, from document frequencies (None:
-        not known without searching)."""
+    def _estimate(self, node: qlang.Node, filters: dict[str, list[str]] | None = None,
+                  year_range: tuple[int | None, int | None] | None = None) -> int | None:
+        """About how many records a search matches, from document frequencies and the
+        whole index's facet counts, without searching (None: not known). It only chooses
+        how to count (which records to list, which aggregation): any answer is exact."""
+        share = self._share(node)
+        if share is None:
+            return None
+        for name, values in (filters or {}).items():
+            if values:
+                share *= self._filter_share(name, values)
+        if year_range is not None and (year_range[0] is not None or year_range[1] is not None):
+            share *= self._years_share(*year_range)
+        return round(share * self.n)
+
+    def _share(self, node: qlang.Node) -> float | None:
+        """The share of the index matching a parsed query: a word group's rarest term (the
+        terms of one group go together), the parts of an AND as if independent."""
+        n = self.n
+        if not n:
+            return None
         if isinstance(node, qlang.Words):
-            return min((self.doc_frequency(f, t) for f, t in required_terms(node)),
-                       default=None)
+            found = [self.doc_frequency(f, t) for f, t in required_terms(node)]
+            return min(found) / n if found else None
         if isinstance(node, qlang.Ident):
-            return self.doc_frequency(node.kind, node.value)
+            return self.doc_frequency(node.kind, node.value) / n
+        if isinstance(node, qlang.YearRange):
+            return self._years_share(node.start, node.end)
+        if isinstance(node, qlang.MatchAll):
+            return 1.0
         if isinstance(node, qlang.And):
-            known = [e for c in node.children if not isinstance(c, qlang.Not)
-                     if (e := self._estimate(c)) is not None]
-            return min(known, default=None)
+            share: float | None = None
+            for child in node.children:
+                part = self._share(child.child if isinstance(child, qlang.Not) else child)
+                if part is not None:
+                    part = 1.0 - part if isinstance(child, qlang.Not) else part
+                    share = part if share is None else share * part
+            return share
         if isinstance(node, qlang.Or):
-            parts = [self._estimate(c) for c in node.children]
-            return None if None in parts else sum(p for p in parts if p is not None)
+            parts = [self._share(c) for c in node.children]
+            return None if None in parts else min(1.0, sum(p for p in parts if p is not None))
         return None
+
+    def _whole_counts(self) -> dict[str, Counter[Any]]:
+        """:meth:`column_counts` as counters (made once; every thread makes the same)."""
+        if self._whole is None:
+            self._whole = {name: Counter({b["key"]: int(b["doc_count"])
+                                          for b in agg.get("buckets", ())})
+                           for name, agg in self.column_counts().items()}
+        return self._whole
+
+    def _years_share(self, start: int | None, end: int | None) -> float:
+        years = self._whole_counts().get("year", Counter())
+        inside = sum(c for y, c in years.items() if int(y) != NO_YEAR
+                     and (start is None or int(y) >= start) and (end is None or int(y) <= end))
+        return inside / self.n if self.n else 0.0
+
+    def _filter_share(self, name: str, values: list[str]) -> float:
+        if name == "year":
+            return min(1.0, sum(self._years_share(*filter_years(v)) for v in values))
+        if name == "subject":
+            return min(1.0, sum(self.doc_frequency("subject", t) for v in values
+                                for t in self.subject_spellings(v)) / max(1, self.n))
+        counts = self._whole_counts().get(name)
+        if counts is None:
+            return 0.0  # an unknown filter keeps nothing
+        return min(1.0, sum(counts.get(v, 0) for v in values) / max(1, self.n))
 
     def column_counts(self) -> dict[str, Any]:
         """The facet aggregation over every record (index/tantivy_engine/query.py)."""

@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from harvesters.archive import RawArchive
 from harvesters.client import OAIClient
-from harvesters.crosswalk import crosswalk
 from harvesters.http import Transport, TransportConfig
-from harvesters.page import parse_archived_record
+from harvesters.reread import RECORD_FROM_ARCHIVE, ArchivedItem, record_from_archive
 from harvesters.runner import RepositoryConfig, RunReport, harvest_repository
 from harvesters.sinks import WriterSink
 from harvesters.state import Checkpoint
@@ -223,26 +222,41 @@ def harvest(ctx: JobContext, codes: Iterable[str] = (), *, full: bool = False,
         return list(pool.map(one, repos))
 
 
-def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Iterator[Record]:
-    """Every live record of the raw archive, crosswalked again (no network).
-
-    Read with the harvest's own parser and record reading
-    (:func:`harvesters.page.parse_archived_record`), so a rebuild or an OAI sync keeps
-    every record the harvest accepted."""
+def archived_items(ctx: JobContext) -> Iterator[ArchivedItem]:
+    """Every live record of the raw archive as it is stored, repository by repository in
+    the registry's order, each in identifier order."""
     archive = RawArchive(ctx.settings.archive_dir)
     with ctx.sessions() as session:
         repos = repository_configs(session)
     for repo in repos:
         for header, prefix, xml in archive.iter_records(repo.code):
-            try:
-                page_record = parse_archived_record(xml)
-                yield crosswalk(prefix, page_record.metadata, header, repository=repo.code,
-                                institution=repo.institution)
-            except Exception as exc:  # one bad archived record must not stop a rebuild
-                msg = f"{repo.code} {header.identifier}: {type(exc).__name__}: {exc}"
-                log.warning("event=rebuild_record_failed %s", msg)
-                if errors is not None:
-                    errors.append(msg)
+            yield ArchivedItem(repo.code, repo.institution, header, prefix, xml)
+
+
+def _failed_record(errors: list[str] | None) -> Callable[[str], None]:
+    """What a rebuild or an OAI sync does with a record it cannot read: log, count, go on."""
+
+    def failed(msg: str) -> None:
+        log.warning("event=rebuild_record_failed %s", msg)
+        if errors is not None:
+            errors.append(msg)
+
+    return failed
+
+
+def archived_records(ctx: JobContext, *, errors: list[str] | None = None) -> Iterator[Record]:
+    """Every live record of the raw archive, crosswalked again (no network).
+
+    Read with the harvest's own parser and record reading
+    (:func:`harvesters.reread.record_from_archive`), so a rebuild or an OAI sync keeps
+    every record the harvest accepted."""
+    failed = _failed_record(errors)
+    for item in archived_items(ctx):
+        rec = record_from_archive(item)
+        if isinstance(rec, str):  # one bad archived record must not stop a rebuild
+            failed(rec)
+        else:
+            yield rec
 
 
 def archived_count(ctx: JobContext) -> int:
@@ -259,22 +273,31 @@ def archived_count(ctx: JobContext) -> int:
 
 
 def rebuild_index(ctx: JobContext, engine: str | None = None,
-                  progress: Callable[[int], None] | None = None) -> tuple[int, list[str]]:
+                  progress: Callable[[int], None] | None = None,
+                  batch: int | None = None) -> tuple[int, list[str]]:
     """Rebuild the index from the raw archive into a new directory and swap it in.
 
     ``engine`` (whoosh | tantivy) converts the index; None keeps the current index's
     engine (a missing index gets the configured ``index_engine``). ``progress`` is told
-    the number of records indexed now and then (index.rebuild)."""
-    errors: list[str] = []
-    count = 0
+    the number of records indexed now and then (index.rebuild); ``batch``: records per
+    commit (default index.rebuild's).
 
-    def counted() -> Iterator[Record]:
-        nonlocal count
-        for rec in archived_records(ctx, errors=errors):
-            count += 1
-            yield rec
+    The index is given the archived items and the name of the function reading them
+    (index/convert.py): the tantivy engine reads them in its worker processes, so the
+    XML parsing and crosswalking leave this process. Returns the number of records
+    indexed and the messages of those that could not be read (also logged)."""
+    errors: list[str] = []
+    read = 0
+
+    def counted() -> Iterator[ArchivedItem]:
+        nonlocal read
+        for item in archived_items(ctx):
+            read += 1
+            yield item
 
     path = Path(ctx.settings.index_dir)
     rebuild(path, counted(), engine=engine or index_engine(path) or ctx.settings.index_engine,
-            progress=progress)
-    return count, errors
+            progress=progress, convert=RECORD_FROM_ARCHIVE, failed=_failed_record(errors),
+            **({} if batch is None else {"batch": batch}))
+    # every item made a record or a message
+    return read - len(errors), errors

@@ -124,3 +124,35 @@ def test_counts_the_engine_cannot_give_fall_back_to_the_set_algebra(ix, monkeypa
     monkeypatch.setattr(tantivy_query, "value_counts", too_many)
     assert _answer(ix, "lua gao", None) == expected
     assert asked  # the engine tried, then left it to the set algebra
+
+
+@pytest.mark.parametrize(("q", "filters", "years"), [
+    ("lua gao", {"institution": ["Đại học Huế"]}, None),
+    ("trong", None, (2000, 2010)),
+    ("trong year:1995-2001", None, None),
+    ("vung", {"year": ["2010-2019"], "subject": ["nông nghiệp"]}, (2012, None)),
+    ("trong -ngo", {"access": ["open"], "type": ["article", "thesis"]}, None),
+    ("trong", {"nonsense": ["x"]}, None)])
+def test_filtered_searches_as_the_set_algebra_does(ix, monkeypatch, q, filters, years
+                                                   ):  # type: ignore[no-untyped-def]
+    """How many records a filtered search matches is estimated from the whole index's
+    counts to choose how to count (listing the copies inside or outside the matches, which
+    aggregation): whatever it guesses, the answer is the set algebra's."""
+    from index.discovery import SearchSnapshot
+
+    monkeypatch.setattr(tantivy_snapshot, "_BY_SCORE_MATCHES", 0)
+    monkeypatch.setattr(tantivy_snapshot, "_COUNTED", 0)
+
+    def answer():  # type: ignore[no-untyped-def]
+        out = []
+        for page in (1, 3):
+            r = ix.search(q, filters=filters, year_range=years, page=page, size=10)
+            out.append((r.total, [(h.record.id, h.score, sorted(h.member_ids))
+                                  for h in r.hits], r.facets))
+        return out
+
+    ours = answer()
+    snap = ix._snapshot()
+    with monkeypatch.context() as m:
+        m.setattr(snap, "works", lambda *a, **k: SearchSnapshot.works(snap, *a, **k))
+        assert answer() == ours
