@@ -114,6 +114,7 @@ class Snapshot(SearchSnapshot):
         self._copies: Copies | None = None
         self._column_counts: dict[str, Any] | None = None
         self._whole: dict[str, Counter[Any]] | None = None
+        self._subject_terms: int | None = None
         self._counted: dict[tuple[Any, ...], _Counted] = {}
 
     def _enumerate(self) -> dict[int, int]:
@@ -314,7 +315,8 @@ class Snapshot(SearchSnapshot):
         page, first_count = order.first()
         whole: dict[str, Counter[Any]] | None = None
         if facets:
-            whole = query.value_counts(self.searcher, match, first_count, self.column_counts)
+            whole = query.value_counts(self.searcher, match, first_count, self.column_counts,
+                                       self.subject_vocabulary())
             if whole is None:  # more values than an aggregation returns
                 return None
             matching = sum(whole["year"].values())
@@ -351,7 +353,8 @@ class Snapshot(SearchSnapshot):
         score by score, which need no counts; the caller makes the page's hits before
         :attr:`Works.finish` waits for the counts."""
         counted = beside(functools.partial(query.value_counts, self.searcher, match,
-                                           estimate, self.column_counts))
+                                           estimate, self.column_counts,
+                                           self.subject_vocabulary()))
         outside = 2 * estimate > self.n and copies.marked > 0
         addrs, nums = copies.matching(match, outside)
         clusters = copies.clusters()
@@ -478,6 +481,12 @@ class Snapshot(SearchSnapshot):
         if counts is None:
             return 0.0  # an unknown filter keeps nothing
         return min(1.0, sum(counts.get(v, 0) for v in values) / max(1, self.n))
+
+    def subject_vocabulary(self) -> int:
+        """How many subject terms this snapshot holds (read once: the term dictionary)."""
+        if self._subject_terms is None:
+            self._subject_terms = len(self.subject_terms())
+        return self._subject_terms
 
     def column_counts(self) -> dict[str, Any]:
         """The facet aggregation over every record (index/tantivy_engine/query.py)."""
