@@ -111,6 +111,7 @@ class Snapshot(SearchSnapshot):
         self._columns: Columns | None = None
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
         self._terms_lock = threading.Lock()
+        self._counted_lock = threading.Lock()
         self._copies: Copies | None = None
         self._column_counts: dict[str, Any] | None = None
         self._whole: dict[str, Counter[Any]] | None = None
@@ -380,7 +381,7 @@ class Snapshot(SearchSnapshot):
         return result
 
     def _keep(self, key: tuple[Any, ...], counted: _Counted) -> None:
-        with self._terms_lock:
+        with self._counted_lock:
             while self._counted and len(self._counted) >= _COUNTED:
                 self._counted.pop(next(iter(self._counted)))  # oldest first
             if _COUNTED > 0:

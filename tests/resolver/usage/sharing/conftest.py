@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from babel.messages.pofile import read_po
 
 from resolver import db
 from resolver.kb.models import Entitlement, Package
@@ -20,6 +21,7 @@ from resolver.registry.models import Institution
 from resolver.usage.costs import set_cost
 from resolver.usage.counter import CounterReport, UsageRow
 from resolver.usage.counter_import import import_counter
+from resolver.web.i18n import TRANSLATIONS
 
 D = dt.date
 
@@ -52,3 +54,18 @@ def consortium(sessions):  # type: ignore[no-untyped-def]
         set_cost(s, "sd", 2025, Decimal("10000.00"))
         set_cost(s, "sd", 2025, Decimal("999.00"), institution="a")  # a's own: not shared
     return sessions
+
+
+@pytest.fixture(scope="module")
+def vi():  # type: ignore[no-untyped-def]
+    """The Vietnamese of an English message, from the catalogue the pages and the CLI use
+    (a message without one fails the test)."""
+    with (TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale="vi")
+
+    def translate(message: str) -> str:
+        entry = catalog.get(message)
+        assert entry is not None and entry.string, f"no Vietnamese for {message!r}"
+        return entry.string
+
+    return translate

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from babel.messages.pofile import read_po
 
 from resolver.usage.sharing import (
     MIN_ANNUALISE_MONTHS,
@@ -23,22 +22,8 @@ from resolver.usage.sharing import (
     preset,
     use_figure,
 )
-from resolver.web.i18n import TRANSLATIONS
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def vi():
-    with (TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        catalog = read_po(f, locale="vi")
-
-    def translate(message: str) -> str:
-        entry = catalog.get(message)
-        assert entry is not None and entry.string, f"no Vietnamese for {message!r}"
-        return entry.string
-
-    return translate
 
 
 def amounts(policy: Policy, members: list[Member], total: int) -> dict[str, int]:

@@ -4,26 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-from babel.messages.pofile import read_po
-
 from resolver.usage.sharing import Member, allocate, describe, preset
-from resolver.web.i18n import TRANSLATIONS
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def vi():
-    with (TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        catalog = read_po(f, locale="vi")
-
-    def translate(message: str) -> str:
-        entry = catalog.get(message)
-        assert entry is not None and entry.string, f"no Vietnamese for {message!r}"
-        return entry.string
-
-    return translate
 
 
 POLICY = preset("hybrid", sponsor_fraction=D("0.5"), floor=D("1000"), cap=D("0.35"),
